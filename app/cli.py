@@ -1,0 +1,207 @@
+"""The ``muster`` command: migrate, serve, run the demo, seed, and manage users and tokens.
+
+Commands that only touch the database read ``MUSTER_DATABASE_URL`` alone; ``serve`` checks all
+settings first so a bad value stops it with one line instead of a traceback. The web app is
+handed to uvicorn by its import string (``views.app:create_app``), which also lets uvicorn start
+several worker processes; the domain never imports the web layer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ipaddress
+import os
+import sys
+from collections.abc import Sequence
+from importlib.resources import files
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+from app import demo
+from app.config import DEFAULT_DATABASE_URL, ConfigError, Settings, database_url
+from app.db import Database
+from app.errors import MusterError
+from app.models import OrgRole, TokenScope
+from app.services import catalog, tokens, users
+
+APP_FACTORY = "views.app:create_app"
+DEMO_DATABASE = Path("muster-demo.db")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except ConfigError as error:
+        print(f"muster: {error}", file=sys.stderr)
+        return 2
+    except MusterError as error:
+        print(f"muster: {error.message}", file=sys.stderr)
+        return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="muster", description="Muster: incident management for everyone."
+    )
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    db = sub.add_parser("db", help="database schema").add_subparsers(required=True)
+    upgrade = db.add_parser("upgrade", help="migrate the database to the latest schema")
+    upgrade.set_defaults(run=_db_upgrade)
+
+    serve = sub.add_parser("serve", help="serve Muster over HTTP")
+    _listen_options(serve)
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    serve.set_defaults(run=_serve)
+
+    demo_cmd = sub.add_parser("demo", help="serve a fresh demo with sample data (SQLite)")
+    _listen_options(demo_cmd)
+    demo_cmd.set_defaults(run=_demo)
+
+    seed = sub.add_parser("seed-demo", help="add the demo organisation to the database")
+    seed.set_defaults(run=_seed_demo)
+
+    user_cmd = sub.add_parser("users", help="manage users").add_subparsers(required=True)
+    add = user_cmd.add_parser("add", help="add a user")
+    add.add_argument("email")
+    add.add_argument("--name")
+    add.add_argument(
+        "--role", choices=[r.name.lower() for r in OrgRole], default="member", help="org role"
+    )
+    add.set_defaults(run=_users_add)
+
+    token_cmd = sub.add_parser("tokens", help="manage API tokens").add_subparsers(required=True)
+    create = token_cmd.add_parser("create", help="create an API token (printed once)")
+    create.add_argument("email")
+    create.add_argument("--scope", choices=["read", "read-write"], default="read")
+    create.add_argument("--name", default="API token")
+    create.set_defaults(run=_tokens_create)
+    return parser
+
+
+def _listen_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=8000, help="port to listen on")
+
+
+def _database_url() -> str:
+    return database_url(os.environ.get("MUSTER_DATABASE_URL", DEFAULT_DATABASE_URL))
+
+
+def migrate(url: str) -> None:
+    """Bring the database at ``url`` to the latest schema and install the default catalog."""
+    config = Config()
+    config.set_main_option("script_location", str(files("migrations")))
+    config.attributes["database_url"] = url
+    command.upgrade(config, "head")
+
+    async def defaults() -> None:
+        db = Database(url)
+        try:
+            await catalog.install_defaults(db)
+        finally:
+            await db.dispose()
+
+    asyncio.run(defaults())
+
+
+def _db_upgrade(args: argparse.Namespace) -> None:
+    url = _database_url()
+    migrate(url)
+    print("The database is up to date.")
+
+
+def _serve(args: argparse.Namespace) -> None:
+    Settings.from_env(os.environ)  # refuse to start on a bad setting, before forking workers
+    _run_server(args.host, args.port, workers=args.workers)
+
+
+def _run_server(host: str, port: int, *, workers: int = 1) -> None:
+    import uvicorn  # imported here: only the serving commands need it
+
+    if workers < 1:
+        raise ConfigError("--workers must be at least 1")
+    uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, workers=workers)
+
+
+def _demo(args: argparse.Namespace) -> None:
+    if not _is_loopback(args.host):
+        raise ConfigError(
+            f"the demo signs anyone in as any persona, so it only listens on this machine "
+            f"(127.0.0.1 or localhost), not {args.host}"
+        )
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{DEMO_DATABASE}{suffix}").unlink(missing_ok=True)
+    url = f"sqlite+aiosqlite:///./{DEMO_DATABASE}"
+    migrate(url)
+    asyncio.run(_seed(url))
+    os.environ["MUSTER_DATABASE_URL"] = url
+    os.environ["MUSTER_DEMO"] = "1"
+    os.environ.setdefault("MUSTER_BASE_URL", f"http://{args.host}:{args.port}")
+    print(f"Muster demo: http://{args.host}:{args.port}/  (data in {DEMO_DATABASE})", flush=True)
+    _run_server(args.host, args.port)
+
+
+def _seed_demo(args: argparse.Namespace) -> None:
+    asyncio.run(_seed(_database_url()))
+
+
+async def _seed(url: str) -> None:
+    db = Database(url)
+    try:
+        count = await demo.seed(db)
+    finally:
+        await db.dispose()
+    print(f"Seeded the demo organisation: {count} incidents.")
+
+
+def _users_add(args: argparse.Namespace) -> None:
+    async def add() -> None:
+        db = Database(_database_url())
+        try:
+            user = await users.add_user(
+                db, email=args.email, name=args.name, role=OrgRole[args.role.upper()]
+            )
+        finally:
+            await db.dispose()
+        print(f"Added {user.name} <{user.email}> as {user.role.name.lower()}.")
+
+    asyncio.run(add())
+
+
+def _tokens_create(args: argparse.Namespace) -> None:
+    scope = TokenScope.READ_WRITE if args.scope == "read-write" else TokenScope.READ
+
+    async def create() -> str:
+        db = Database(_database_url())
+        try:
+            async with db.read() as session:
+                user = await users.get_user_by_email(session, args.email)
+            token, secret = await tokens.create_token(db, user=user, name=args.name, scope=scope)
+        finally:
+            await db.dispose()
+        print(
+            f"Created {token.scope.name.lower().replace('_', '-')} token {token.name!r} "
+            f"for {user.email}. It is shown only this once:"
+        )
+        return secret
+
+    print(asyncio.run(create()))
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+if __name__ == "__main__":
+    sys.exit(main())

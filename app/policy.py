@@ -1,0 +1,81 @@
+"""Who may see and do what: the access rules of PRODUCT.md in one place.
+
+Private incidents are visible only to their members; no organisation role sees them implicitly
+(an admin gets in only through break-glass, which makes them a member and is recorded). For lists
+the same rule is a SQL condition, so private rows never leave the database for outsiders.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from sqlalchemy import ColumnElement, exists, false, or_, select
+
+from app.models import Incident, Member, OrgRole, User
+
+
+@dataclasses.dataclass(frozen=True)
+class Standing:
+    """A user's relation to one incident: listed member, and reporter or role holder."""
+
+    member: bool = False
+    party: bool = False
+
+
+def visible_incidents(user: User) -> ColumnElement[bool]:
+    """A WHERE condition selecting the incidents ``user`` may see."""
+    if not user.active:
+        return false()
+    is_member = exists(
+        select(Member.user_id).where(Member.incident_id == Incident.id, Member.user_id == user.id)
+    )
+    return or_(Incident.private.is_(False), is_member)
+
+
+def can_view(user: User, incident: Incident, standing: Standing) -> bool:
+    if not user.active:
+        return False
+    return not incident.private or standing.member
+
+
+def can_declare(user: User) -> bool:
+    return user.active and user.role.at_least(OrgRole.MEMBER)
+
+
+def can_edit(user: User, incident: Incident, standing: Standing) -> bool:
+    """Change status, severity, roles, fields and work items; share updates."""
+    if not can_view(user, incident, standing):
+        return False
+    if user.role.at_least(OrgRole.RESPONDER):
+        return True
+    return user.role is OrgRole.MEMBER and standing.party
+
+
+def can_triage(user: User, incident: Incident, standing: Standing) -> bool:
+    """Accept, decline or merge an incident waiting in triage: responders' work."""
+    return can_view(user, incident, standing) and user.role.at_least(OrgRole.RESPONDER)
+
+
+def can_add_note(user: User, incident: Incident, standing: Standing) -> bool:
+    return can_view(user, incident, standing) and user.role.at_least(OrgRole.MEMBER)
+
+
+def can_invite(user: User, incident: Incident, standing: Standing) -> bool:
+    """Members of a private incident let others in (viewers only watch)."""
+    return standing.member and can_add_note(user, incident, standing)
+
+
+def can_work_on(user: User, incident: Incident, standing: Standing, owner_id: int | None) -> bool:
+    """Update an action or follow-up: editors of the incident, and the work's owner."""
+    if can_edit(user, incident, standing):
+        return True
+    return owner_id == user.id and can_add_note(user, incident, standing)
+
+
+def can_break_glass(user: User, incident: Incident, standing: Standing) -> bool:
+    return user.active and user.role is OrgRole.ADMIN and incident.private and not standing.member
+
+
+def can_configure(user: User) -> bool:
+    """Change severities, statuses, types, roles and fields; manage users and tokens."""
+    return user.active and user.role is OrgRole.ADMIN

@@ -1,0 +1,186 @@
+"""Actions (work during an incident) and follow-ups (work after it): adding and updating them.
+
+Both live in one table, told apart by ``kind``, and follow the same rules: editors of the
+incident add and change them, and an owner may always work on their own.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import policy
+from app.db import Database
+from app.errors import Invalid, NotFound
+from app.models import Action, ActionKind, ActionStatus, EventKind, OrgRole, User
+from app.services.changes import Change, open_incident
+from app.services.members import admit
+from app.services.users import get_user
+from app.text import clean_text
+
+TITLE_LIMIT = 300
+
+
+class Keep(enum.Enum):
+    """Marks an optional argument the caller left alone (as opposed to clearing it)."""
+
+    KEEP = "KEEP"
+
+
+KEEP = Keep.KEEP
+_ADDED = {
+    ActionKind.ACTION: EventKind.ACTION_ADDED,
+    ActionKind.FOLLOW_UP: EventKind.FOLLOW_UP_ADDED,
+}
+_UPDATED = {
+    ActionKind.ACTION: EventKind.ACTION_UPDATED,
+    ActionKind.FOLLOW_UP: EventKind.FOLLOW_UP_UPDATED,
+}
+
+
+async def add_action(
+    db: Database,
+    *,
+    actor: User,
+    incident_id: int,
+    title: str,
+    owner_id: int | None = None,
+    due_on: date | None = None,
+    kind: ActionKind = ActionKind.ACTION,
+    expected_version: int | None = None,
+) -> Action:
+    """Add an action (or, with ``kind=FOLLOW_UP``, a follow-up) to an incident."""
+    title = clean_text(title, field="title", limit=TITLE_LIMIT)
+    async with db.write() as session:
+        change = await open_incident(
+            session, actor, incident_id, now=db.now(), expected_version=expected_version
+        )
+        owner = await _owner(change, owner_id) if owner_id is not None else None
+        action = Action(
+            incident_id=incident_id,
+            kind=kind,
+            title=title,
+            owner_id=owner.id if owner else None,
+            status=ActionStatus.OPEN,
+            due_on=due_on,
+            created_by_id=actor.id,
+            created_at=change.now,
+        )
+        session.add(action)
+        await session.flush()
+        change.record(
+            _ADDED[kind],
+            {"action_id": action.id, "title": title, "owner": owner.name if owner else None},
+        )
+        return action
+
+
+async def add_follow_up(
+    db: Database,
+    *,
+    actor: User,
+    incident_id: int,
+    title: str,
+    owner_id: int | None = None,
+    due_on: date | None = None,
+    expected_version: int | None = None,
+) -> Action:
+    return await add_action(
+        db,
+        actor=actor,
+        incident_id=incident_id,
+        title=title,
+        owner_id=owner_id,
+        due_on=due_on,
+        kind=ActionKind.FOLLOW_UP,
+        expected_version=expected_version,
+    )
+
+
+async def update_action(
+    db: Database,
+    *,
+    actor: User,
+    action_id: int,
+    title: str | None = None,
+    status: ActionStatus | None = None,
+    owner_id: int | Keep | None = KEEP,
+    due_on: date | Keep | None = KEEP,
+    expected_version: int | None = None,
+) -> Action:
+    """Change an action or follow-up: its title, status, owner or due date."""
+    async with db.write() as session:
+        action = await _find(session, action_id)
+        change = await open_incident(
+            session,
+            actor,
+            action.incident_id,
+            now=db.now(),
+            allowed=lambda user, incident, standing: policy.can_work_on(
+                user, incident, standing, action.owner_id
+            ),
+            expected_version=expected_version,
+        )
+        changed: dict[str, object] = {}
+        if title is not None:
+            title = clean_text(title, field="title", limit=TITLE_LIMIT)
+            if title != action.title:
+                changed["title"] = action.title = title
+        if status is not None and status is not action.status:
+            action.status = status
+            action.completed_at = change.now if status is not ActionStatus.OPEN else None
+            changed["status"] = status.name
+        if not isinstance(owner_id, Keep) and owner_id != action.owner_id:
+            owner = await _owner(change, owner_id) if owner_id is not None else None
+            action.owner_id = owner.id if owner else None
+            changed["owner"] = owner.name if owner else None
+        if not isinstance(due_on, Keep) and due_on != action.due_on:
+            action.due_on = due_on
+            changed["due_on"] = due_on.isoformat() if due_on else None
+        if not changed:
+            raise Invalid("Nothing to change.", field="actionId")
+        change.record(
+            _UPDATED[action.kind],
+            {"action_id": action.id, "title": action.title, "changes": changed},
+        )
+        return action
+
+
+async def update_follow_up(
+    db: Database,
+    *,
+    actor: User,
+    action_id: int,
+    title: str | None = None,
+    status: ActionStatus | None = None,
+    owner_id: int | Keep | None = KEEP,
+    due_on: date | Keep | None = KEEP,
+    expected_version: int | None = None,
+) -> Action:
+    return await update_action(
+        db,
+        actor=actor,
+        action_id=action_id,
+        title=title,
+        status=status,
+        owner_id=owner_id,
+        due_on=due_on,
+        expected_version=expected_version,
+    )
+
+
+async def _find(session: AsyncSession, action_id: int) -> Action:
+    action = await session.get(Action, action_id)
+    if action is None:
+        raise NotFound("No action with that id.", field="actionId")
+    return action
+
+
+async def _owner(change: Change, owner_id: int) -> User:
+    owner = await get_user(change.session, owner_id, field="ownerId")
+    if owner.role is OrgRole.VIEWER:
+        raise Invalid(f"{owner.name} is a viewer and cannot own work.", field="ownerId")
+    await admit(change, owner)
+    return owner

@@ -1,0 +1,621 @@
+"""Declaring incidents and moving them through their life: triage, status, severity, updates,
+details, visibility and notes.
+
+Every function here is one transaction that records what it did on the incident's timeline.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import lifecycle, policy
+from app.db import Database
+from app.errors import (
+    Forbidden,
+    IdempotencyMismatch,
+    Invalid,
+    InvalidTransition,
+    NotFound,
+    incident_not_found,
+)
+from app.models import (
+    Counter,
+    EventKind,
+    IdempotencyKey,
+    Incident,
+    IncidentMode,
+    IncidentRole,
+    IncidentType,
+    IncidentUpdate,
+    Member,
+    RoleAssignment,
+    RoleKind,
+    Severity,
+    Status,
+    StatusCategory,
+    User,
+)
+from app.services import catalog
+from app.services.changes import Change, open_incident, standing
+from app.services.fields import FieldValue, prepare_values
+from app.text import clean_text
+
+NAME_LIMIT = 200
+SUMMARY_LIMIT = 10_000
+MESSAGE_LIMIT = 10_000
+LONGEST_PROMISE = 7 * 24 * 60  # minutes: a week
+
+
+async def declare(
+    db: Database,
+    *,
+    actor: User,
+    name: str,
+    summary: str = "",
+    severity_id: int | None = None,
+    type_id: int | None = None,
+    mode: IncidentMode | None = None,
+    private: bool | None = None,
+    triage: bool = False,
+    custom_fields: Mapping[int, FieldValue] | None = None,
+    next_update_in_minutes: int | None = None,
+    declared_at: datetime | None = None,
+    resolved_at: datetime | None = None,
+    idempotency_key: str | None = None,
+) -> Incident:
+    """Declare an incident; the actor becomes its reporter and first member.
+
+    ``triage`` starts it in triage for a responder to accept. A ``RETROSPECTIVE`` incident is
+    recorded after the fact: ``declared_at`` (required) and ``resolved_at`` are backdated and it
+    starts in the post-incident stage. With an ``idempotency_key``, declaring again with the same
+    key and input returns the first incident; the same key with other input is refused.
+    """
+    if not policy.can_declare(actor):
+        raise Forbidden("Viewers can follow incidents but not declare them.")
+    name = clean_text(name, field="name", limit=NAME_LIMIT)
+    summary = clean_text(summary, field="summary", limit=SUMMARY_LIMIT, empty=True)
+    fields = dict(custom_fields or {})
+    fingerprint = _fingerprint(
+        name, summary, severity_id, type_id, mode, private, triage, fields,
+        next_update_in_minutes, declared_at, resolved_at,
+    )  # fmt: skip
+    if idempotency_key is not None:
+        idempotency_key = clean_text(idempotency_key, field="idempotencyKey", limit=200)
+    promise = _promise(next_update_in_minutes)
+    now = db.now()
+    # Everything that only reads is checked first, outside the write transaction, so that
+    # concurrent declares hold the write lock (SQLite) or the counter row (PostgreSQL) briefly.
+    async with db.read() as session:
+        kind = await _incident_type(session, type_id)
+        severity = await _severity(session, severity_id, kind)
+        mode = mode or (IncidentMode.TEST if kind.practice else IncidentMode.STANDARD)
+        if mode is IncidentMode.RETROSPECTIVE:
+            if triage:
+                raise Invalid("A retrospective incident does not go through triage.", field="mode")
+            if promise is not None:
+                raise Invalid(
+                    "A retrospective incident needs no update promise.",
+                    field="nextUpdateInMinutes",
+                )
+            declared_at, resolved_at = _backdated(declared_at, resolved_at, now)
+            status = await catalog.first_status(session, StatusCategory.POST_INCIDENT)
+        else:
+            if declared_at is not None or resolved_at is not None:
+                raise Invalid("Only retrospective incidents are backdated.", field="declaredAt")
+            declared_at = now
+            category = StatusCategory.TRIAGE if triage else StatusCategory.ACTIVE
+            status = await catalog.first_status(session, category)
+        reporter = await session.scalar(
+            select(IncidentRole.id).where(IncidentRole.kind == RoleKind.REPORTER).limit(1)
+        )
+        value_rows, shown = await prepare_values(session, fields)
+    async with db.write() as session:
+        if idempotency_key is not None:
+            # Declares with a key queue on the counter row before looking for the key, so a
+            # concurrent declare's key is committed and visible by the time this one checks.
+            await session.execute(
+                select(Counter.value)
+                .where(Counter.name == catalog.INCIDENT_COUNTER)
+                .with_for_update()
+            )
+            earlier = await _replay(session, actor, idempotency_key, fingerprint)
+            if earlier is not None:
+                return earlier
+        incident = Incident(
+            number=await _next_number(session),
+            name=name,
+            summary=summary,
+            status_id=status.id,
+            severity_id=severity.id,
+            type_id=kind.id,
+            mode=mode,
+            private=kind.private_by_default if private is None else private,
+            declared_at=declared_at,
+            accepted_at=declared_at if status.category is StatusCategory.ACTIVE else None,
+            resolved_at=resolved_at,
+            updated_at=now,
+            next_update_due_at=now + promise if promise else None,
+            version=1,
+        )
+        session.add(incident)
+        await session.flush()
+        if reporter is not None:
+            session.add(
+                RoleAssignment(
+                    incident_id=incident.id, role_id=reporter, user_id=actor.id, assigned_at=now
+                )
+            )
+        session.add(Member(incident_id=incident.id, user_id=actor.id, added_at=now))
+        for row in value_rows:
+            row.incident_id = incident.id
+        session.add_all(value_rows)
+        change = Change(session, actor, incident, policy.Standing(True, True), now, _touched=True)
+        change.record(
+            EventKind.DECLARED,
+            {
+                "name": name,
+                "status": status.name,
+                "severity": severity.name,
+                "type": kind.name,
+                "mode": mode.name,
+                "private": incident.private,
+                "fields": shown,
+                **({"began_at": declared_at.isoformat()} if resolved_at else {}),
+            },
+        )
+        if idempotency_key is not None:
+            session.add(
+                IdempotencyKey(
+                    user_id=actor.id,
+                    key=idempotency_key,
+                    request_hash=fingerprint,
+                    incident_id=incident.id,
+                    created_at=now,
+                )
+            )
+        return incident
+
+
+async def accept(
+    db: Database,
+    *,
+    actor: User,
+    incident_id: int,
+    status_id: int | None = None,
+    expected_version: int | None = None,
+) -> Incident:
+    """Accept an incident out of triage into an active status (the first, unless named)."""
+    async with db.write() as session:
+        change = await _triage_change(session, db, actor, incident_id, expected_version)
+        if status_id is None:
+            target = await catalog.first_status(session, StatusCategory.ACTIVE)
+        else:
+            target = await catalog.get_config(session, Status, status_id, "statusId")
+            if target.category is not StatusCategory.ACTIVE:
+                raise InvalidTransition("Accept into an active status.", field="statusId")
+        current = await session.get_one(Status, change.incident.status_id)
+        lifecycle.enter(change.incident, current, target, change.now)
+        change.record(EventKind.ACCEPTED, {"status": target.name})
+        return change.incident
+
+
+async def decline(
+    db: Database,
+    *,
+    actor: User,
+    incident_id: int,
+    reason: str = "",
+    expected_version: int | None = None,
+) -> Incident:
+    """Decide in triage that it is not an incident."""
+    reason = clean_text(reason, field="reason", limit=MESSAGE_LIMIT, empty=True)
+    async with db.write() as session:
+        change = await _triage_change(session, db, actor, incident_id, expected_version)
+        target = await catalog.first_status(session, StatusCategory.DECLINED)
+        current = await session.get_one(Status, change.incident.status_id)
+        lifecycle.enter(change.incident, current, target, change.now)
+        change.record(EventKind.DECLINED, {"reason": reason})
+        return change.incident
+
+
+async def merge(
+    db: Database,
+    *,
+    actor: User,
+    incident_id: int,
+    into_id: int,
+    expected_version: int | None = None,
+) -> Incident:
+    """Fold a duplicate (in triage or active) into another incident, which records it too."""
+    async with db.write() as session:
+        now = db.now()
+        change = await open_incident(
+            session,
+            actor,
+            incident_id,
+            now=now,
+            allowed=policy.can_triage,
+            expected_version=expected_version,
+        )
+        source = change.incident
+        current = await session.get_one(Status, source.status_id)
+        if current.category not in (StatusCategory.TRIAGE, StatusCategory.ACTIVE):
+            raise InvalidTransition(
+                "Only incidents in triage or active can be merged.", field="incidentId"
+            )
+        if into_id == source.id:
+            raise Invalid("An incident cannot be merged into itself.", field="intoId")
+        try:
+            target = await open_incident(session, actor, into_id, now=now, allowed=policy.can_view)
+        except NotFound as missing:
+            raise incident_not_found("intoId") from missing
+        target_status = await session.get_one(Status, target.incident.status_id)
+        if target_status.category in (
+            StatusCategory.DECLINED,
+            StatusCategory.MERGED,
+            StatusCategory.CANCELED,
+        ):
+            raise Invalid(
+                f"{target.incident.reference} is {target_status.name}; merge into a live one.",
+                field="intoId",
+            )
+        if source.private or target.incident.private:
+            # Either timeline would name the other incident to people who may not see it.
+            raise Invalid(
+                "Private incidents are not merged: decline or cancel the duplicate instead.",
+                field="intoId",
+            )
+        merged = await catalog.first_status(session, StatusCategory.MERGED)
+        lifecycle.enter(source, current, merged, now)
+        source.merged_into_id = target.incident.id
+        change.record(EventKind.MERGED, {"into": target.incident.reference})
+        target.record(EventKind.MERGED, {"from": source.reference, "name": source.name})
+        return source
+
+
+async def change_status(
+    db: Database,
+    *,
+    actor: User,
+    incident_id: int,
+    status_id: int,
+    expected_version: int | None = None,
+) -> Incident:
+    """Move an incident to another status, within the allowed transitions."""
+    async with db.write() as session:
+        change = await open_incident(
+            session, actor, incident_id, now=db.now(), expected_version=expected_version
+        )
+        target = await catalog.get_config(session, Status, status_id, "statusId")
+        await _move(change, target)
+        return change.incident
+
+
+async def change_severity(
+    db: Database,
+    *,
+    actor: User,
+    incident_id: int,
+    severity_id: int,
+    expected_version: int | None = None,
+) -> Incident:
+    async with db.write() as session:
+        change = await open_incident(
+            session, actor, incident_id, now=db.now(), expected_version=expected_version
+        )
+        target = await catalog.get_config(session, Severity, severity_id, "severityId")
+        await _set_severity(change, target)
+        return change.incident
+
+
+async def share_update(
+    db: Database,
+    *,
+    actor: User,
+    incident_id: int,
+    message: str,
+    status_id: int | None = None,
+    severity_id: int | None = None,
+    next_update_in_minutes: int | None = None,
+    expected_version: int | None = None,
+) -> IncidentUpdate:
+    """Share an update, optionally changing status and severity, and promise the next one.
+
+    Without a promise the incident carries none; an incident that leaves the active stage
+    carries none either, whatever was asked.
+    """
+    message = clean_text(message, field="message", limit=MESSAGE_LIMIT)
+    promise = _promise(next_update_in_minutes)
+    async with db.write() as session:
+        change = await open_incident(
+            session, actor, incident_id, now=db.now(), expected_version=expected_version
+        )
+        incident = change.incident
+        status_change = severity_change = None
+        if status_id is not None and status_id != incident.status_id:
+            target = await catalog.get_config(session, Status, status_id, "statusId")
+            status_change = await _move(change, target, record=False)
+        if severity_id is not None and severity_id != incident.severity_id:
+            severity = await catalog.get_config(session, Severity, severity_id, "severityId")
+            severity_change = await _set_severity(change, severity, record=False)
+        status = await session.get_one(Status, incident.status_id)
+        ongoing = status.category.ongoing
+        incident.next_update_due_at = change.now + promise if promise and ongoing else None
+        update = IncidentUpdate(
+            incident_id=incident.id,
+            author_id=actor.id,
+            message=message,
+            status_id=status_id if status_change else None,
+            severity_id=severity_id if severity_change else None,
+            next_update_in_minutes=next_update_in_minutes if promise and ongoing else None,
+            created_at=change.now,
+        )
+        session.add(update)
+        await session.flush()
+        change.record(
+            EventKind.UPDATE_SHARED,
+            {
+                "update_id": update.id,
+                "message": message,
+                "status": status_change,
+                "severity": severity_change,
+                "next_update_in_minutes": update.next_update_in_minutes,
+            },
+        )
+        return update
+
+
+async def change_details(
+    db: Database,
+    *,
+    actor: User,
+    incident_id: int,
+    name: str | None = None,
+    summary: str | None = None,
+    expected_version: int | None = None,
+) -> Incident:
+    """Rename an incident or rewrite its summary."""
+    async with db.write() as session:
+        change = await open_incident(
+            session, actor, incident_id, now=db.now(), expected_version=expected_version
+        )
+        incident, payload = change.incident, {}
+        if name is not None:
+            name = clean_text(name, field="name", limit=NAME_LIMIT)
+            if name != incident.name:
+                payload["name"] = {"from": incident.name, "to": name}
+                incident.name = name
+        if summary is not None:
+            summary = clean_text(summary, field="summary", limit=SUMMARY_LIMIT, empty=True)
+            if summary != incident.summary:
+                payload["summary"] = {"from": incident.summary, "to": summary}
+                incident.summary = summary
+        if not payload:
+            raise Invalid("Nothing to change.", field="name")
+        change.record(EventKind.DETAILS_CHANGED, payload)
+        return incident
+
+
+async def change_visibility(
+    db: Database,
+    *,
+    actor: User,
+    incident_id: int,
+    private: bool,
+    expected_version: int | None = None,
+) -> Incident:
+    """Make an incident private (only its members see it) or public again."""
+    async with db.write() as session:
+        change = await open_incident(
+            session, actor, incident_id, now=db.now(), expected_version=expected_version
+        )
+        if change.incident.private == private:
+            state = "private" if private else "public"
+            raise Invalid(f"The incident is already {state}.", field="private")
+        if private and not change.standing.member:
+            session.add(
+                Member(
+                    incident_id=incident_id,
+                    user_id=actor.id,
+                    added_by_id=actor.id,
+                    added_at=change.now,
+                )
+            )
+        change.incident.private = private
+        change.record(EventKind.VISIBILITY_CHANGED, {"private": private})
+        return change.incident
+
+
+async def add_note(
+    db: Database,
+    *,
+    actor: User,
+    incident_id: int,
+    message: str,
+) -> Incident:
+    """Add a note to the timeline: anyone who can see the incident and is at least a member."""
+    message = clean_text(message, field="message", limit=MESSAGE_LIMIT)
+    async with db.write() as session:
+        change = await open_incident(
+            session, actor, incident_id, now=db.now(), allowed=policy.can_add_note
+        )
+        change.record(EventKind.NOTE_ADDED, {"message": message})
+        return change.incident
+
+
+# Reads -----------------------------------------------------------------------------------------
+
+
+async def find_incident(session: AsyncSession, actor: User, incident_id: int) -> Incident | None:
+    """The incident with that id if ``actor`` may see it, else None (the two are one answer)."""
+    incident = await session.get(Incident, incident_id)
+    if incident is None:
+        return None
+    if not policy.can_view(actor, incident, await standing(session, actor, incident.id)):
+        return None
+    return incident
+
+
+async def get_incident(session: AsyncSession, actor: User, incident_id: int) -> Incident:
+    incident = await find_incident(session, actor, incident_id)
+    if incident is None:
+        raise incident_not_found()
+    return incident
+
+
+async def find_incident_by_reference(
+    session: AsyncSession, actor: User, reference: str
+) -> Incident | None:
+    """Look up ``INC-<n>`` (any case, surrounding spaces ignored) as ``actor`` sees it."""
+    text = reference.strip().upper()
+    number = text.removeprefix("INC-")
+    if not text.startswith("INC-") or not number.isdigit() or len(number) > 12:
+        return None
+    query = select(Incident.id).where(Incident.number == int(number))
+    incident_id = await session.scalar(query)
+    return None if incident_id is None else await find_incident(session, actor, incident_id)
+
+
+# Inside the transaction ------------------------------------------------------------------------
+
+
+async def _move(change: Change, target: Status, *, record: bool = True) -> dict[str, Any]:
+    current = await change.session.get_one(Status, change.incident.status_id)
+    lifecycle.check_move(current, target)
+    reopened = lifecycle.is_reopening(current, target)
+    lifecycle.enter(change.incident, current, target, change.now)
+    moved = {"from": current.name, "to": target.name, "reopened": reopened}
+    if record:
+        change.record(EventKind.STATUS_CHANGED, moved)
+    return moved
+
+
+async def _set_severity(change: Change, target: Severity, *, record: bool = True) -> dict[str, Any]:
+    current = await change.session.get_one(Severity, change.incident.severity_id)
+    if current.id == target.id:
+        raise Invalid(f"The severity is already {current.name}.", field="severityId")
+    change.incident.severity_id = target.id
+    changed = {"from": current.name, "to": target.name}
+    if record:
+        change.record(EventKind.SEVERITY_CHANGED, changed)
+    return changed
+
+
+async def _triage_change(
+    session: AsyncSession,
+    db: Database,
+    actor: User,
+    incident_id: int,
+    expected_version: int | None,
+) -> Change:
+    change = await open_incident(
+        session,
+        actor,
+        incident_id,
+        now=db.now(),
+        allowed=policy.can_triage,
+        expected_version=expected_version,
+    )
+    status = await session.get_one(Status, change.incident.status_id)
+    if status.category is not StatusCategory.TRIAGE:
+        raise InvalidTransition(f"The incident is {status.name}, not in triage.")
+    return change
+
+
+async def _incident_type(session: AsyncSession, type_id: int | None) -> IncidentType:
+    if type_id is not None:
+        return await catalog.get_config(session, IncidentType, type_id, "typeId")
+    query = select(IncidentType).order_by(IncidentType.position, IncidentType.id).limit(1)
+    kind = await session.scalar(query)
+    if kind is None:
+        raise Invalid("No incident type is configured.", field="typeId")
+    return kind
+
+
+async def _severity(session: AsyncSession, severity_id: int | None, kind: IncidentType) -> Severity:
+    chosen = severity_id if severity_id is not None else kind.default_severity_id
+    if chosen is not None:
+        return await catalog.get_config(session, Severity, chosen, "severityId")
+    lowest = await session.scalar(select(Severity).order_by(Severity.rank).limit(1))
+    if lowest is None:
+        raise Invalid("No severity is configured.", field="severityId")
+    return lowest
+
+
+async def _next_number(session: AsyncSession) -> int:
+    """Take the next incident number; the row stays locked until the transaction ends."""
+    taken = await session.scalar(
+        update(Counter)
+        .where(Counter.name == catalog.INCIDENT_COUNTER)
+        .values(value=Counter.value + 1)
+        .returning(Counter.value)
+    )
+    if taken is None:  # a database whose catalog was never installed
+        session.add(Counter(name=catalog.INCIDENT_COUNTER, value=1))
+        return 1
+    return int(taken)
+
+
+async def _replay(
+    session: AsyncSession, actor: User, key: str, fingerprint: str
+) -> Incident | None:
+    earlier = await session.scalar(
+        select(IdempotencyKey).where(IdempotencyKey.user_id == actor.id, IdempotencyKey.key == key)
+    )
+    if earlier is None:
+        return None
+    if earlier.request_hash != fingerprint:
+        raise IdempotencyMismatch(
+            "This idempotency key was already used to declare a different incident.",
+            field="idempotencyKey",
+        )
+    return await session.get_one(Incident, earlier.incident_id)
+
+
+def _promise(minutes: int | None) -> timedelta | None:
+    if minutes is None:
+        return None
+    if isinstance(minutes, bool) or not 1 <= minutes <= LONGEST_PROMISE:
+        raise Invalid(
+            f"The next update must be promised within 1 to {LONGEST_PROMISE} minutes.",
+            field="nextUpdateInMinutes",
+        )
+    return timedelta(minutes=minutes)
+
+
+def _backdated(
+    declared_at: datetime | None, resolved_at: datetime | None, now: datetime
+) -> tuple[datetime, datetime]:
+    if declared_at is None:
+        raise Invalid("A retrospective incident needs the time it began.", field="declaredAt")
+    if declared_at.tzinfo is None or declared_at > now:
+        raise Invalid("The time it began must be a past, timezone-aware time.", field="declaredAt")
+    resolved_at = resolved_at or now
+    if resolved_at.tzinfo is None or not declared_at <= resolved_at <= now:
+        raise Invalid(
+            "The time it was resolved must be between when it began and now.", field="resolvedAt"
+        )
+    return declared_at, resolved_at
+
+
+def _fingerprint(*parts: Any) -> str:
+    def plain(value: Any) -> Any:
+        if isinstance(value, datetime):
+            return value.isoformat()
+        if hasattr(value, "name") and hasattr(value, "value"):
+            return value.name
+        if isinstance(value, dict):
+            return {str(k): plain(v) for k, v in sorted(value.items())}
+        if isinstance(value, list | tuple):
+            return [plain(v) for v in value]
+        return value
+
+    encoded = json.dumps([plain(p) for p in parts], separators=(",", ":"), sort_keys=True)
+    return hashlib.sha256(encoded.encode()).hexdigest()

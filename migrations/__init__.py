@@ -1,0 +1,1 @@
+"""Alembic migrations for Muster's database (configured in pyproject.toml under [tool.alembic])."""

@@ -1,0 +1,237 @@
+"""The demo organisation, checked the way a visitor would look at it after ``muster demo``."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from app import demo, policy
+from app.db import Database
+from app.errors import Invalid
+from app.models import (
+    Action,
+    ActionKind,
+    ActionStatus,
+    CustomFieldValue,
+    EventKind,
+    Follower,
+    Incident,
+    IncidentMode,
+    IncidentRole,
+    IncidentType,
+    IncidentUpdate,
+    Member,
+    OrgRole,
+    RoleAssignment,
+    RoleKind,
+    Severity,
+    Status,
+    StatusCategory,
+    TimelineEvent,
+    User,
+)
+from app.services import catalog, incidents, users
+
+PERSONAS = {
+    "support@demo.muster": OrgRole.MEMBER,
+    "exec@demo.muster": OrgRole.VIEWER,
+    "security@demo.muster": OrgRole.MEMBER,
+    "sre@demo.muster": OrgRole.RESPONDER,
+    "data@demo.muster": OrgRole.MEMBER,
+    "admin@demo.muster": OrgRole.ADMIN,
+}
+
+
+@pytest.fixture
+async def seeded(db: Database) -> int:
+    return await demo.seed(db)
+
+
+async def person(db: Database, email: str) -> User:
+    async with db.read() as session:
+        return await users.get_user_by_email(session, email)
+
+
+async def every_incident(db: Database):
+    """Each incident with its status, severity and type, oldest first."""
+    query = (
+        select(Incident, Status, Severity, IncidentType)
+        .join(Status, Incident.status_id == Status.id)
+        .join(Severity, Incident.severity_id == Severity.id)
+        .join(IncidentType, Incident.type_id == IncidentType.id)
+        .order_by(Incident.number)
+    )
+    async with db.read() as session:
+        return (await session.execute(query)).all()
+
+
+async def test_the_personas_have_their_roles(db, seeded):
+    for email, role in PERSONAS.items():
+        assert (await person(db, email)).role is role, email
+    async with db.read() as session:
+        everyone = (await session.scalars(select(User))).all()
+    assert len(everyone) >= 8  # the personas plus a few colleagues
+    assert all(user.email.endswith("@demo.muster") for user in everyone)
+    assert [user.email for user in everyone if user.role is OrgRole.ADMIN] == ["admin@demo.muster"]
+
+
+async def test_about_thirty_incidents_use_every_type_severity_and_status(db, seeded):
+    rows = await every_incident(db)
+    assert 25 <= seeded <= 35
+    assert len(rows) == seeded
+    async with db.read() as session:
+        types = {t.name for t in await catalog.list_incident_types(session)}
+        severities = {s.name for s in await catalog.list_severities(session)}
+        statuses = {s.name for s in await catalog.list_statuses(session)}
+    assert {kind.name for _, _, _, kind in rows} == types
+    assert {severity.name for _, _, severity, _ in rows} == severities
+    assert {status.name for _, status, _, _ in rows} == statuses  # Investigating, Fixing, ...
+    assert {status.category for _, status, _, _ in rows} == set(StatusCategory)
+
+
+async def test_one_private_security_incident_that_the_executive_cannot_see(db, seeded):
+    rows = await every_incident(db)
+    private = [(incident, kind) for incident, _, _, kind in rows if incident.private]
+    assert len(private) == 1
+    incident, kind = private[0]
+    assert kind.name == "Security"
+    executive = await person(db, "exec@demo.muster")
+    security = await person(db, "security@demo.muster")
+    admin = await person(db, "admin@demo.muster")
+    async with db.read() as session:
+        declared = await session.scalar(
+            select(TimelineEvent).where(
+                TimelineEvent.incident_id == incident.id, TimelineEvent.kind == EventKind.DECLARED
+            )
+        )
+        assert declared is not None
+        assert declared.actor_id == security.id
+        assert await incidents.find_incident(session, security, incident.id) is not None
+        assert await incidents.find_incident(session, executive, incident.id) is None
+        assert await incidents.find_incident(session, admin, incident.id) is None  # no implicit way
+        assert await session.get(Member, (incident.id, executive.id)) is None
+        visible = select(func.count()).select_from(Incident)
+        assert (
+            await session.scalar(visible.where(policy.visible_incidents(executive))) == seeded - 1
+        )
+        assert await session.scalar(visible.where(policy.visible_incidents(security))) == seeded
+
+
+async def test_a_game_day_a_merge_a_decline_and_a_retrospective(db, seeded):
+    rows = await every_incident(db)
+    now = datetime.now(UTC)
+
+    practice = [
+        (incident, kind) for incident, _, _, kind in rows if incident.mode is IncidentMode.TEST
+    ]
+    assert [kind.name for _, kind in practice] == ["Game day"]
+
+    def in_category(category):
+        return [incident for incident, status, _, _ in rows if status.category is category]
+
+    [merged] = in_category(StatusCategory.MERGED)
+    ids = {incident.id for incident, *_ in rows}
+    assert merged.merged_into_id in ids - {merged.id}
+    target = next(status for incident, status, _, _ in rows if incident.id == merged.merged_into_id)
+    assert target.category not in (StatusCategory.MERGED, StatusCategory.DECLINED)
+
+    [declined] = in_category(StatusCategory.DECLINED)
+    async with db.read() as session:
+        events = (
+            await session.scalars(
+                select(TimelineEvent)
+                .where(TimelineEvent.incident_id == declined.id)
+                .order_by(TimelineEvent.id)
+            )
+        ).all()
+    assert [event.kind for event in events] == [EventKind.DECLARED, EventKind.DECLINED]
+    assert events[0].payload["status"] == "Triage"
+    assert events[1].payload["reason"]
+
+    [retrospective] = [i for i, *_ in rows if i.mode is IncidentMode.RETROSPECTIVE]
+    assert retrospective.resolved_at is not None
+    assert retrospective.declared_at < retrospective.resolved_at < retrospective.updated_at < now
+
+
+async def test_ongoing_incidents_have_a_lead_updates_and_a_promise_falling_due(db, seeded):
+    now = datetime.now(UTC)
+    ongoing = [
+        incident for incident, status, _, _ in await every_incident(db) if status.category.ongoing
+    ]
+    assert len(ongoing) >= 5
+    async with db.read() as session:
+        for incident in ongoing:
+            updates = await session.scalar(
+                select(func.count())
+                .select_from(IncidentUpdate)
+                .where(IncidentUpdate.incident_id == incident.id)
+            )
+            lead = await session.scalar(
+                select(RoleAssignment.user_id)
+                .join(IncidentRole, RoleAssignment.role_id == IncidentRole.id)
+                .where(
+                    RoleAssignment.incident_id == incident.id, IncidentRole.kind == RoleKind.LEAD
+                )
+            )
+            assert updates, incident.name
+            assert lead is not None, incident.name
+            assert now - timedelta(hours=12) < incident.declared_at < now, incident.name
+    promises = [incident.next_update_due_at for incident in ongoing]
+    assert all(promises)
+    overdue = [due for due in promises if due is not None and due < now]
+    assert 1 <= len(overdue) <= 2
+    assert all(due < now + timedelta(hours=2) for due in promises if due is not None)
+
+
+async def test_the_history_is_a_month_long_and_nothing_lies_in_the_future(db, seeded):
+    now = datetime.now(UTC)
+    rows = await every_incident(db)
+    declared = sorted(incident.declared_at for incident, *_ in rows)
+    assert now - timedelta(days=31) < declared[0] < now - timedelta(days=20)
+    async with db.read() as session:
+        events = (await session.scalars(select(TimelineEvent).order_by(TimelineEvent.id))).all()
+    assert all(event.occurred_at <= now for event in events)
+    assert [event.occurred_at for event in events] == sorted(event.occurred_at for event in events)
+
+
+async def test_incidents_carry_work_fields_and_followers(db, seeded):
+    executive = await person(db, "exec@demo.muster")
+    async with db.read() as session:
+        work = (await session.scalars(select(Action))).all()
+        followed = (
+            await session.scalars(
+                select(Follower.incident_id).where(Follower.user_id == executive.id)
+            )
+        ).all()
+        with_fields = await session.scalar(
+            select(func.count(func.distinct(CustomFieldValue.incident_id)))
+        )
+        with_comms = await session.scalar(
+            select(func.count())
+            .select_from(RoleAssignment)
+            .join(IncidentRole, RoleAssignment.role_id == IncidentRole.id)
+            .where(IncidentRole.kind == RoleKind.COMMUNICATIONS)
+        )
+        for incident_id in followed:
+            assert await incidents.find_incident(session, executive, incident_id) is not None
+    assert len(followed) >= 3
+    assert all(action.owner_id is not None for action in work)
+    for kind in ActionKind:
+        statuses = {action.status for action in work if action.kind is kind}
+        assert {ActionStatus.OPEN, ActionStatus.DONE} <= statuses, kind
+    assert with_fields >= 10
+    assert with_comms >= 5
+
+
+async def test_seeding_twice_is_refused_and_changes_nothing(db, seeded):
+    async def counts():
+        async with db.read() as session:
+            return [
+                await session.scalar(select(func.count()).select_from(model))
+                for model in (User, Incident, TimelineEvent, Action)
+            ]
+
+    before = await counts()
+    with pytest.raises(Invalid, match="demo organisation is already there"):
+        await demo.seed(db)
+    assert await counts() == before

@@ -1,0 +1,141 @@
+"""Shared fixtures: a fresh database per test on SQLite and on PostgreSQL, a movable clock,
+and a cast of users with every organisation role.
+
+PostgreSQL comes from ``MUSTER_TEST_POSTGRES_URL`` (the Makefile defaults it to the local
+server). Where it is missing the PostgreSQL half of the suite is skipped with the reason, except
+in CI (``CI=true``), where a missing tier fails the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import NoReturn
+
+import asyncpg
+import pytest
+from sqlalchemy import text
+
+from app.cli import migrate
+from app.db import Database
+from app.models import Base, OrgRole, User
+from app.services import catalog, users
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def missing(reason: str) -> NoReturn:
+    """Skip a test whose tier is unavailable here, or fail it in CI where every tier is required."""
+    if IN_CI:
+        pytest.fail(f"required in CI: {reason}")
+    pytest.skip(reason)
+    raise AssertionError("unreachable")
+
+
+class Clock:
+    """The time services see: real time plus an offset the test can move forward."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def advance(self, **delta: float) -> None:
+        self.offset += timedelta(**delta)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite database migrated to head with the default catalog, copied for each test."""
+    path = tmp_path_factory.mktemp("template") / "muster.db"
+    migrate(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """A dedicated, freshly migrated ``muster_test`` database on the test PostgreSQL server."""
+    admin = os.environ.get("MUSTER_TEST_POSTGRES_URL")
+    if not admin:
+        missing("PostgreSQL tests need MUSTER_TEST_POSTGRES_URL (postgresql://user@host/db)")
+    dsn = admin.replace("postgresql+asyncpg://", "postgresql://")
+    base, _, _ = dsn.rpartition("/")
+
+    async def recreate() -> None:
+        connection = await asyncpg.connect(dsn, timeout=5)
+        try:
+            await connection.execute("DROP DATABASE IF EXISTS muster_test WITH (FORCE)")
+            await connection.execute("CREATE DATABASE muster_test")
+        finally:
+            await connection.close()
+
+    try:
+        asyncio.run(recreate())
+    except (OSError, asyncpg.PostgresError) as error:
+        missing(f"PostgreSQL at {admin} is not usable: {error}")
+    url = base.replace("postgresql://", "postgresql+asyncpg://") + "/muster_test"
+    migrate(url)
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
+) -> Iterator[str]:
+    """The URL of an empty database with the default catalog, on each backend in turn."""
+    if request.param == "sqlite":
+        path = tmp_path / "muster.db"
+        shutil.copy(sqlite_template, path)
+        yield f"sqlite+aiosqlite:///{path}"
+        return
+    yield request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+async def db(database_url: str, clock: Clock) -> AsyncIterator[Database]:
+    database = Database(database_url, clock=clock)
+    if not database.is_sqlite:
+        tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+        async with database.write() as session:
+            await session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        await catalog.install_defaults(database)
+    yield database
+    await database.dispose()
+
+
+@dataclasses.dataclass
+class Cast:
+    """One user of each organisation role, plus a second member and a second responder."""
+
+    viewer: User
+    member: User
+    other_member: User
+    responder: User
+    other_responder: User
+    admin: User
+
+
+@pytest.fixture
+async def people(db: Database) -> Cast:
+    async def add(email: str, name: str, role: OrgRole) -> User:
+        return await users.add_user(db, email=email, name=name, role=role)
+
+    return Cast(
+        viewer=await add("vera@example.com", "Vera Viewer", OrgRole.VIEWER),
+        member=await add("mo@example.com", "Mo Member", OrgRole.MEMBER),
+        other_member=await add("max@example.com", "Max Member", OrgRole.MEMBER),
+        responder=await add("rita@example.com", "Rita Responder", OrgRole.RESPONDER),
+        other_responder=await add("ravi@example.com", "Ravi Responder", OrgRole.RESPONDER),
+        admin=await add("ada@example.com", "Ada Admin", OrgRole.ADMIN),
+    )

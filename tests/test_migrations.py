@@ -1,0 +1,63 @@
+"""Migrations upgrade and downgrade on both databases, and match the models."""
+
+import asyncio
+
+import asyncpg
+import pytest
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import inspect
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from app.models import Base
+
+
+def alembic_config(url):
+    config = Config()
+    config.set_main_option("script_location", "migrations")
+    config.attributes["database_url"] = url
+    return config
+
+
+async def table_names(url):
+    engine = create_async_engine(url)
+    async with engine.connect() as connection:
+        names = await connection.run_sync(lambda c: set(inspect(c).get_table_names()))
+    await engine.dispose()
+    return names - {"alembic_version"}
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database(request, tmp_path, postgres_url_factory):
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+    return postgres_url_factory("muster_migrations")
+
+
+@pytest.fixture
+def postgres_url_factory(request):
+    def make(name):
+        base = request.getfixturevalue("postgres_url").rpartition("/")[0]
+        dsn = base.replace("postgresql+asyncpg://", "postgresql://")
+
+        async def recreate():
+            connection = await asyncpg.connect(f"{dsn}/muster_test")
+            await connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            await connection.execute(f"CREATE DATABASE {name}")
+            await connection.close()
+
+        asyncio.run(recreate())
+        return f"{base}/{name}"
+
+    return make
+
+
+def test_upgrade_check_downgrade_upgrade(empty_database):
+    config = alembic_config(empty_database)
+    command.upgrade(config, "head")
+    assert asyncio.run(table_names(empty_database)) == set(Base.metadata.tables)
+    command.check(config)  # the models and the migrations describe the same schema
+    command.downgrade(config, "base")
+    assert asyncio.run(table_names(empty_database)) == set()
+    command.upgrade(config, "head")
+    assert asyncio.run(table_names(empty_database)) == set(Base.metadata.tables)

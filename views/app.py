@@ -1,0 +1,40 @@
+"""The app factory: the one place that wires settings, the database and the routes together.
+
+``create_app()`` builds everything from ``MUSTER_*`` settings (read once, here) and is what
+``muster serve`` hands to uvicorn. The lifespan opens nothing eagerly and disposes of the
+database engine on shutdown.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.routing import Route
+
+from app.config import Settings
+from app.db import Database
+from views import health
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings.from_env(os.environ)
+    db = Database(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await db.dispose()
+
+    app = Starlette(
+        routes=[
+            Route("/healthz", health.healthz, name="healthz"),
+            Route("/readyz", health.readyz, name="readyz"),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.db = db
+    return app

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # The PostgreSQL half of the tests; without a server there it is skipped (outside CI) with the reason.
 export MUSTER_TEST_POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
 
-.PHONY: install demo serve test lint lock clean
+.PHONY: install demo test lint sdl lock clean
 
 install: $(VENV)/.installed
 
@@ -29,6 +29,10 @@ lint: install
 
 test: lint
 	$(BIN)/pytest
+
+# Write the GraphQL schema's SDL to schema.graphql (a test fails while it is stale).
+sdl: install
+	$(BIN)/python -c "from schema import schema; print(schema.as_str())" > schema.graphql
 
 # Re-pin every dependency (after editing pyproject.toml); commit requirements.lock.
 lock: install

@@ -29,6 +29,7 @@ class Settings:
     secret_key: str = ""
     base_url: str = DEFAULT_BASE_URL
     demo: bool = False
+    graphiql: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -46,6 +47,7 @@ class Settings:
             secret_key=secret_key or "demo-only-secret-key-not-for-production",
             base_url=_base_url(environ.get("MUSTER_BASE_URL", DEFAULT_BASE_URL)),
             demo=demo,
+            graphiql=_flag(environ, "MUSTER_GRAPHIQL") if "MUSTER_GRAPHIQL" in environ else demo,
         )
 
 

@@ -46,10 +46,16 @@ def _compare_type(
     return None
 
 
+def _include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+    # The full-text search tables are raw SQL (see app/search.py), not models.
+    return not (type_ == "table" and name is not None and name.startswith("incident_search"))
+
+
 def _configure(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=Base.metadata,
+        include_name=_include_name,
         render_as_batch=connection.dialect.name == "sqlite",
         render_item=_render_item,
         compare_type=_compare_type,

@@ -16,12 +16,17 @@ from starlette.routing import Route
 
 from app.config import Settings
 from app.db import Database
+from schema import build_schema
 from views import health
+from views.graphql import GraphQLEndpoint
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env(os.environ)
     db = Database(settings.database_url)
+    graphql = GraphQLEndpoint(
+        build_schema(introspection=settings.graphiql), db, graphiql=settings.graphiql
+    )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -32,6 +37,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=[
             Route("/healthz", health.healthz, name="healthz"),
             Route("/readyz", health.readyz, name="readyz"),
+            Route("/graphql", graphql, name="graphql"),
         ],
         lifespan=lifespan,
     )

@@ -77,28 +77,6 @@ async def add_action(
         return action
 
 
-async def add_follow_up(
-    db: Database,
-    *,
-    actor: User,
-    incident_id: int,
-    title: str,
-    owner_id: int | None = None,
-    due_on: date | None = None,
-    expected_version: int | None = None,
-) -> Action:
-    return await add_action(
-        db,
-        actor=actor,
-        incident_id=incident_id,
-        title=title,
-        owner_id=owner_id,
-        due_on=due_on,
-        kind=ActionKind.FOLLOW_UP,
-        expected_version=expected_version,
-    )
-
-
 async def update_action(
     db: Database,
     *,
@@ -113,16 +91,19 @@ async def update_action(
     """Change an action or follow-up: its title, status, owner or due date."""
     async with db.write() as session:
         action = await _find(session, action_id)
-        change = await open_incident(
-            session,
-            actor,
-            action.incident_id,
-            now=db.now(),
-            allowed=lambda user, incident, standing: policy.can_work_on(
-                user, incident, standing, action.owner_id
-            ),
-            expected_version=expected_version,
-        )
+        try:
+            change = await open_incident(
+                session,
+                actor,
+                action.incident_id,
+                now=db.now(),
+                allowed=lambda user, incident, standing: policy.can_work_on(
+                    user, incident, standing, action.owner_id
+                ),
+                expected_version=expected_version,
+            )
+        except NotFound as hidden:  # the work of an incident one may not see does not exist
+            raise _missing() from hidden
         changed: dict[str, object] = {}
         if title is not None:
             title = clean_text(title, field="title", limit=TITLE_LIMIT)
@@ -148,33 +129,14 @@ async def update_action(
         return action
 
 
-async def update_follow_up(
-    db: Database,
-    *,
-    actor: User,
-    action_id: int,
-    title: str | None = None,
-    status: ActionStatus | None = None,
-    owner_id: int | Keep | None = KEEP,
-    due_on: date | Keep | None = KEEP,
-    expected_version: int | None = None,
-) -> Action:
-    return await update_action(
-        db,
-        actor=actor,
-        action_id=action_id,
-        title=title,
-        status=status,
-        owner_id=owner_id,
-        due_on=due_on,
-        expected_version=expected_version,
-    )
+def _missing() -> NotFound:
+    return NotFound("No action with that id.", field="actionId")
 
 
 async def _find(session: AsyncSession, action_id: int) -> Action:
     action = await session.get(Action, action_id)
     if action is None:
-        raise NotFound("No action with that id.", field="actionId")
+        raise _missing()
     return action
 
 

@@ -41,6 +41,8 @@ def value_rows(field: CustomField, value: FieldValue) -> list[CustomFieldValue]:
     options = {option.id: option for option in field.options}
     wrong = Invalid(f"That is not a valid value for {field.name}.", field="value")
     if field.kind is FieldKind.SINGLE_SELECT:
+        if isinstance(value, list | tuple) and len(value) == 1:
+            value = value[0]  # one choice given as a list, as the API sends every selection
         if not isinstance(value, int) or isinstance(value, bool) or value not in options:
             raise wrong
         return [CustomFieldValue(field_id=field.id, option_id=value)]

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import lifecycle, policy
+from app import lifecycle, policy, search
 from app.db import Database
 from app.errors import (
     Forbidden,
@@ -146,6 +146,7 @@ async def declare(
         )
         session.add(incident)
         await session.flush()
+        await search.index(session, incident, updates=())
         if reporter is not None:
             session.add(
                 RoleAssignment(
@@ -359,6 +360,7 @@ async def share_update(
         )
         session.add(update)
         await session.flush()
+        await search.index(session, incident)
         change.record(
             EventKind.UPDATE_SHARED,
             {
@@ -399,6 +401,7 @@ async def change_details(
                 incident.summary = summary
         if not payload:
             raise Invalid("Nothing to change.", field="name")
+        await search.index(session, incident)
         change.record(EventKind.DETAILS_CHANGED, payload)
         return incident
 

@@ -110,12 +110,13 @@ async def test_actions_and_follow_ups(db, people):
     with pytest.raises(Invalid):
         await actions.update_action(db, actor=people.responder, action_id=action.id)
 
-    follow_up = await actions.add_follow_up(
-        db, actor=people.member, incident_id=incident.id, title="Alert on error rate"
-    )
+    follow_up = await actions.add_action(
+        db, actor=people.member, incident_id=incident.id, title="Alert on error rate",
+        kind=ActionKind.FOLLOW_UP,
+    )  # fmt: skip
     assert follow_up.kind is ActionKind.FOLLOW_UP
     assert (await last_event(db, incident)).kind is EventKind.FOLLOW_UP_ADDED
-    await actions.update_follow_up(
+    await actions.update_action(
         db, actor=people.member, action_id=follow_up.id, status=ActionStatus.NOT_DOING
     )
     assert (await last_event(db, incident)).kind is EventKind.FOLLOW_UP_UPDATED

@@ -1,0 +1,121 @@
+"""Lists of incidents as one person may see them: filters, full-text search, keyset pages, counts.
+
+Visibility is part of every query's WHERE (``policy.visible_incidents``), so private incidents
+never leave the database for people outside them, and counts agree with lists. Pages are keyset
+pages over (declared_at, id), newest first: the 100th page costs what the first does.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, Select, exists, func, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import policy, search
+from app.models import (
+    Follower,
+    Incident,
+    IncidentMode,
+    IncidentRole,
+    RoleAssignment,
+    RoleKind,
+    Status,
+    StatusCategory,
+    User,
+)
+
+MAX_PAGE = 100
+
+
+@dataclasses.dataclass(frozen=True)
+class IncidentFilter:
+    """What to narrow a list of incidents to; every part left empty matches everything."""
+
+    categories: Sequence[StatusCategory] = ()
+    severity_ids: Sequence[int] = ()
+    type_ids: Sequence[int] = ()
+    modes: Sequence[IncidentMode] = ()
+    private: bool | None = None
+    lead_id: int | None = None
+    reporter_id: int | None = None
+    followed_by_id: int | None = None
+    search: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Position:
+    """Where a page ends: the last incident's declaration time and id."""
+
+    declared_at: datetime
+    id: int
+
+
+def _holds(kind: RoleKind, user_id: int) -> ColumnElement[bool]:
+    return exists(
+        select(RoleAssignment.id)
+        .join(IncidentRole, IncidentRole.id == RoleAssignment.role_id)
+        .where(
+            RoleAssignment.incident_id == Incident.id,
+            RoleAssignment.user_id == user_id,
+            IncidentRole.kind == kind,
+        )
+    )
+
+
+def _filtered(session: AsyncSession, actor: User, wanted: IncidentFilter) -> Select[int]:
+    query = select(Incident.id).where(policy.visible_incidents(actor))
+    if wanted.categories:
+        in_category = select(Status.id).where(Status.category.in_(wanted.categories))
+        query = query.where(Incident.status_id.in_(in_category))
+    if wanted.severity_ids:
+        query = query.where(Incident.severity_id.in_(wanted.severity_ids))
+    if wanted.type_ids:
+        query = query.where(Incident.type_id.in_(wanted.type_ids))
+    if wanted.modes:
+        query = query.where(Incident.mode.in_(wanted.modes))
+    if wanted.private is not None:
+        query = query.where(Incident.private.is_(wanted.private))
+    if wanted.lead_id is not None:
+        query = query.where(_holds(RoleKind.LEAD, wanted.lead_id))
+    if wanted.reporter_id is not None:
+        query = query.where(_holds(RoleKind.REPORTER, wanted.reporter_id))
+    if wanted.followed_by_id is not None:
+        query = query.where(
+            exists().where(
+                Follower.incident_id == Incident.id, Follower.user_id == wanted.followed_by_id
+            )
+        )
+    matching = search.matching(session.get_bind().dialect.name, wanted.search)
+    if matching is not None:
+        query = query.where(matching)
+    return query
+
+
+async def list_incidents(
+    session: AsyncSession,
+    actor: User,
+    wanted: IncidentFilter,
+    *,
+    first: int,
+    after: Position | None = None,
+) -> tuple[Sequence[Incident], bool]:
+    """One page of incidents, newest first, and whether there are more after it."""
+    first = max(1, min(first, MAX_PAGE))
+    ids = _filtered(session, actor, wanted)
+    query = select(Incident).where(Incident.id.in_(ids))
+    if after is not None:
+        query = query.where(
+            tuple_(Incident.declared_at, Incident.id) < tuple_(after.declared_at, after.id)
+        )
+    query = query.order_by(Incident.declared_at.desc(), Incident.id.desc()).limit(first + 1)
+    rows = (await session.scalars(query)).all()
+    return rows[:first], len(rows) > first
+
+
+async def count_incidents(session: AsyncSession, actor: User, wanted: IncidentFilter) -> int:
+    """How many incidents ``actor`` may see that match (never counting the hidden ones)."""
+    query = select(func.count()).select_from(_filtered(session, actor, wanted).subquery())
+    return int(await session.scalar(query) or 0)

@@ -1,0 +1,35 @@
+"""Muster's GraphQL API: the types, queries and mutations over the domain in ``app/``.
+
+``build_schema`` makes the schema the web layer serves at ``/graphql`` and executes in-process
+for the web pages. Only whether introspection is allowed varies between instances.
+"""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.schema.config import StrawberryConfig
+
+from schema.admin import AdminMutations
+from schema.errors import MaskUnexpectedErrors
+from schema.limits import CachedDocuments, MusterSchema
+from schema.mutations import IncidentMutations
+from schema.queries import Query
+
+
+@strawberry.type
+class Mutation(IncidentMutations, AdminMutations):
+    """Every change: incidents first, then configuration and tokens."""
+
+
+def build_schema(*, introspection: bool = False) -> MusterSchema:
+    return MusterSchema(
+        query=Query,
+        mutation=Mutation,
+        extensions=[CachedDocuments, MaskUnexpectedErrors],
+        config=StrawberryConfig(disable_field_suggestions=not introspection),
+        introspection=introspection,
+    )
+
+
+schema = build_schema(introspection=True)
+"""The full schema, as ``make sdl`` writes it to schema.graphql."""

@@ -1,0 +1,331 @@
+"""Mutations that configure the organisation (admins only) and manage API tokens (anyone's own).
+
+Configuration is what incidents are made of: severities, statuses, incident types, incident
+roles and custom fields. Tokens are created with their secret shown once, and revoked.
+"""
+
+from __future__ import annotations
+
+import strawberry
+
+from app.services import catalog, tokens
+from schema import ids
+from schema.context import Info
+from schema.payloads import (
+    ApiTokenPayload,
+    CustomFieldPayload,
+    IncidentRolePayload,
+    IncidentTypePayload,
+    SeverityPayload,
+    StatusPayload,
+    attempt,
+)
+from schema.types import (
+    ApiToken,
+    CustomField,
+    FieldKind,
+    IncidentRole,
+    IncidentType,
+    Severity,
+    Status,
+    StatusCategory,
+    TokenScope,
+)
+
+
+@strawberry.input
+class CreateSeverityInput:
+    name: str
+    description: str = ""
+    rank: int | None = strawberry.field(default=None, description="Left out: above the worst.")
+
+
+@strawberry.input
+class UpdateSeverityInput:
+    severity_id: strawberry.ID
+    name: str | None = None
+    description: str | None = None
+    rank: int | None = None
+
+
+@strawberry.input
+class CreateStatusInput:
+    name: str
+    category: StatusCategory  # type: ignore[valid-type]
+    description: str = ""
+
+
+@strawberry.input
+class UpdateStatusInput:
+    status_id: strawberry.ID
+    name: str | None = None
+    description: str | None = None
+    position: int | None = None
+
+
+@strawberry.input
+class CreateIncidentTypeInput:
+    name: str
+    description: str = ""
+    private_by_default: bool = False
+    practice: bool = False
+    default_severity_id: strawberry.ID | None = None
+    custom_field_ids: list[strawberry.ID] | None = None
+
+
+@strawberry.input
+class UpdateIncidentTypeInput:
+    type_id: strawberry.ID
+    name: str | None = None
+    description: str | None = None
+    private_by_default: bool | None = None
+    practice: bool | None = None
+    default_severity_id: strawberry.ID | None = None
+    custom_field_ids: list[strawberry.ID] | None = None
+
+
+@strawberry.input
+class CreateIncidentRoleInput:
+    name: str
+    description: str = ""
+    instructions: str = ""
+
+
+@strawberry.input
+class UpdateIncidentRoleInput:
+    role_id: strawberry.ID
+    name: str | None = None
+    description: str | None = None
+    instructions: str | None = None
+
+
+@strawberry.input
+class CreateCustomFieldInput:
+    name: str
+    kind: FieldKind  # type: ignore[valid-type]
+    description: str = ""
+    options: list[str] | None = strawberry.field(
+        default=None, description="The choices of a select field, in order."
+    )
+
+
+@strawberry.input
+class UpdateCustomFieldInput:
+    field_id: strawberry.ID
+    name: str | None = None
+    description: str | None = None
+    options: list[str] | None = strawberry.field(
+        default=None, description="All the choices, in order; a choice left out is removed."
+    )
+
+
+@strawberry.input
+class CreateApiTokenInput:
+    name: str
+    scope: TokenScope = TokenScope.READ  # type: ignore[valid-type]
+
+
+@strawberry.input
+class RevokeApiTokenInput:
+    token_id: strawberry.ID
+
+
+def _maybe(kind: str, value: strawberry.ID | None, field: str) -> int | None:
+    return None if value is None else ids.decode(kind, value, field=field)
+
+
+def _field_ids(values: list[strawberry.ID] | None) -> list[int] | None:
+    return None if values is None else ids.decode_all("CustomField", values, field="customFieldIds")
+
+
+@strawberry.type
+class AdminMutations:
+    @strawberry.mutation(description="Admins: add a severity.")
+    async def create_severity(self, info: Info, input: CreateSeverityInput) -> SeverityPayload:
+        async def work() -> SeverityPayload:
+            row = await catalog.create_severity(
+                info.context.db,
+                actor=info.context.writer(),
+                name=input.name,
+                description=input.description,
+                rank=input.rank,
+            )
+            return SeverityPayload(severity=Severity(row=row))
+
+        return await attempt(SeverityPayload, work)
+
+    @strawberry.mutation(description="Admins: rename, describe or re-rank a severity.")
+    async def update_severity(self, info: Info, input: UpdateSeverityInput) -> SeverityPayload:
+        async def work() -> SeverityPayload:
+            row = await catalog.update_severity(
+                info.context.db,
+                actor=info.context.writer(),
+                severity_id=ids.decode("Severity", input.severity_id, field="severityId"),
+                name=input.name,
+                description=input.description,
+                rank=input.rank,
+            )
+            return SeverityPayload(severity=Severity(row=row))
+
+        return await attempt(SeverityPayload, work)
+
+    @strawberry.mutation(description="Admins: add a status within one of the fixed categories.")
+    async def create_status(self, info: Info, input: CreateStatusInput) -> StatusPayload:
+        async def work() -> StatusPayload:
+            row = await catalog.create_status(
+                info.context.db,
+                actor=info.context.writer(),
+                name=input.name,
+                category=input.category,
+                description=input.description,
+            )
+            return StatusPayload(status=Status(row=row))
+
+        return await attempt(StatusPayload, work)
+
+    @strawberry.mutation(description="Admins: rename, describe or reorder a status.")
+    async def update_status(self, info: Info, input: UpdateStatusInput) -> StatusPayload:
+        async def work() -> StatusPayload:
+            row = await catalog.update_status(
+                info.context.db,
+                actor=info.context.writer(),
+                status_id=ids.decode("Status", input.status_id, field="statusId"),
+                name=input.name,
+                description=input.description,
+                position=input.position,
+            )
+            return StatusPayload(status=Status(row=row))
+
+        return await attempt(StatusPayload, work)
+
+    @strawberry.mutation(description="Admins: add an incident type.")
+    async def create_incident_type(
+        self, info: Info, input: CreateIncidentTypeInput
+    ) -> IncidentTypePayload:
+        async def work() -> IncidentTypePayload:
+            row = await catalog.save_incident_type(
+                info.context.db,
+                actor=info.context.writer(),
+                name=input.name,
+                description=input.description,
+                private_by_default=input.private_by_default,
+                practice=input.practice,
+                default_severity_id=_maybe(
+                    "Severity", input.default_severity_id, "defaultSeverityId"
+                ),
+                field_ids=_field_ids(input.custom_field_ids),
+            )
+            return IncidentTypePayload(incident_type=IncidentType(row=row))
+
+        return await attempt(IncidentTypePayload, work)
+
+    @strawberry.mutation(description="Admins: change an incident type.")
+    async def update_incident_type(
+        self, info: Info, input: UpdateIncidentTypeInput
+    ) -> IncidentTypePayload:
+        async def work() -> IncidentTypePayload:
+            row = await catalog.save_incident_type(
+                info.context.db,
+                actor=info.context.writer(),
+                type_id=ids.decode("IncidentType", input.type_id, field="typeId"),
+                name=input.name,
+                description=input.description,
+                private_by_default=input.private_by_default,
+                practice=input.practice,
+                default_severity_id=_maybe(
+                    "Severity", input.default_severity_id, "defaultSeverityId"
+                ),
+                field_ids=_field_ids(input.custom_field_ids),
+            )
+            return IncidentTypePayload(incident_type=IncidentType(row=row))
+
+        return await attempt(IncidentTypePayload, work)
+
+    @strawberry.mutation(description="Admins: add a custom incident role.")
+    async def create_incident_role(
+        self, info: Info, input: CreateIncidentRoleInput
+    ) -> IncidentRolePayload:
+        async def work() -> IncidentRolePayload:
+            row = await catalog.save_incident_role(
+                info.context.db,
+                actor=info.context.writer(),
+                name=input.name,
+                description=input.description,
+                instructions=input.instructions,
+            )
+            return IncidentRolePayload(incident_role=IncidentRole(row=row))
+
+        return await attempt(IncidentRolePayload, work)
+
+    @strawberry.mutation(description="Admins: rename a role or change its instructions.")
+    async def update_incident_role(
+        self, info: Info, input: UpdateIncidentRoleInput
+    ) -> IncidentRolePayload:
+        async def work() -> IncidentRolePayload:
+            row = await catalog.save_incident_role(
+                info.context.db,
+                actor=info.context.writer(),
+                role_id=ids.decode("IncidentRole", input.role_id, field="roleId"),
+                name=input.name,
+                description=input.description,
+                instructions=input.instructions,
+            )
+            return IncidentRolePayload(incident_role=IncidentRole(row=row))
+
+        return await attempt(IncidentRolePayload, work)
+
+    @strawberry.mutation(description="Admins: add a custom field.")
+    async def create_custom_field(
+        self, info: Info, input: CreateCustomFieldInput
+    ) -> CustomFieldPayload:
+        async def work() -> CustomFieldPayload:
+            row = await catalog.save_custom_field(
+                info.context.db,
+                actor=info.context.writer(),
+                name=input.name,
+                kind=input.kind,
+                description=input.description,
+                options=input.options,
+            )
+            return CustomFieldPayload(custom_field=CustomField(row=row))
+
+        return await attempt(CustomFieldPayload, work)
+
+    @strawberry.mutation(description="Admins: rename a custom field or change its options.")
+    async def update_custom_field(
+        self, info: Info, input: UpdateCustomFieldInput
+    ) -> CustomFieldPayload:
+        async def work() -> CustomFieldPayload:
+            row = await catalog.save_custom_field(
+                info.context.db,
+                actor=info.context.writer(),
+                field_id=ids.decode("CustomField", input.field_id, field="fieldId"),
+                name=input.name,
+                description=input.description,
+                options=input.options,
+            )
+            return CustomFieldPayload(custom_field=CustomField(row=row))
+
+        return await attempt(CustomFieldPayload, work)
+
+    @strawberry.mutation(description="Create a personal API token; its secret is shown once.")
+    async def create_api_token(self, info: Info, input: CreateApiTokenInput) -> ApiTokenPayload:
+        async def work() -> ApiTokenPayload:
+            row, secret = await tokens.create_token(
+                info.context.db, user=info.context.writer(), name=input.name, scope=input.scope
+            )
+            return ApiTokenPayload(token=ApiToken(row=row), secret=secret)
+
+        return await attempt(ApiTokenPayload, work)
+
+    @strawberry.mutation(description="Revoke one of your tokens (admins: anyone's).")
+    async def revoke_api_token(self, info: Info, input: RevokeApiTokenInput) -> ApiTokenPayload:
+        async def work() -> ApiTokenPayload:
+            row = await tokens.revoke_token(
+                info.context.db,
+                actor=info.context.writer(),
+                token_id=ids.decode("ApiToken", input.token_id, field="tokenId"),
+            )
+            return ApiTokenPayload(token=ApiToken(row=row))
+
+        return await attempt(ApiTokenPayload, work)

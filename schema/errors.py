@@ -1,0 +1,99 @@
+"""Errors as clients see them.
+
+Expected failures from the services (``MusterError``) become ``userErrors`` in mutation payloads
+(or, raised from a query, a GraphQL error carrying the same ``code``). Anything unexpected is
+masked: the client gets "Internal error" with the request id, and the log gets the traceback
+with the same id.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections.abc import Iterator
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
+
+from app.errors import MusterError
+
+log = logging.getLogger("muster.graphql")
+
+
+@strawberry.enum
+class UserErrorCode(enum.Enum):
+    INVALID = "INVALID"
+    NOT_FOUND = "NOT_FOUND"
+    FORBIDDEN = "FORBIDDEN"
+    CONFLICT = "CONFLICT"
+    INVALID_TRANSITION = "INVALID_TRANSITION"
+    IDEMPOTENCY_MISMATCH = "IDEMPOTENCY_MISMATCH"
+
+
+@strawberry.type
+class UserError:
+    """Why a mutation was refused; nothing was changed."""
+
+    field: str | None = strawberry.field(description="The input at fault, if one is.")
+    message: str
+    code: UserErrorCode
+
+    @classmethod
+    def of(cls, error: MusterError) -> UserError:
+        return cls(field=error.field, message=error.message, code=UserErrorCode(error.code))
+
+
+def is_unexpected(error: GraphQLError) -> bool:
+    """Whether an error came from a bug rather than from the request."""
+    original = error.original_error
+    return original is not None and not isinstance(original, GraphQLError | MusterError)
+
+
+def request_id(execution_context: ExecutionContext | None) -> str:
+    context = getattr(execution_context, "context", None)
+    return str(getattr(context, "request_id", "unknown"))
+
+
+def log_unexpected(errors: list[GraphQLError], execution_context: ExecutionContext | None) -> None:
+    for error in errors:
+        if is_unexpected(error):
+            log.error(
+                "request %s failed at %s",
+                request_id(execution_context),
+                error.path,
+                exc_info=error.original_error,
+            )
+
+
+class MaskUnexpectedErrors(SchemaExtension):
+    """Replace unexpected errors by a reference to the log; give expected ones their code."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        errors = getattr(result, "errors", None)
+        if not errors:
+            return
+        reference = request_id(self.execution_context)
+        result.errors = [self._shown(error, reference) for error in errors]  # type: ignore[union-attr]
+
+    @staticmethod
+    def _shown(error: GraphQLError, reference: str) -> GraphQLError:
+        if is_unexpected(error):
+            return GraphQLError(
+                f"Internal error; reference {reference}.",
+                nodes=error.nodes,
+                path=error.path,
+                extensions={"code": "INTERNAL", "requestId": reference},
+            )
+        if isinstance(error.original_error, MusterError):
+            original = error.original_error
+            return GraphQLError(
+                original.message,
+                nodes=error.nodes,
+                path=error.path,
+                extensions={"code": original.code, "field": original.field},
+            )
+        return error

@@ -1,0 +1,276 @@
+"""Data loaders: one query per relation per request, never one per row.
+
+Each loader collects the keys asked for in one tick of the event loop and fetches them with a
+single query in a short read transaction of its own. A request's ``Loaders`` also carry the
+viewer, so the viewer-dependent ones (standing, following, visible incidents) answer for them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
+from typing import Any, NamedTuple, TypeVar
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased, selectinload
+from strawberry.dataloader import DataLoader
+
+from app import policy
+from app.db import Database
+from app.models import (
+    Action,
+    ActionKind,
+    CustomField,
+    CustomFieldValue,
+    Follower,
+    Incident,
+    IncidentRole,
+    IncidentType,
+    IncidentUpdate,
+    Member,
+    RoleAssignment,
+    RoleKind,
+    Severity,
+    Status,
+    TimelineEvent,
+    User,
+)
+
+K = TypeVar("K", bound=Hashable)
+
+
+class TimelineKey(NamedTuple):
+    """One page of one incident's timeline: up to ``size`` events after event id ``after``."""
+
+    incident_id: int
+    size: int
+    after: int | None
+
+
+class TimelinePage(NamedTuple):
+    events: list[TimelineEvent]
+    has_more: bool
+    total: int
+
+
+T = TypeVar("T")
+Fetch = Callable[[AsyncSession, list[K]], Awaitable[Mapping[K, T]]]
+
+
+class Loaders:
+    """The loaders of one request, made for one viewer."""
+
+    def __init__(self, db: Database, viewer: User) -> None:
+        self.db = db
+        self.viewer = viewer
+        self.user: DataLoader[int, User | None] = self._by_id(User)
+        self.severity: DataLoader[int, Severity] = self._by_id(Severity)
+        self.status: DataLoader[int, Status] = self._by_id(Status)
+        self.incident_type: DataLoader[int, IncidentType] = self._by_id(IncidentType)
+        self.role: DataLoader[int, IncidentRole] = self._by_id(IncidentRole)
+        self.incident: DataLoader[int, Incident | None] = self._loader(
+            self._visible_incidents, lambda: None
+        )
+        self.assignments: DataLoader[int, list[RoleAssignment]] = self._loader(
+            self._assignments, list
+        )
+        self.holder: DataLoader[tuple[int, RoleKind], int | None] = self._loader(
+            self._holders, lambda: None
+        )
+        self.latest_update: DataLoader[int, IncidentUpdate | None] = self._loader(
+            self._latest_updates, lambda: None
+        )
+        self.updates: DataLoader[int, list[IncidentUpdate]] = self._loader(self._updates, list)
+        self.work: DataLoader[tuple[int, ActionKind], list[Action]] = self._loader(self._work, list)
+        self.field_values: DataLoader[int, list[CustomFieldValue]] = self._loader(
+            self._field_values, list
+        )
+        self.custom_field: DataLoader[int, CustomField | None] = self._loader(
+            self._custom_fields, lambda: None
+        )
+        self.standing: DataLoader[int, policy.Standing] = self._loader(
+            self._standings, policy.Standing
+        )
+        self.members: DataLoader[int, list[User]] = self._loader(self._members, list)
+        self.followed: DataLoader[int, bool] = self._loader(self._followed, lambda: False)
+        self.timeline: DataLoader[TimelineKey, TimelinePage] = self._loader(
+            self._timelines, lambda: TimelinePage([], False, 0)
+        )
+
+    def _loader(self, fetch: Fetch[K, T], default: Callable[[], T]) -> DataLoader[K, T]:
+        async def load(keys: list[K]) -> list[T]:
+            async with self.db.read() as session:
+                found = await fetch(session, keys)
+            return [found[key] if key in found else default() for key in keys]
+
+        return DataLoader(load_fn=load)
+
+    def _by_id(self, model: Any) -> DataLoader[int, Any]:
+        async def fetch(session: AsyncSession, keys: list[int]) -> dict[int, Any]:
+            rows = await session.scalars(select(model).where(model.id.in_(keys)))
+            return {row.id: row for row in rows}
+
+        return self._loader(fetch, lambda: None)
+
+    async def _visible_incidents(
+        self, session: AsyncSession, keys: list[int]
+    ) -> dict[int, Incident]:
+        query = select(Incident).where(Incident.id.in_(keys), policy.visible_incidents(self.viewer))
+        return {row.id: row for row in await session.scalars(query)}
+
+    async def _assignments(
+        self, session: AsyncSession, keys: list[int]
+    ) -> dict[int, list[RoleAssignment]]:
+        query = (
+            select(RoleAssignment)
+            .join(IncidentRole, IncidentRole.id == RoleAssignment.role_id)
+            .where(RoleAssignment.incident_id.in_(keys))
+            .order_by(IncidentRole.position, IncidentRole.id)
+        )
+        return _grouped(await session.scalars(query), lambda row: row.incident_id)
+
+    async def _holders(
+        self, session: AsyncSession, keys: list[tuple[int, RoleKind]]
+    ) -> dict[tuple[int, RoleKind], int]:
+        """Who holds a role of a kind (the lead, the reporter) on each incident, by user id."""
+        query = (
+            select(RoleAssignment.incident_id, IncidentRole.kind, RoleAssignment.user_id)
+            .join(IncidentRole, IncidentRole.id == RoleAssignment.role_id)
+            .where(
+                RoleAssignment.incident_id.in_({incident for incident, _ in keys}),
+                IncidentRole.kind.in_({kind for _, kind in keys}),
+            )
+        )
+        return {(incident, kind): user for incident, kind, user in await session.execute(query)}
+
+    async def _latest_updates(
+        self, session: AsyncSession, keys: list[int]
+    ) -> dict[int, IncidentUpdate]:
+        newest = (
+            select(func.max(IncidentUpdate.id))
+            .where(IncidentUpdate.incident_id.in_(keys))
+            .group_by(IncidentUpdate.incident_id)
+        )
+        rows = await session.scalars(select(IncidentUpdate).where(IncidentUpdate.id.in_(newest)))
+        return {row.incident_id: row for row in rows}
+
+    async def _updates(
+        self, session: AsyncSession, keys: list[int]
+    ) -> dict[int, list[IncidentUpdate]]:
+        query = (
+            select(IncidentUpdate)
+            .where(IncidentUpdate.incident_id.in_(keys))
+            .order_by(IncidentUpdate.id.desc())
+        )
+        return _grouped(await session.scalars(query), lambda row: row.incident_id)
+
+    async def _work(
+        self, session: AsyncSession, keys: list[tuple[int, ActionKind]]
+    ) -> dict[tuple[int, ActionKind], list[Action]]:
+        query = (
+            select(Action)
+            .where(Action.incident_id.in_({incident for incident, _ in keys}))
+            .order_by(Action.id)
+        )
+        return _grouped(await session.scalars(query), lambda row: (row.incident_id, row.kind))
+
+    async def _field_values(
+        self, session: AsyncSession, keys: list[int]
+    ) -> dict[int, list[CustomFieldValue]]:
+        query = (
+            select(CustomFieldValue)
+            .where(CustomFieldValue.incident_id.in_(keys))
+            .order_by(CustomFieldValue.id)
+        )
+        return _grouped(await session.scalars(query), lambda row: row.incident_id)
+
+    async def _custom_fields(
+        self, session: AsyncSession, keys: list[int]
+    ) -> dict[int, CustomField]:
+        query = (
+            select(CustomField)
+            .options(selectinload(CustomField.options))
+            .where(CustomField.id.in_(keys))
+        )
+        return {row.id: row for row in await session.scalars(query)}
+
+    async def _standings(
+        self, session: AsyncSession, keys: list[int]
+    ) -> dict[int, policy.Standing]:
+        me = self.viewer.id
+        member_of = set(
+            await session.scalars(
+                select(Member.incident_id).where(Member.incident_id.in_(keys), Member.user_id == me)
+            )
+        )
+        party_to = set(
+            await session.scalars(
+                select(RoleAssignment.incident_id).where(
+                    RoleAssignment.incident_id.in_(keys), RoleAssignment.user_id == me
+                )
+            )
+        )
+        return {k: policy.Standing(member=k in member_of, party=k in party_to) for k in keys}
+
+    async def _members(self, session: AsyncSession, keys: list[int]) -> dict[int, list[User]]:
+        query = (
+            select(Member.incident_id, User)
+            .join(User, User.id == Member.user_id)
+            .where(Member.incident_id.in_(keys))
+            .order_by(Member.added_at, User.id)
+        )
+        grouped: dict[int, list[User]] = defaultdict(list)
+        for incident_id, user in await session.execute(query):
+            grouped[incident_id].append(user)
+        return grouped
+
+    async def _timelines(
+        self, session: AsyncSession, keys: list[TimelineKey]
+    ) -> dict[TimelineKey, TimelinePage]:
+        """A page of each incident's timeline: two statements per page shape, not per incident."""
+        pages: dict[TimelineKey, TimelinePage] = {}
+        shapes: dict[tuple[int, int | None], list[TimelineKey]] = _grouped(
+            keys, lambda key: (key.size, key.after)
+        )
+        for (size, after), group in shapes.items():
+            incident_ids = [key.incident_id for key in group]
+            counted = (
+                select(TimelineEvent.incident_id, func.count())
+                .where(TimelineEvent.incident_id.in_(incident_ids))
+                .group_by(TimelineEvent.incident_id)
+            )
+            totals = {incident: total for incident, total in await session.execute(counted)}
+            position = func.row_number().over(
+                partition_by=TimelineEvent.incident_id, order_by=TimelineEvent.id
+            )
+            numbered = select(TimelineEvent, position.label("position")).where(
+                TimelineEvent.incident_id.in_(incident_ids)
+            )
+            if after is not None:
+                numbered = numbered.where(TimelineEvent.id > after)
+            window = numbered.subquery()
+            event = aliased(TimelineEvent, window)
+            query = select(event).where(window.c.position <= size + 1).order_by(window.c.id)
+            events: dict[int, list[TimelineEvent]] = _grouped(
+                await session.scalars(query), lambda row: row.incident_id
+            )
+            for key in group:
+                found = events.get(key.incident_id, [])
+                pages[key] = TimelinePage(
+                    found[:size], len(found) > size, totals.get(key.incident_id, 0)
+                )
+        return pages
+
+    async def _followed(self, session: AsyncSession, keys: list[int]) -> dict[int, bool]:
+        query = select(Follower.incident_id).where(
+            Follower.incident_id.in_(keys), Follower.user_id == self.viewer.id
+        )
+        return dict.fromkeys(await session.scalars(query), True)
+
+
+def _grouped(rows: Sequence[T] | Any, key: Callable[[T], K]) -> dict[K, list[T]]:
+    grouped: dict[K, list[T]] = defaultdict(list)
+    for row in rows:
+        grouped[key(row)].append(row)
+    return grouped

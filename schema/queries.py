@@ -1,0 +1,159 @@
+"""The Query root: the viewer, incidents one by one and as a filtered, paged list, the
+organisation's configuration, people for pickers, and the viewer's API tokens.
+
+A private incident the viewer may not see is absent everywhere here, exactly as if it had never
+been declared: ``incident`` answers null, lists skip it and counts leave it out.
+"""
+
+from __future__ import annotations
+
+import strawberry
+
+from app.errors import NotFound
+from app.services import catalog, incident_queries, incidents, tokens, users
+from schema import ids
+from schema.context import Info
+from schema.pagination import Edge, PageInfo, incident_cursor, incident_position, page_size
+from schema.types import (
+    ApiToken,
+    CustomField,
+    Incident,
+    IncidentMode,
+    IncidentRole,
+    IncidentType,
+    Severity,
+    Status,
+    StatusCategory,
+    User,
+)
+
+
+@strawberry.input(description="Narrow a list of incidents; every part left out matches all.")
+class IncidentFilter:
+    status_categories: list[StatusCategory] | None = None  # type: ignore[valid-type]
+    severity_ids: list[strawberry.ID] | None = None
+    type_ids: list[strawberry.ID] | None = None
+    modes: list[IncidentMode] | None = None  # type: ignore[valid-type]
+    private: bool | None = None
+    lead_id: strawberry.ID | None = None
+    reporter_id: strawberry.ID | None = None
+    followed_by_me: bool = False
+    search: str | None = strawberry.field(
+        default=None, description="Words to find in names, summaries and updates."
+    )
+
+    def to_app(self, viewer_id: int) -> incident_queries.IncidentFilter:
+        lead, reporter = self.lead_id, self.reporter_id
+        return incident_queries.IncidentFilter(
+            categories=list(self.status_categories or []),
+            severity_ids=ids.decode_all("Severity", self.severity_ids, field="severityIds"),
+            type_ids=ids.decode_all("IncidentType", self.type_ids, field="typeIds"),
+            modes=list(self.modes or []),
+            private=self.private,
+            lead_id=None if lead is None else ids.decode("User", lead, field="leadId"),
+            reporter_id=(
+                None if reporter is None else ids.decode("User", reporter, field="reporterId")
+            ),
+            followed_by_id=viewer_id if self.followed_by_me else None,
+            search=(self.search or "")[:500],
+        )
+
+
+@strawberry.type
+class IncidentConnection:
+    edges: list[Edge[Incident]]
+    page_info: PageInfo
+    filter: strawberry.Private[incident_queries.IncidentFilter]
+
+    @strawberry.field(description="How many incidents match, across all pages.")
+    async def total_count(self, info: Info) -> int:
+        async with info.context.db.read() as session:
+            return await incident_queries.count_incidents(session, info.context.viewer, self.filter)
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Who is asking.")
+    def viewer(self, info: Info) -> User:
+        return User(row=info.context.viewer)
+
+    @strawberry.field(description="One incident by id or by reference (INC-42); null if absent.")
+    async def incident(
+        self, info: Info, id: strawberry.ID | None = None, reference: str | None = None
+    ) -> Incident | None:
+        viewer = info.context.viewer
+        async with info.context.db.read() as session:
+            if id is not None:
+                try:
+                    key = ids.decode("Incident", id, field="id")
+                except NotFound:
+                    return None
+                row = await incidents.find_incident(session, viewer, key)
+            elif reference is not None:
+                row = await incidents.find_incident_by_reference(session, viewer, reference)
+            else:
+                return None
+        return None if row is None else Incident.from_model(row)
+
+    @strawberry.field(description="Incidents the viewer may see, newest first, in keyset pages.")
+    async def incidents(
+        self,
+        info: Info,
+        first: int = 20,
+        after: str | None = None,
+        filter: IncidentFilter | None = None,
+    ) -> IncidentConnection:
+        size = page_size(first)
+        position = incident_position(after)
+        wanted = (filter or IncidentFilter()).to_app(info.context.viewer.id)
+        async with info.context.db.read() as session:
+            rows, more = await incident_queries.list_incidents(
+                session, info.context.viewer, wanted, first=size, after=position
+            )
+        edges = [
+            Edge(cursor=incident_cursor(r.declared_at, r.id), node=Incident(row=r)) for r in rows
+        ]
+        return IncidentConnection(
+            edges=edges,
+            page_info=PageInfo(has_next_page=more, end_cursor=edges[-1].cursor if edges else None),
+            filter=wanted,
+        )
+
+    @strawberry.field(description="Least severe first.")
+    async def severities(self, info: Info) -> list[Severity]:
+        async with info.context.db.read() as session:
+            return [Severity(row=row) for row in await catalog.list_severities(session)]
+
+    @strawberry.field(
+        description="In lifecycle order: triage, active, post-incident, closed, exits."
+    )
+    async def statuses(self, info: Info) -> list[Status]:
+        async with info.context.db.read() as session:
+            return [Status(row=row) for row in await catalog.list_statuses(session)]
+
+    @strawberry.field
+    async def incident_types(self, info: Info) -> list[IncidentType]:
+        async with info.context.db.read() as session:
+            return [IncidentType(row=row) for row in await catalog.list_incident_types(session)]
+
+    @strawberry.field
+    async def incident_roles(self, info: Info) -> list[IncidentRole]:
+        async with info.context.db.read() as session:
+            return [IncidentRole(row=row) for row in await catalog.list_incident_roles(session)]
+
+    @strawberry.field
+    async def custom_fields(self, info: Info) -> list[CustomField]:
+        async with info.context.db.read() as session:
+            return [CustomField(row=row) for row in await catalog.list_custom_fields(session)]
+
+    @strawberry.field(description="People whose name or email contains the search, for pickers.")
+    async def users(self, info: Info, search: str = "", first: int = 20) -> list[User]:
+        async with info.context.db.read() as session:
+            rows = await users.list_users(session, search=search[:200], limit=page_size(first))
+        return [User(row=row) for row in rows]
+
+    @strawberry.field(description="The viewer's own API tokens, newest first.")
+    async def api_tokens(self, info: Info) -> list[ApiToken]:
+        async with info.context.db.read() as session:
+            rows = await tokens.list_tokens(session, user=info.context.viewer)
+        return [ApiToken(row=row) for row in rows]

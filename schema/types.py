@@ -1,0 +1,557 @@
+"""The GraphQL object types, each built explicitly from its model with ``from_model``.
+
+Fields that reach other rows go through the request's loaders, so a page of incidents costs a
+fixed number of queries whatever its size. Viewer-dependent fields (``followedByMe``,
+``viewerCanEdit``) are marked as such; live feeds shared by many viewers should leave them out.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import strawberry
+
+from app import models, policy, timeline
+from app.models import ActionKind, RoleKind
+from schema import ids
+from schema.context import Info
+from schema.loaders import TimelineKey
+from schema.pagination import Edge, PageInfo, event_cursor, event_position, page_size
+
+OrgRole = strawberry.enum(models.OrgRole, name="OrgRole")
+StatusCategory = strawberry.enum(models.StatusCategory, name="StatusCategory")
+IncidentMode = strawberry.enum(models.IncidentMode, name="IncidentMode")
+EventKind = strawberry.enum(models.EventKind, name="TimelineEventKind")
+ActionStatus = strawberry.enum(models.ActionStatus, name="ActionStatus")
+FieldKind = strawberry.enum(models.FieldKind, name="CustomFieldKind")
+RoleKindEnum = strawberry.enum(models.RoleKind, name="IncidentRoleKind")
+TokenScope = strawberry.enum(models.TokenScope, name="ApiTokenScope")
+
+
+@strawberry.type
+class User:
+    row: strawberry.Private[models.User]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return ids.encode("User", self.row.id)
+
+    @strawberry.field
+    def email(self) -> str:
+        return self.row.email
+
+    @strawberry.field
+    def name(self) -> str:
+        return self.row.name
+
+    @strawberry.field
+    def role(self) -> OrgRole:  # type: ignore[valid-type]
+        return self.row.role
+
+
+@strawberry.type
+class Severity:
+    row: strawberry.Private[models.Severity]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return ids.encode("Severity", self.row.id)
+
+    @strawberry.field
+    def name(self) -> str:
+        return self.row.name
+
+    @strawberry.field
+    def description(self) -> str:
+        return self.row.description
+
+    @strawberry.field(description="Higher is worse; compare severities by rank.")
+    def rank(self) -> int:
+        return self.row.rank
+
+
+@strawberry.type
+class Status:
+    row: strawberry.Private[models.Status]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return ids.encode("Status", self.row.id)
+
+    @strawberry.field
+    def name(self) -> str:
+        return self.row.name
+
+    @strawberry.field
+    def description(self) -> str:
+        return self.row.description
+
+    @strawberry.field
+    def category(self) -> StatusCategory:  # type: ignore[valid-type]
+        return self.row.category
+
+
+@strawberry.type
+class CustomFieldOption:
+    row: strawberry.Private[models.CustomFieldOption]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return ids.encode("CustomFieldOption", self.row.id)
+
+    @strawberry.field
+    def value(self) -> str:
+        return self.row.value
+
+
+@strawberry.type
+class CustomField:
+    row: strawberry.Private[models.CustomField]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return ids.encode("CustomField", self.row.id)
+
+    @strawberry.field
+    def name(self) -> str:
+        return self.row.name
+
+    @strawberry.field
+    def description(self) -> str:
+        return self.row.description
+
+    @strawberry.field
+    def kind(self) -> FieldKind:  # type: ignore[valid-type]
+        return self.row.kind
+
+    @strawberry.field
+    def options(self) -> list[CustomFieldOption]:
+        return [CustomFieldOption(row=option) for option in self.row.options]
+
+
+@strawberry.type
+class IncidentType:
+    row: strawberry.Private[models.IncidentType]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return ids.encode("IncidentType", self.row.id)
+
+    @strawberry.field
+    def name(self) -> str:
+        return self.row.name
+
+    @strawberry.field
+    def description(self) -> str:
+        return self.row.description
+
+    @strawberry.field
+    def private_by_default(self) -> bool:
+        return self.row.private_by_default
+
+    @strawberry.field(description="Practice incidents (game days) are kept out of insights.")
+    def practice(self) -> bool:
+        return self.row.practice
+
+    @strawberry.field
+    async def default_severity(self, info: Info) -> Severity | None:
+        if self.row.default_severity_id is None:
+            return None
+        return Severity(row=await info.context.loaders.severity.load(self.row.default_severity_id))
+
+    @strawberry.field(description="The custom fields people fill in when declaring one.")
+    async def custom_fields(self, info: Info) -> list[CustomField]:
+        loaded = await info.context.loaders.custom_field.load_many([f.id for f in self.row.fields])
+        return [CustomField(row=field) for field in loaded if field is not None]
+
+
+@strawberry.type
+class IncidentRole:
+    row: strawberry.Private[models.IncidentRole]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return ids.encode("IncidentRole", self.row.id)
+
+    @strawberry.field
+    def name(self) -> str:
+        return self.row.name
+
+    @strawberry.field
+    def kind(self) -> RoleKindEnum:  # type: ignore[valid-type]
+        return self.row.kind
+
+    @strawberry.field
+    def required(self) -> bool:
+        return self.row.required
+
+    @strawberry.field
+    def description(self) -> str:
+        return self.row.description
+
+    @strawberry.field(description="Shown to whoever takes the role.")
+    def instructions(self) -> str:
+        return self.row.instructions
+
+
+async def _user(info: Info, user_id: int | None) -> User | None:
+    if user_id is None:
+        return None
+    row = await info.context.loaders.user.load(user_id)
+    return None if row is None else User(row=row)
+
+
+@strawberry.type
+class RoleAssignment:
+    row: strawberry.Private[models.RoleAssignment]
+
+    @strawberry.field
+    async def role(self, info: Info) -> IncidentRole:
+        return IncidentRole(row=await info.context.loaders.role.load(self.row.role_id))
+
+    @strawberry.field
+    async def user(self, info: Info) -> User:
+        user = await _user(info, self.row.user_id)
+        assert user is not None
+        return user
+
+    @strawberry.field
+    def assigned_at(self) -> datetime:
+        return self.row.assigned_at
+
+
+@strawberry.type
+class IncidentUpdate:
+    row: strawberry.Private[models.IncidentUpdate]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return ids.encode("IncidentUpdate", self.row.id)
+
+    @strawberry.field
+    def message(self) -> str:
+        return self.row.message
+
+    @strawberry.field
+    async def author(self, info: Info) -> User | None:
+        return await _user(info, self.row.author_id)
+
+    @strawberry.field(description="The status this update moved the incident to, if it did.")
+    async def status(self, info: Info) -> Status | None:
+        if self.row.status_id is None:
+            return None
+        return Status(row=await info.context.loaders.status.load(self.row.status_id))
+
+    @strawberry.field(description="The severity this update set, if it changed it.")
+    async def severity(self, info: Info) -> Severity | None:
+        if self.row.severity_id is None:
+            return None
+        return Severity(row=await info.context.loaders.severity.load(self.row.severity_id))
+
+    @strawberry.field
+    def next_update_in_minutes(self) -> int | None:
+        return self.row.next_update_in_minutes
+
+    @strawberry.field
+    def created_at(self) -> datetime:
+        return self.row.created_at
+
+
+@strawberry.type
+class Action:
+    """An action (during the incident) or a follow-up (after it)."""
+
+    row: strawberry.Private[models.Action]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return ids.encode("Action", self.row.id)
+
+    @strawberry.field
+    def title(self) -> str:
+        return self.row.title
+
+    @strawberry.field
+    def status(self) -> ActionStatus:  # type: ignore[valid-type]
+        return self.row.status
+
+    @strawberry.field
+    def follow_up(self) -> bool:
+        return self.row.kind is ActionKind.FOLLOW_UP
+
+    @strawberry.field
+    async def owner(self, info: Info) -> User | None:
+        return await _user(info, self.row.owner_id)
+
+    @strawberry.field
+    def due_on(self) -> date | None:
+        return self.row.due_on
+
+    @strawberry.field
+    def created_at(self) -> datetime:
+        return self.row.created_at
+
+    @strawberry.field
+    def completed_at(self) -> datetime | None:
+        return self.row.completed_at
+
+    @strawberry.field
+    async def incident(self, info: Info) -> Incident | None:
+        row = await info.context.loaders.incident.load(self.row.incident_id)
+        return None if row is None else Incident(row=row)
+
+
+@strawberry.type
+class CustomFieldValue:
+    """A custom field's value on one incident; which of the value fields is set follows the kind."""
+
+    field: CustomField
+    options: list[CustomFieldOption]
+    text: str | None
+    number: float | None
+
+
+@strawberry.type
+class TimelineEvent:
+    row: strawberry.Private[models.TimelineEvent]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return ids.encode("TimelineEvent", self.row.id)
+
+    @strawberry.field(description="Resume a timeline or a live feed after this event.")
+    def cursor(self) -> str:
+        return event_cursor(self.row.id)
+
+    @strawberry.field
+    def kind(self) -> EventKind:  # type: ignore[valid-type]
+        return self.row.kind
+
+    @strawberry.field
+    def occurred_at(self) -> datetime:
+        return self.row.occurred_at
+
+    @strawberry.field
+    async def actor(self, info: Info) -> User | None:
+        return await _user(info, self.row.actor_id)
+
+    @strawberry.field(description="What happened, in one plain sentence.")
+    def summary(self) -> str:
+        return timeline.describe(self.row)
+
+    @strawberry.field
+    async def incident(self, info: Info) -> Incident | None:
+        row = await info.context.loaders.incident.load(self.row.incident_id)
+        return None if row is None else Incident(row=row)
+
+
+@strawberry.type
+class TimelineConnection:
+    edges: list[Edge[TimelineEvent]]
+    page_info: PageInfo
+    total_count: int
+
+
+@strawberry.type
+class Incident:
+    row: strawberry.Private[models.Incident]
+
+    @classmethod
+    def from_model(cls, row: models.Incident) -> Incident:
+        return cls(row=row)
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return ids.encode("Incident", self.row.id)
+
+    @strawberry.field(description="INC-<n>: the number people use to talk about it.")
+    def reference(self) -> str:
+        return self.row.reference
+
+    @strawberry.field
+    def name(self) -> str:
+        return self.row.name
+
+    @strawberry.field
+    def summary(self) -> str:
+        return self.row.summary
+
+    @strawberry.field
+    async def status(self, info: Info) -> Status:
+        return Status(row=await info.context.loaders.status.load(self.row.status_id))
+
+    @strawberry.field
+    async def severity(self, info: Info) -> Severity:
+        return Severity(row=await info.context.loaders.severity.load(self.row.severity_id))
+
+    @strawberry.field
+    async def type(self, info: Info) -> IncidentType:
+        row = await info.context.loaders.incident_type.load(self.row.type_id)
+        return IncidentType(row=row)
+
+    @strawberry.field
+    def mode(self) -> IncidentMode:  # type: ignore[valid-type]
+        return self.row.mode
+
+    @strawberry.field
+    def private(self) -> bool:
+        return self.row.private
+
+    @strawberry.field(description="Pass it back as expectedVersion to refuse stale edits.")
+    def version(self) -> int:
+        return self.row.version
+
+    @strawberry.field
+    def declared_at(self) -> datetime:
+        return self.row.declared_at
+
+    @strawberry.field
+    def accepted_at(self) -> datetime | None:
+        return self.row.accepted_at
+
+    @strawberry.field
+    def updated_at(self) -> datetime:
+        return self.row.updated_at
+
+    @strawberry.field
+    def resolved_at(self) -> datetime | None:
+        return self.row.resolved_at
+
+    @strawberry.field
+    def closed_at(self) -> datetime | None:
+        return self.row.closed_at
+
+    @strawberry.field(description="When the next update was promised; in the past if overdue.")
+    def next_update_due_at(self) -> datetime | None:
+        return self.row.next_update_due_at
+
+    @strawberry.field
+    async def merged_into(self, info: Info) -> Incident | None:
+        if self.row.merged_into_id is None:
+            return None
+        row = await info.context.loaders.incident.load(self.row.merged_into_id)
+        return None if row is None else Incident(row=row)
+
+    async def _holder(self, info: Info, kind: RoleKind) -> User | None:
+        user_id = await info.context.loaders.holder.load((self.row.id, kind))
+        return await _user(info, user_id)
+
+    @strawberry.field
+    async def reporter(self, info: Info) -> User | None:
+        return await self._holder(info, RoleKind.REPORTER)
+
+    @strawberry.field
+    async def lead(self, info: Info) -> User | None:
+        return await self._holder(info, RoleKind.LEAD)
+
+    @strawberry.field
+    async def role_assignments(self, info: Info) -> list[RoleAssignment]:
+        rows = await info.context.loaders.assignments.load(self.row.id)
+        return [RoleAssignment(row=row) for row in rows]
+
+    @strawberry.field
+    async def latest_update(self, info: Info) -> IncidentUpdate | None:
+        row = await info.context.loaders.latest_update.load(self.row.id)
+        return None if row is None else IncidentUpdate(row=row)
+
+    @strawberry.field(description="Newest first.")
+    async def updates(self, info: Info) -> list[IncidentUpdate]:
+        rows = await info.context.loaders.updates.load(self.row.id)
+        return [IncidentUpdate(row=row) for row in rows]
+
+    @strawberry.field(description="Oldest first: the incident's history as it happened.")
+    async def timeline(
+        self, info: Info, first: int = 50, after: str | None = None
+    ) -> TimelineConnection:
+        key = TimelineKey(self.row.id, page_size(first), event_position(after))
+        page = await info.context.loaders.timeline.load(key)
+        edges = [Edge(cursor=event_cursor(e.id), node=TimelineEvent(row=e)) for e in page.events]
+        return TimelineConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=page.has_more, end_cursor=edges[-1].cursor if edges else None
+            ),
+            total_count=page.total,
+        )
+
+    @strawberry.field
+    async def actions(self, info: Info) -> list[Action]:
+        rows = await info.context.loaders.work.load((self.row.id, ActionKind.ACTION))
+        return [Action(row=row) for row in rows]
+
+    @strawberry.field
+    async def follow_ups(self, info: Info) -> list[Action]:
+        rows = await info.context.loaders.work.load((self.row.id, ActionKind.FOLLOW_UP))
+        return [Action(row=row) for row in rows]
+
+    @strawberry.field
+    async def custom_field_values(self, info: Info) -> list[CustomFieldValue]:
+        rows = await info.context.loaders.field_values.load(self.row.id)
+        by_field: dict[int, list[models.CustomFieldValue]] = {}
+        for row in rows:
+            by_field.setdefault(row.field_id, []).append(row)
+        loaded = await info.context.loaders.custom_field.load_many(list(by_field))
+        values = []
+        for field in sorted((f for f in loaded if f is not None), key=lambda f: f.position):
+            chosen = by_field[field.id]
+            options = {option.id: option for option in field.options}
+            values.append(
+                CustomFieldValue(
+                    field=CustomField(row=field),
+                    options=[
+                        CustomFieldOption(row=options[row.option_id])
+                        for row in chosen
+                        if row.option_id in options
+                    ],
+                    text=chosen[0].text_value,
+                    number=chosen[0].number_value,
+                )
+            )
+        return values
+
+    @strawberry.field(description="Depends on the viewer.")
+    async def followed_by_me(self, info: Info) -> bool:
+        return await info.context.loaders.followed.load(self.row.id)
+
+    @strawberry.field(description="Depends on the viewer.")
+    async def viewer_can_edit(self, info: Info) -> bool:
+        standing = await info.context.loaders.standing.load(self.row.id)
+        return policy.can_edit(info.context.viewer, self.row, standing)
+
+    @strawberry.field(description="Who is let into this incident (for private incidents).")
+    async def members(self, info: Info) -> list[User]:
+        rows = await info.context.loaders.members.load(self.row.id)
+        return [User(row=row) for row in rows]
+
+
+@strawberry.type
+class ApiToken:
+    row: strawberry.Private[models.ApiToken]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return ids.encode("ApiToken", self.row.id)
+
+    @strawberry.field
+    def name(self) -> str:
+        return self.row.name
+
+    @strawberry.field(description="The first characters of the secret, to tell tokens apart.")
+    def prefix(self) -> str:
+        return self.row.prefix
+
+    @strawberry.field
+    def scope(self) -> TokenScope:  # type: ignore[valid-type]
+        return self.row.scope
+
+    @strawberry.field
+    def created_at(self) -> datetime:
+        return self.row.created_at
+
+    @strawberry.field
+    def last_used_at(self) -> datetime | None:
+        return self.row.last_used_at
+
+    @strawberry.field
+    def revoked_at(self) -> datetime | None:
+        return self.row.revoked_at

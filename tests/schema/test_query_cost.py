@@ -1,0 +1,64 @@
+"""The number of SQL statements per request does not grow with the page size (data loaders)."""
+
+from sqlalchemy import event
+
+from app.services import actions, incidents, roles
+from app.services.catalog import list_incident_roles
+
+PAGE = """query($first: Int!) { incidents(first: $first) { totalCount edges { node {
+  reference name status { name category } severity { name rank } type { name }
+  lead { name email } reporter { email } latestUpdate { message author { name } }
+  roleAssignments { role { name } user { email } } actions { title owner { email } }
+  followUps { title } customFieldValues { field { name } options { value } number }
+  followedByMe viewerCanEdit
+  timeline(first: 3) { totalCount edges { node { kind summary actor { email } } } }
+} } } }"""
+
+
+async def statements(api, client, query, variables):
+    engine = api.http._transport.app.state.db.engine.sync_engine
+    seen = []
+
+    def count(*args):
+        seen.append(args[2])
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        await client(query, variables)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return [s for s in seen if not s.startswith(("BEGIN", "SELECT 1"))]
+
+
+async def test_statements_per_request_do_not_grow_with_page_size(api, db, people):
+    async with db.read() as session:
+        lead = next(r for r in await list_incident_roles(session) if r.kind.name == "LEAD")
+    for n in range(60):
+        incident = await incidents.declare(db, actor=people.member, name=f"Incident {n}")
+        await roles.assign_role(
+            db, actor=people.responder, incident_id=incident.id, role_id=lead.id,
+            user_id=people.responder.id,
+        )  # fmt: skip
+        await incidents.share_update(
+            db, actor=people.responder, incident_id=incident.id, message=f"Update {n}"
+        )
+        await actions.add_action(
+            db, actor=people.responder, incident_id=incident.id, title="Look",
+            owner_id=people.other_member.id,
+        )  # fmt: skip
+    client = await api.as_(people.viewer)
+    await client("{ viewer { id } }")  # the token's first use is recorded once; leave it out
+    small = await statements(api, client, PAGE, {"first": 5})
+    large = await statements(api, client, PAGE, {"first": 50})
+    # One statement per relation and per loader batch; how loads fall into batches depends on
+    # when I/O completes, so allow a few either way, far below one per row (50+ here).
+    assert len(small) <= 25
+    assert len(large) <= 25
+    assert abs(len(large) - len(small)) <= 3, (len(small), len(large))
+    # The pages are whole: every incident's latest update and three timeline events came back.
+    page = await client(PAGE, {"first": 50})
+    nodes = [edge["node"] for edge in page["incidents"]["edges"]]
+    assert len(nodes) == 50
+    assert all(len(n["timeline"]["edges"]) == 3 and n["timeline"]["totalCount"] == 4 for n in nodes)
+    assert all(n["latestUpdate"]["message"].startswith("Update") for n in nodes)
+    assert all(n["lead"]["email"] == "rita@example.com" for n in nodes)

@@ -1,0 +1,147 @@
+"""/graphql over HTTP: credentials, limits before execution, errors, and what is switched off."""
+
+import json
+
+import httpx2
+import pytest
+
+from app.services import incidents
+from tests.schema.conftest import Api, app_for
+
+
+@pytest.fixture
+async def http(database_url):
+    made = []
+
+    async def make(**settings):
+        app = app_for(database_url, **settings)
+        made.append(app)
+        client = httpx2.AsyncClient(
+            transport=httpx2.ASGITransport(app=app), base_url="http://muster.test"
+        )
+        return client
+
+    yield make
+    for app in made:
+        await app.state.db.dispose()
+
+
+@pytest.fixture
+async def member(db, people, http):
+    client = await http()
+    api = Api(db, client)
+    yield await api.as_(people.member)
+    await client.aclose()
+
+
+async def test_no_or_bad_credentials_get_401_and_nothing_else(http, db, people):
+    client = await http()
+    answers = []
+    for headers in ({}, {"Authorization": "Bearer mst_wrong"}, {"Authorization": "Basic eDp5"},
+                    {"Authorization": "Bearer"}):  # fmt: skip
+        response = await client.post(
+            "/graphql", json={"query": "{ viewer { email } }"}, headers=headers
+        )
+        assert response.status_code == 401
+        assert response.headers["www-authenticate"] == "Bearer"
+        answers.append(response.content)
+    assert len(set(answers)) == 1
+    assert json.loads(answers[0])["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    await client.aclose()
+
+
+async def test_get_for_queries_post_for_mutations(member):
+    headers = {"Authorization": f"Bearer {member.secret}"}
+    got = await member.http.get(
+        "/graphql", params={"query": "{ viewer { email } }"}, headers=headers
+    )
+    assert got.status_code == 200
+    assert got.json()["data"]["viewer"]["email"] == "mo@example.com"
+    mutation = 'mutation { declareIncident(input: {name: "via GET"}) { incident { id } } }'
+    refused = await member.http.get("/graphql", params={"query": mutation}, headers=headers)
+    assert refused.status_code in (400, 405)
+    assert (await member("{ incidents { totalCount } }"))["incidents"]["totalCount"] == 0
+
+
+async def test_malformed_and_batched_bodies_are_refused(member):
+    headers = {"Authorization": f"Bearer {member.secret}", "Content-Type": "application/json"}
+    for body in (b"{not json", b"\xff\xfe\x00", b"[1, 2]",
+                 json.dumps([{"query": "{ viewer { id } }"}] * 2).encode()):  # fmt: skip
+        response = await member.http.post("/graphql", content=body, headers=headers)
+        assert response.status_code == 400, body
+        assert response.json()["errors"][0]["message"]
+
+
+async def test_bodies_over_100_kb_get_413(member, db):
+    big = {"input": {"name": "x" * 1_000_000}}
+    response = await member.post(
+        "mutation($input: DeclareIncidentInput!) { declareIncident(input: $input) { incident { id } } }",
+        big,
+    )
+    assert response.status_code == 413
+    assert response.json()["errors"][0]["extensions"]["code"] == "TOO_LARGE"
+    assert (await member("{ incidents { totalCount } }"))["incidents"]["totalCount"] == 0
+
+
+@pytest.mark.parametrize(
+    ("query", "operation", "message"),
+    [
+        ("{ " + " ".join(f"a{i}: viewer {{ id }}" for i in range(31)) + " }", None, "aliases"),
+        (
+            "fragment F on User { " + " ".join(f"a{i}: id" for i in range(15)) + " } "
+            "{ x: viewer { ...F } y: viewer { ...F } }",
+            None,
+            "aliases",
+        ),
+        (
+            "{ incidents { edges { node { timeline { edges { node { incident { timeline { edges {"
+            " node { incident { timeline { edges { node { id } } } } } } } } } } } } } } }",
+            None,
+            "nested",
+        ),
+        ("query Q { " + " ".join(["viewer { id }"] * 700) + " }", "Q", "tokens"),
+        ("query A { viewer { id } } query B { viewer { id } }", "B", "one operation"),
+    ],
+)
+async def test_limits_are_checked_before_execution(member, query, operation, message):
+    response = await member.post(query, operationName=operation)
+    errors = response.json().get("errors") or []
+    assert errors, response.text
+    assert "data" not in response.json() or response.json()["data"] is None
+    assert message in errors[0]["message"].lower()
+
+
+async def test_introspection_and_graphiql_only_when_enabled(http, db, people):
+    from app.services import tokens
+
+    _, secret = await tokens.create_token(db, user=people.member, name="t")
+    headers = {"Authorization": f"Bearer {secret}"}
+    closed = await http()
+    answer = await closed.post(
+        "/graphql", json={"query": "{ __schema { types { name } } }"}, headers=headers
+    )
+    assert "introspection" in answer.json()["errors"][0]["message"].lower()
+    page = await closed.get("/graphql", headers={"Accept": "text/html"})
+    assert page.status_code == 401
+    opened = await http(graphiql=True)
+    answer = await opened.post(
+        "/graphql", json={"query": "{ __schema { types { name } } }"}, headers=headers
+    )
+    assert "Incident" in [t["name"] for t in answer.json()["data"]["__schema"]["types"]]
+    page = await opened.get("/graphql", headers={"Accept": "text/html"})
+    assert page.status_code == 200 and "graphiql" in page.text.lower()
+
+
+async def test_unexpected_errors_are_masked_with_a_request_id(member, monkeypatch, caplog):
+    async def broken(*args, **kwargs):
+        raise RuntimeError("database password is hunter2")
+
+    monkeypatch.setattr(incidents, "declare", broken)
+    response = await member.post(
+        'mutation { declareIncident(input: {name: "boom"}) { incident { id } } }'
+    )
+    error = response.json()["errors"][0]
+    assert "hunter2" not in response.text
+    assert error["message"].startswith("Internal error; reference ")
+    reference = error["extensions"]["requestId"]
+    assert any(reference in r.getMessage() and r.exc_info for r in caplog.records)

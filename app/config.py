@@ -30,6 +30,7 @@ class Settings:
     base_url: str = DEFAULT_BASE_URL
     demo: bool = False
     graphiql: bool = False
+    allowed_origins: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -42,10 +43,12 @@ class Settings:
             )
         if secret_key and len(secret_key) < 16:
             raise ConfigError("MUSTER_SECRET_KEY is too short: use at least 16 characters")
+        base_url = _base_url(environ.get("MUSTER_BASE_URL", DEFAULT_BASE_URL))
         return cls(
             database_url=database_url(environ.get("MUSTER_DATABASE_URL", DEFAULT_DATABASE_URL)),
             secret_key=secret_key or "demo-only-secret-key-not-for-production",
-            base_url=_base_url(environ.get("MUSTER_BASE_URL", DEFAULT_BASE_URL)),
+            base_url=base_url,
+            allowed_origins=_origins(environ.get("MUSTER_ALLOWED_ORIGINS"), base_url),
             demo=demo,
             graphiql=_flag(environ, "MUSTER_GRAPHIQL") if "MUSTER_GRAPHIQL" in environ else demo,
         )
@@ -81,6 +84,26 @@ def _base_url(value: str) -> str:
             f"MUSTER_BASE_URL must be an http(s) URL such as https://muster.example.com: {value!r}"
         )
     return value.strip().rstrip("/")
+
+
+def origin(url: str) -> str:
+    """scheme://host[:port] of a URL, the form browsers send in the Origin header."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _origins(value: str | None, base_url: str) -> tuple[str, ...]:
+    if value is None or not value.strip():
+        return (origin(base_url),)
+    origins = tuple(o.strip().rstrip("/") for o in value.split(",") if o.strip())
+    for each in origins:
+        parts = urlsplit(each)
+        if parts.scheme not in {"http", "https"} or not parts.netloc or parts.path:
+            raise ConfigError(
+                "MUSTER_ALLOWED_ORIGINS must list origins such as https://muster.example.com, "
+                f"separated by commas: {each!r}"
+            )
+    return origins
 
 
 def _flag(environ: Mapping[str, str], name: str) -> bool:

@@ -21,6 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_asyn
 from sqlalchemy.pool import ConnectionPoolEntry
 
 _WRITE = "muster_write"
+_EVENTS = "muster_events"
+EVENTS_CHANNEL = "muster_events"
+# The advisory lock every PostgreSQL transaction takes before appending timeline events, so
+# that they commit in id order and a reader following the table by id never skips one.
+EVENTS_LOCK = 0x6D7573746572  # "muster"
 
 
 def system_clock() -> datetime:
@@ -48,6 +53,7 @@ class Database:
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=True)
         self._sqlite_writer = asyncio.Lock() if self.is_sqlite else None
+        self.on_commit: list[Callable[[], None]] = []  # called after each write commits
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -66,15 +72,22 @@ class Database:
         if self._sqlite_writer is None:
             async with self._transaction() as session:
                 yield session
-            return
-        async with self._sqlite_writer, self._transaction() as session:
-            yield session
+        else:
+            async with self._sqlite_writer, self._transaction() as session:
+                yield session
+        for callback in self.on_commit:
+            callback()
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[AsyncSession]:
         async with self._sessions() as session, session.begin():
             await session.connection(execution_options={_WRITE: True})
             yield session
+            if session.info.get(_EVENTS) and not self.is_sqlite:
+                # Wake the other processes' event hubs, at commit (never on rollback).
+                await session.execute(
+                    text("SELECT pg_notify(:channel, '')"), {"channel": EVENTS_CHANNEL}
+                )
 
     async def ping(self) -> None:
         """Raise unless the database answers a trivial query."""
@@ -83,6 +96,15 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+async def appending_events(session: AsyncSession) -> None:
+    """Prepare a write transaction to append timeline events (once per transaction)."""
+    if session.info.get(_EVENTS):
+        return
+    session.info[_EVENTS] = True
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": EVENTS_LOCK})
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:

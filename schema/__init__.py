@@ -12,6 +12,7 @@ from strawberry.schema.config import StrawberryConfig
 from schema.admin import AdminMutations
 from schema.errors import MaskUnexpectedErrors
 from schema.limits import CachedDocuments, MusterSchema
+from schema.live import LiveFeeds, Subscription
 from schema.mutations import IncidentMutations
 from schema.queries import Query
 
@@ -22,13 +23,16 @@ class Mutation(IncidentMutations, AdminMutations):
 
 
 def build_schema(*, introspection: bool = False) -> MusterSchema:
-    return MusterSchema(
+    schema = MusterSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=[CachedDocuments, MaskUnexpectedErrors],
         config=StrawberryConfig(disable_field_suggestions=not introspection),
         introspection=introspection,
     )
+    schema.live = LiveFeeds(schema._schema, schema.validation_rules)
+    return schema
 
 
 schema = build_schema(introspection=True)

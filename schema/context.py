@@ -1,21 +1,60 @@
-"""The request context every resolver gets: who is asking, with what rights, and the loaders.
+"""The request context every resolver gets: who is asking, with what rights, the loaders, and
+the request's one read transaction.
 
-One ``Context`` is made per HTTP request (or per in-process page render) by the web layer. It
-holds no database session: each loader batch and each mutation opens its own short transaction,
-so resolvers that run concurrently never share one.
+One ``Context`` is made per HTTP request (or per in-process page render) by the web layer. Reads
+share one session (``Context.reading``), taken by one resolver at a time, so a request reads one
+consistent snapshot and pays for one transaction, not one per loader batch. A mutation ends that
+transaction and drops the loaders' caches, so what it returns is read after its own commit.
+Whoever makes a ``Context`` closes it (``await context.close()``) when the operation is done.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import Database
 from app.errors import Forbidden
-from app.models import TokenScope, User
+from app.events import EventHub
+from app.models import OrgRole, TokenScope, User
 from schema.loaders import Loaders
+
+
+class Reads:
+    """One read session for a request, opened on first use, lent to one resolver at a time."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._lock = asyncio.Lock()
+        self._open: AsyncExitStack | None = None
+        self._session: AsyncSession | None = None
+        self._stale = False
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        async with self._lock:
+            if self._session is None:
+                self._open = AsyncExitStack()
+                self._session = await self._open.enter_async_context(self.db.read())
+            elif self._stale:
+                await self._session.rollback()  # the next read starts a fresh snapshot
+            self._stale = False
+            yield self._session
+
+    def invalidate(self) -> None:
+        """Something was written: later reads must not see the snapshot taken before."""
+        self._stale = True
+
+    async def close(self) -> None:
+        if self._open is not None:
+            await self._open.aclose()
+        self._open = self._session = None
 
 
 @dataclasses.dataclass
@@ -25,19 +64,42 @@ class Context:
     db: Database
     viewer: User
     scope: TokenScope = TokenScope.READ_WRITE
+    hub: EventHub | None = None
+    connection_params: dict[str, object] | None = None  # a socket's connection_init payload
     request_id: str = dataclasses.field(default_factory=lambda: uuid.uuid4().hex[:16])
+    reads: Reads = dataclasses.field(init=False)
     loaders: Loaders = dataclasses.field(init=False)
 
     def __post_init__(self) -> None:
-        self.loaders = Loaders(self.db, self.viewer)
+        self.reads = Reads(self.db)
+        self.loaders = Loaders(self.reads.session, self.viewer)
+
+    def reading(self) -> AbstractAsyncContextManager[AsyncSession]:
+        """``async with context.reading() as session``: the request's read session."""
+        return self.reads.session()
+
+    def become(self, viewer: User, scope: TokenScope) -> None:
+        """A socket has said who it is: from now on, act for them."""
+        self.viewer, self.scope = viewer, scope
+        self.loaders = Loaders(self.reads.session, viewer)
+
+    async def close(self) -> None:
+        await self.reads.close()
 
     def writer(self) -> User:
-        """The viewer, if their credentials may change things."""
+        """The viewer, if their credentials may change things; reads after this see the change."""
         if self.scope is not TokenScope.READ_WRITE:
             raise Forbidden(
                 "This API token can only read; use a read-write token to change things."
             )
+        self.reads.invalidate()
+        self.loaders = Loaders(self.reads.session, self.viewer)
         return self.viewer
+
+
+def nobody() -> User:
+    """A user who may see nothing: the viewer of a socket that has not yet said who it is."""
+    return User(id=0, email="", name="", role=OrgRole.VIEWER, active=False)
 
 
 Info = strawberry.Info[Context, None]

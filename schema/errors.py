@@ -56,15 +56,32 @@ def request_id(execution_context: ExecutionContext | None) -> str:
     return str(getattr(context, "request_id", "unknown"))
 
 
-def log_unexpected(errors: list[GraphQLError], execution_context: ExecutionContext | None) -> None:
+def log_unexpected(errors: list[GraphQLError], reference: str) -> None:
     for error in errors:
         if is_unexpected(error):
             log.error(
-                "request %s failed at %s",
-                request_id(execution_context),
-                error.path,
-                exc_info=error.original_error,
+                "request %s failed at %s", reference, error.path, exc_info=error.original_error
             )
+
+
+def shown(error: GraphQLError, reference: str) -> GraphQLError:
+    """An error as the client may see it: unexpected ones masked, expected ones with a code."""
+    if is_unexpected(error):
+        return GraphQLError(
+            f"Internal error; reference {reference}.",
+            nodes=error.nodes,
+            path=error.path,
+            extensions={"code": "INTERNAL", "requestId": reference},
+        )
+    if isinstance(error.original_error, MusterError):
+        original = error.original_error
+        return GraphQLError(
+            original.message,
+            nodes=error.nodes,
+            path=error.path,
+            extensions={"code": original.code, "field": original.field},
+        )
+    return error
 
 
 class MaskUnexpectedErrors(SchemaExtension):
@@ -77,23 +94,4 @@ class MaskUnexpectedErrors(SchemaExtension):
         if not errors:
             return
         reference = request_id(self.execution_context)
-        result.errors = [self._shown(error, reference) for error in errors]  # type: ignore[union-attr]
-
-    @staticmethod
-    def _shown(error: GraphQLError, reference: str) -> GraphQLError:
-        if is_unexpected(error):
-            return GraphQLError(
-                f"Internal error; reference {reference}.",
-                nodes=error.nodes,
-                path=error.path,
-                extensions={"code": "INTERNAL", "requestId": reference},
-            )
-        if isinstance(error.original_error, MusterError):
-            original = error.original_error
-            return GraphQLError(
-                original.message,
-                nodes=error.nodes,
-                path=error.path,
-                extensions={"code": original.code, "field": original.field},
-            )
-        return error
+        result.errors = [shown(error, reference) for error in errors]  # type: ignore[union-attr]

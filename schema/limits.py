@@ -9,7 +9,7 @@ steps. Validation does not depend on variables, which is what makes caching it s
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from functools import lru_cache
 from typing import Any
 
@@ -36,7 +36,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 from strawberry.types import ExecutionContext
 
-from schema.errors import log_unexpected
+from schema.errors import log_unexpected, request_id
 
 MAX_DEPTH = 12
 MAX_ALIASES = 30
@@ -145,11 +145,28 @@ class MusterSchema(strawberry.Schema):
         super().__init__(*args, **kwargs)
         extra = () if introspection else (NoSchemaIntrospectionCustomRule,)
         self.validation_rules = (*specified_rules, *MUSTER_RULES, *extra)
+        self.live: Any = None
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
-        log_unexpected(errors, execution_context)
+        log_unexpected(errors, request_id(execution_context))
+
+    async def stream(  # type: ignore[override]
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        **_: Any,
+    ) -> AsyncIterator[Any]:
+        """Streams (WebSocket, SSE) carry subscriptions only, each event rendered once per
+        audience by ``live``, set by ``build_schema``."""
+        feeds: AsyncIterator[Any] = self.live.stream(
+            query, variable_values, context_value, operation_name
+        )
+        return feeds
 
 
 class CachedDocuments(SchemaExtension):

@@ -1,14 +1,15 @@
 """Data loaders: one query per relation per request, never one per row.
 
 Each loader collects the keys asked for in one tick of the event loop and fetches them with a
-single query in a short read transaction of its own. A request's ``Loaders`` also carry the
-viewer, so the viewer-dependent ones (standing, following, visible incidents) answer for them.
+single query in the request's read session. A request's ``Loaders`` also carry the viewer, so
+the viewer-dependent ones (standing, following, visible incidents) answer for them.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import func, select
@@ -17,7 +18,6 @@ from sqlalchemy.orm import aliased, selectinload
 from strawberry.dataloader import DataLoader
 
 from app import policy
-from app.db import Database
 from app.models import (
     Action,
     ActionKind,
@@ -56,13 +56,14 @@ class TimelinePage(NamedTuple):
 
 T = TypeVar("T")
 Fetch = Callable[[AsyncSession, list[K]], Awaitable[Mapping[K, T]]]
+Reading = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
 
 class Loaders:
     """The loaders of one request, made for one viewer."""
 
-    def __init__(self, db: Database, viewer: User) -> None:
-        self.db = db
+    def __init__(self, reading: Reading, viewer: User) -> None:
+        self.reading = reading
         self.viewer = viewer
         self.user: DataLoader[int, User | None] = self._by_id(User)
         self.severity: DataLoader[int, Severity] = self._by_id(Severity)
@@ -100,7 +101,7 @@ class Loaders:
 
     def _loader(self, fetch: Fetch[K, T], default: Callable[[], T]) -> DataLoader[K, T]:
         async def load(keys: list[K]) -> list[T]:
-            async with self.db.read() as session:
+            async with self.reading() as session:
                 found = await fetch(session, keys)
             return [found[key] if key in found else default() for key in keys]
 

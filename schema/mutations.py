@@ -10,8 +10,7 @@ from datetime import date, datetime
 
 import strawberry
 
-from app.db import Database
-from app.models import ActionKind, User
+from app.models import ActionKind
 from app.models import Incident as IncidentRow
 from app.services import actions, fields, followers, incidents, members, roles
 from app.services.actions import KEEP, Keep
@@ -220,9 +219,8 @@ def _user_id(value: strawberry.ID, field: str = "userId") -> int:
     return ids.decode("User", value, field=field)
 
 
-async def _current(db: Database, viewer: User, incident_id: int) -> Incident | None:
-    async with db.read() as session:
-        row = await incidents.find_incident(session, viewer, incident_id)
+async def _current(info: Info, incident_id: int) -> Incident | None:
+    row = await info.context.loaders.incident.load(incident_id)
     return None if row is None else Incident(row=row)
 
 
@@ -273,7 +271,7 @@ class IncidentMutations:
                 next_update_in_minutes=input.next_update_in_minutes,
                 expected_version=input.expected_version,
             )
-            incident = await _current(info.context.db, info.context.viewer, update.incident_id)
+            incident = await _current(info, update.incident_id)
             return ShareUpdatePayload(update=IncidentUpdate(row=update), incident=incident)
 
         return await attempt(ShareUpdatePayload, work)
@@ -360,7 +358,7 @@ class IncidentMutations:
                 user_id=_user_id(input.user_id),
                 expected_version=input.expected_version,
             )
-            incident = await _current(info.context.db, info.context.viewer, assignment.incident_id)
+            incident = await _current(info, assignment.incident_id)
             return IncidentPayload(incident=incident)
 
         return await attempt(IncidentPayload, work)
@@ -378,7 +376,7 @@ class IncidentMutations:
                 role_id=ids.decode("IncidentRole", input.role_id, field="roleId"),
                 expected_version=input.expected_version,
             )
-            incident = await _current(info.context.db, info.context.viewer, incident_id)
+            incident = await _current(info, incident_id)
             return IncidentPayload(incident=incident)
 
         return await attempt(IncidentPayload, work)
@@ -565,7 +563,7 @@ async def _add_work(info: Info, input: AddActionInput, kind: ActionKind) -> Acti
             kind=kind,
             expected_version=input.expected_version,
         )
-        incident = await _current(info.context.db, info.context.viewer, action.incident_id)
+        incident = await _current(info, action.incident_id)
         return ActionPayload(action=Action(row=action), incident=incident)
 
     return await attempt(ActionPayload, work)
@@ -587,7 +585,7 @@ async def _update_work(info: Info, input: UpdateActionInput) -> ActionPayload:
             due_on=due,
             expected_version=input.expected_version,
         )
-        incident = await _current(info.context.db, info.context.viewer, action.incident_id)
+        incident = await _current(info, action.incident_id)
         return ActionPayload(action=Action(row=action), incident=incident)
 
     return await attempt(ActionPayload, work)

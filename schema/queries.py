@@ -67,7 +67,7 @@ class IncidentConnection:
 
     @strawberry.field(description="How many incidents match, across all pages.")
     async def total_count(self, info: Info) -> int:
-        async with info.context.db.read() as session:
+        async with info.context.reading() as session:
             return await incident_queries.count_incidents(session, info.context.viewer, self.filter)
 
 
@@ -82,7 +82,7 @@ class Query:
         self, info: Info, id: strawberry.ID | None = None, reference: str | None = None
     ) -> Incident | None:
         viewer = info.context.viewer
-        async with info.context.db.read() as session:
+        async with info.context.reading() as session:
             if id is not None:
                 try:
                     key = ids.decode("Incident", id, field="id")
@@ -106,7 +106,7 @@ class Query:
         size = page_size(first)
         position = incident_position(after)
         wanted = (filter or IncidentFilter()).to_app(info.context.viewer.id)
-        async with info.context.db.read() as session:
+        async with info.context.reading() as session:
             rows, more = await incident_queries.list_incidents(
                 session, info.context.viewer, wanted, first=size, after=position
             )
@@ -121,39 +121,39 @@ class Query:
 
     @strawberry.field(description="Least severe first.")
     async def severities(self, info: Info) -> list[Severity]:
-        async with info.context.db.read() as session:
+        async with info.context.reading() as session:
             return [Severity(row=row) for row in await catalog.list_severities(session)]
 
     @strawberry.field(
         description="In lifecycle order: triage, active, post-incident, closed, exits."
     )
     async def statuses(self, info: Info) -> list[Status]:
-        async with info.context.db.read() as session:
+        async with info.context.reading() as session:
             return [Status(row=row) for row in await catalog.list_statuses(session)]
 
     @strawberry.field
     async def incident_types(self, info: Info) -> list[IncidentType]:
-        async with info.context.db.read() as session:
+        async with info.context.reading() as session:
             return [IncidentType(row=row) for row in await catalog.list_incident_types(session)]
 
     @strawberry.field
     async def incident_roles(self, info: Info) -> list[IncidentRole]:
-        async with info.context.db.read() as session:
+        async with info.context.reading() as session:
             return [IncidentRole(row=row) for row in await catalog.list_incident_roles(session)]
 
     @strawberry.field
     async def custom_fields(self, info: Info) -> list[CustomField]:
-        async with info.context.db.read() as session:
+        async with info.context.reading() as session:
             return [CustomField(row=row) for row in await catalog.list_custom_fields(session)]
 
     @strawberry.field(description="People whose name or email contains the search, for pickers.")
     async def users(self, info: Info, search: str = "", first: int = 20) -> list[User]:
-        async with info.context.db.read() as session:
+        async with info.context.reading() as session:
             rows = await users.list_users(session, search=search[:200], limit=page_size(first))
         return [User(row=row) for row in rows]
 
     @strawberry.field(description="The viewer's own API tokens, newest first.")
     async def api_tokens(self, info: Info) -> list[ApiToken]:
-        async with info.context.db.read() as session:
+        async with info.context.reading() as session:
             rows = await tokens.list_tokens(session, user=info.context.viewer)
         return [ApiToken(row=row) for row in rows]

@@ -12,10 +12,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from app.config import Settings
 from app.db import Database
+from app.events import EventHub
 from schema import build_schema
 from views import health
 from views.graphql import GraphQLEndpoint
@@ -24,23 +25,34 @@ from views.graphql import GraphQLEndpoint
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env(os.environ)
     db = Database(settings.database_url)
+    hub = EventHub(db)
     graphql = GraphQLEndpoint(
-        build_schema(introspection=settings.graphiql), db, graphiql=settings.graphiql
+        build_schema(introspection=settings.graphiql),
+        db,
+        graphiql=settings.graphiql,
+        hub=hub,
+        allowed_origins=settings.allowed_origins,
     )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        yield
-        await db.dispose()
+        await hub.start()
+        try:
+            yield
+        finally:
+            await hub.stop()
+            await db.dispose()
 
     app = Starlette(
         routes=[
             Route("/healthz", health.healthz, name="healthz"),
             Route("/readyz", health.readyz, name="readyz"),
             Route("/graphql", graphql, name="graphql"),
+            WebSocketRoute("/graphql", graphql),
         ],
         lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.db = db
+    app.state.hub = hub
     return app

@@ -1,29 +1,38 @@
-"""``/graphql`` over HTTP: authentication, the body-size limit, and JSON errors.
+"""``/graphql`` over HTTP and WebSocket: authentication, limits, and JSON errors.
 
-Requests must carry credentials (``Authorization: Bearer <token>``); without valid ones the answer
-is 401 with a JSON error and nothing else. Bodies over ``MAX_BODY`` bytes get 413 before they are
-parsed. Queries may use GET; mutations only POST with JSON. GraphiQL is served only when the
-settings enable it.
+HTTP requests must carry credentials (``Authorization: Bearer <token>``); without valid ones the
+answer is 401 with a JSON error and nothing else. Bodies over ``MAX_BODY`` bytes get 413 before
+they are parsed. Queries may use GET; mutations only POST with JSON. GraphiQL is served only when
+the settings enable it. WebSockets speak ``graphql-transport-ws`` only, from allowed origins;
+they authenticate in ``connection_init`` (``{"authorization": "Bearer <token>"}``) within
+``CONNECTION_INIT_TIMEOUT`` seconds, and carry subscriptions only.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from cross_web import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Message, Receive, Scope, Send
+from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from app import identity
 from app.db import Database
-from schema.context import Context
+from app.events import EventHub
+from app.models import TokenScope
+from schema.context import Context, nobody
 from schema.limits import MusterSchema
 
 MAX_BODY = 100 * 1024
+CONNECTION_INIT_TIMEOUT = 10  # seconds a socket may wait before saying who it is
 
 
 class BodyTooLarge(Exception):
@@ -52,14 +61,25 @@ def _limited(receive: Receive) -> Receive:
 class GraphQLEndpoint(GraphQL[Context, None]):
     """Strawberry's ASGI view with Muster's authentication and limits."""
 
-    def __init__(self, schema: MusterSchema, db: Database, *, graphiql: bool) -> None:
+    def __init__(
+        self,
+        schema: MusterSchema,
+        db: Database,
+        *,
+        graphiql: bool,
+        hub: EventHub | None = None,
+        allowed_origins: Sequence[str] = (),
+    ) -> None:
         super().__init__(
             schema,
             graphql_ide="graphiql" if graphiql else None,
             allow_queries_via_get=True,
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            connection_init_wait_timeout=timedelta(seconds=CONNECTION_INIT_TIMEOUT),
+            allowed_origins=allowed_origins,
         )
         self.db = db
+        self.hub = hub
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -75,6 +95,8 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         else:
             try:
                 response = await self.run(request)
+            except ClientDisconnect:
+                return  # the client left while we read its request: nobody to answer
             except BodyTooLarge:
                 response = self._too_large()
             except HTTPException as error:
@@ -86,6 +108,10 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                     "UNAUTHENTICATED",
                     **{"WWW-Authenticate": "Bearer"},
                 )
+            finally:
+                context = getattr(request.state, "context", None)
+                if context is not None:
+                    await context.close()
         await response(scope, receive, send)
 
     def decode_json(self, data: str | bytes) -> object:
@@ -98,10 +124,26 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         return json.loads(data)
 
     async def get_context(self, request: Any, response: Any) -> Context:
+        if isinstance(request, WebSocket):
+            # Who it is comes with connection_init (on_ws_connect); until then, nobody.
+            return Context(db=self.db, viewer=nobody(), scope=TokenScope.READ, hub=self.hub)
         principal = await identity.from_authorization(self.db, request.headers.get("authorization"))
         if principal is None:
             raise _Unauthenticated
-        return Context(db=self.db, viewer=principal.user, scope=principal.scope)
+        context = Context(db=self.db, viewer=principal.user, scope=principal.scope, hub=self.hub)
+        request.state.context = context  # closed by __call__ when the response is ready
+        return context
+
+    async def on_ws_connect(self, context: Context) -> None:
+        """Authenticate a socket from its ``connection_init`` payload, or refuse it (4403)."""
+        params = context.connection_params or {}
+        header = params.get("authorization") or params.get("Authorization")
+        principal = await identity.from_authorization(
+            self.db, header if isinstance(header, str) else None
+        )
+        if principal is None:
+            raise ConnectionRejectionError({"message": "Authentication required."})
+        context.become(principal.user, principal.scope)
 
     @staticmethod
     def _wants_ide(request: Request) -> bool:

@@ -70,7 +70,7 @@ async def add_action(
         )
         session.add(action)
         await session.flush()
-        change.record(
+        await change.record(
             _ADDED[kind],
             {"action_id": action.id, "title": title, "owner": owner.name if owner else None},
         )
@@ -122,7 +122,7 @@ async def update_action(
             changed["due_on"] = due_on.isoformat() if due_on else None
         if not changed:
             raise Invalid("Nothing to change.", field="actionId")
-        change.record(
+        await change.record(
             _UPDATED[action.kind],
             {"action_id": action.id, "title": action.title, "changes": changed},
         )

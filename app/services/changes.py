@@ -17,6 +17,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import policy
+from app.db import appending_events
 from app.errors import Conflict, Forbidden, incident_not_found
 from app.models import EventKind, Incident, Member, RoleAssignment, TimelineEvent, User
 
@@ -34,8 +35,9 @@ class Change:
     now: datetime
     _touched: bool = False
 
-    def record(self, kind: EventKind, payload: dict[str, Any]) -> TimelineEvent:
+    async def record(self, kind: EventKind, payload: dict[str, Any]) -> TimelineEvent:
         """Append an event to the incident's timeline and mark the incident changed."""
+        await appending_events(self.session)
         if not self._touched:
             self.incident.version += 1
             self.incident.updated_at = self.now

@@ -130,4 +130,4 @@ async def _replace(change: Change, field: CustomField, rows: list[CustomFieldVal
     for row in rows:
         row.incident_id = incident.id
     session.add_all(rows)
-    change.record(EventKind.FIELD_CHANGED, {"field": field.name, "from": before, "to": after})
+    await change.record(EventKind.FIELD_CHANGED, {"field": field.name, "from": before, "to": after})

@@ -158,7 +158,7 @@ async def declare(
             row.incident_id = incident.id
         session.add_all(value_rows)
         change = Change(session, actor, incident, policy.Standing(True, True), now, _touched=True)
-        change.record(
+        await change.record(
             EventKind.DECLARED,
             {
                 "name": name,
@@ -203,7 +203,7 @@ async def accept(
                 raise InvalidTransition("Accept into an active status.", field="statusId")
         current = await session.get_one(Status, change.incident.status_id)
         lifecycle.enter(change.incident, current, target, change.now)
-        change.record(EventKind.ACCEPTED, {"status": target.name})
+        await change.record(EventKind.ACCEPTED, {"status": target.name})
         return change.incident
 
 
@@ -222,7 +222,7 @@ async def decline(
         target = await catalog.first_status(session, StatusCategory.DECLINED)
         current = await session.get_one(Status, change.incident.status_id)
         lifecycle.enter(change.incident, current, target, change.now)
-        change.record(EventKind.DECLINED, {"reason": reason})
+        await change.record(EventKind.DECLINED, {"reason": reason})
         return change.incident
 
 
@@ -276,8 +276,8 @@ async def merge(
         merged = await catalog.first_status(session, StatusCategory.MERGED)
         lifecycle.enter(source, current, merged, now)
         source.merged_into_id = target.incident.id
-        change.record(EventKind.MERGED, {"into": target.incident.reference})
-        target.record(EventKind.MERGED, {"from": source.reference, "name": source.name})
+        await change.record(EventKind.MERGED, {"into": target.incident.reference})
+        await target.record(EventKind.MERGED, {"from": source.reference, "name": source.name})
         return source
 
 
@@ -361,7 +361,7 @@ async def share_update(
         session.add(update)
         await session.flush()
         await search.index(session, incident)
-        change.record(
+        await change.record(
             EventKind.UPDATE_SHARED,
             {
                 "update_id": update.id,
@@ -402,7 +402,7 @@ async def change_details(
         if not payload:
             raise Invalid("Nothing to change.", field="name")
         await search.index(session, incident)
-        change.record(EventKind.DETAILS_CHANGED, payload)
+        await change.record(EventKind.DETAILS_CHANGED, payload)
         return incident
 
 
@@ -432,7 +432,7 @@ async def change_visibility(
                 )
             )
         change.incident.private = private
-        change.record(EventKind.VISIBILITY_CHANGED, {"private": private})
+        await change.record(EventKind.VISIBILITY_CHANGED, {"private": private})
         return change.incident
 
 
@@ -449,7 +449,7 @@ async def add_note(
         change = await open_incident(
             session, actor, incident_id, now=db.now(), allowed=policy.can_add_note
         )
-        change.record(EventKind.NOTE_ADDED, {"message": message})
+        await change.record(EventKind.NOTE_ADDED, {"message": message})
         return change.incident
 
 
@@ -496,7 +496,7 @@ async def _move(change: Change, target: Status, *, record: bool = True) -> dict[
     lifecycle.enter(change.incident, current, target, change.now)
     moved = {"from": current.name, "to": target.name, "reopened": reopened}
     if record:
-        change.record(EventKind.STATUS_CHANGED, moved)
+        await change.record(EventKind.STATUS_CHANGED, moved)
     return moved
 
 
@@ -507,7 +507,7 @@ async def _set_severity(change: Change, target: Severity, *, record: bool = True
     change.incident.severity_id = target.id
     changed = {"from": current.name, "to": target.name}
     if record:
-        change.record(EventKind.SEVERITY_CHANGED, changed)
+        await change.record(EventKind.SEVERITY_CHANGED, changed)
     return changed
 
 

@@ -31,7 +31,7 @@ async def admit(change: Change, user: User) -> None:
         )
     )
     if change.incident.private:
-        change.record(EventKind.MEMBER_INVITED, {"user": user.name, "user_id": user.id})
+        await change.record(EventKind.MEMBER_INVITED, {"user": user.name, "user_id": user.id})
 
 
 async def invite(
@@ -88,7 +88,7 @@ async def remove_member(
         for assignment in held:
             await session.delete(assignment)
         await session.delete(member)
-        change.record(
+        await change.record(
             EventKind.MEMBER_REMOVED,
             {"user": user.name, "user_id": user.id, "roles_unassigned": len(held)},
         )
@@ -120,5 +120,5 @@ async def break_glass(db: Database, *, actor: User, incident_id: int, reason: st
                 incident_id=incident.id, user_id=actor.id, added_by_id=actor.id, added_at=change.now
             )
         )
-        change.record(EventKind.BREAK_GLASS, {"reason": reason})
+        await change.record(EventKind.BREAK_GLASS, {"reason": reason})
         return incident

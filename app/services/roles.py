@@ -56,7 +56,7 @@ async def assign_role(
             assignment.user_id = user.id
         assignment.assigned_at = change.now
         await admit(change, user)
-        change.record(
+        await change.record(
             EventKind.ROLE_ASSIGNED,
             {"role": role.name, "user": user.name, "user_id": user.id, "previous": previous},
         )
@@ -92,7 +92,7 @@ async def unassign_role(
             raise NotFound(f"Nobody holds {role.name}.", field="roleId")
         holder = await session.get_one(User, assignment.user_id)
         await session.delete(assignment)
-        change.record(
+        await change.record(
             EventKind.ROLE_UNASSIGNED,
             {"role": role.name, "user": holder.name, "user_id": holder.id},
         )

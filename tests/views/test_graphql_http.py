@@ -145,3 +145,36 @@ async def test_unexpected_errors_are_masked_with_a_request_id(member, monkeypatc
     assert error["message"].startswith("Internal error; reference ")
     reference = error["extensions"]["requestId"]
     assert any(reference in r.getMessage() and r.exc_info for r in caplog.records)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "mutation { declareIncident(input: {name: 5}) { incident { id } } }",
+        'mutation { declareIncident(input: {name: "x", mode: BOGUS}) { incident { id } } }',
+        "mutation { declareIncident(input: {}) { incident { id } } }",
+        'mutation { declareIncident(input: {name: "x", nextUpdateInMinutes: "soon"}) { incident { id } } }',
+        'mutation { declareIncident(input: {name: "x", declaredAt: "yesterday"}) { incident { id } } }',
+        "{ incidents(filter: {statusCategories: [OPEN]}) { totalCount } }",
+        "{ incidents(first: -1) { totalCount } }",
+        "{ incident(id: 12) { name nope } }",
+    ],
+)
+async def test_bad_input_gets_a_clear_error_and_changes_nothing(member, query):
+    response = await member.post(query)
+    assert response.status_code == 200
+    errors = response.json()["errors"]
+    assert errors[0]["message"]
+    assert errors[0].get("extensions", {}).get("code") != "INTERNAL"
+    assert (await member("{ incidents { totalCount } }"))["incidents"]["totalCount"] == 0
+
+
+async def test_overlong_text_is_a_user_error(member):
+    answer = await member(
+        "mutation($input: DeclareIncidentInput!) { declareIncident(input: $input) {"
+        " incident { id } userErrors { field code message } } }",
+        {"input": {"name": "x" * 10_000}},
+    )
+    assert answer["declareIncident"]["userErrors"] == [
+        {"field": "name", "code": "INVALID", "message": "Name is too long: at most 200 characters."}
+    ]

@@ -1,0 +1,265 @@
+"""The event hub: every committed timeline event, delivered to everyone watching, in order.
+
+The timeline table is the outbox. Each process runs one ``EventHub``, which reads new events by
+id (``WHERE id > last``) whenever it is woken: after a commit in this process, by PostgreSQL
+``NOTIFY`` from other processes and hosts, and at least once a ``poll_interval`` in case a wake-up
+was lost. Reading by id is safe because event-writing transactions commit in id order (SQLite
+has one writer; on PostgreSQL writers take ``EVENTS_LOCK``, a transaction-level advisory lock,
+before appending events).
+
+Each subscriber has a bounded queue. The hub checks, for every event and every subscriber, that
+the subscriber may see the event's incident *now* (active user; member, if the incident is
+private), with one query per batch for the facts, never one per subscriber. A subscriber whose
+queue is full is dropped (``FellBehind``) and may resume from its last cursor; it never slows the
+others. ``follow`` replays what a subscriber missed since a cursor, then goes live, with no gap
+and no duplicate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from collections.abc import AsyncIterator, Sequence
+
+import asyncpg
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import policy
+from app.db import EVENTS_CHANNEL, Database
+from app.errors import MusterError
+from app.models import Incident, Member, TimelineEvent, User
+
+log = logging.getLogger("muster.events")
+
+BATCH = 500
+
+
+class FellBehind(MusterError):
+    """A subscriber did not keep up and was disconnected; it may resume from its last cursor."""
+
+    code = "FELL_BEHIND"
+
+
+class Subscriber:
+    """One live feed: a user, an optional incident, and a bounded queue of events."""
+
+    def __init__(self, user: User, incident_id: int | None, size: int) -> None:
+        self.user = user
+        self.incident_id = incident_id
+        self.queue: asyncio.Queue[TimelineEvent | None] = asyncio.Queue(size + 1)
+        self.size = size
+        self.behind = False
+
+    def offer(self, event: TimelineEvent) -> None:
+        if self.behind:
+            return
+        if self.queue.qsize() >= self.size:
+            self.behind = True
+            self.queue.put_nowait(None)  # the one slot kept free for the goodbye
+            return
+        self.queue.put_nowait(event)
+
+    def close(self) -> None:
+        with contextlib.suppress(asyncio.QueueFull):
+            self.queue.put_nowait(None)
+
+
+class EventHub:
+    """Reads committed events once per process and fans them out to subscribers."""
+
+    def __init__(self, db: Database, *, queue_size: int = 1000, poll_interval: float = 1.0) -> None:
+        self.db = db
+        self.queue_size = queue_size
+        self.poll_interval = poll_interval
+        self.position = -1  # the id of the last event delivered (-1: not read yet)
+        self.subscribers: set[Subscriber] = set()
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._closed = False
+
+    async def start(self) -> None:
+        """Start reading (the database may still be down: reading retries until it answers)."""
+        self.db.on_commit.append(self.wake)
+        self._tasks.append(asyncio.create_task(self._read_forever(), name="event-hub"))
+        if not self.db.is_sqlite:
+            self._tasks.append(asyncio.create_task(self._listen_forever(), name="event-listen"))
+
+    async def stop(self) -> None:
+        self._closed = True
+        with contextlib.suppress(ValueError):
+            self.db.on_commit.remove(self.wake)
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        for subscriber in list(self.subscribers):
+            subscriber.close()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def follow(
+        self, user: User, *, incident_id: int | None = None, after: int | None = None
+    ) -> AsyncIterator[TimelineEvent]:
+        """Events ``user`` may see (of one incident, or all), from after ``after`` or from now.
+
+        Raises ``FellBehind`` if the subscriber could not keep up.
+        """
+        subscriber = Subscriber(user, incident_id, self.queue_size)
+        self.subscribers.add(subscriber)
+        try:
+            # "From now" means after the newest committed event, which this hub may not have
+            # read yet if another process wrote it.
+            last = await self._newest() if after is None else after
+            for event in await self._missed(user, incident_id, last):
+                last = event.id
+                yield event
+            while not self._closed:
+                live = await subscriber.queue.get()
+                if live is None:
+                    if subscriber.behind:
+                        raise FellBehind(
+                            "You fell behind and were disconnected; resume from your last cursor."
+                        )
+                    return
+                if live.id > last:
+                    last = live.id
+                    yield live
+        finally:
+            self.subscribers.discard(subscriber)
+
+    async def _newest(self) -> int:
+        async with self.db.read() as session:
+            return int(await session.scalar(select(func.max(TimelineEvent.id))) or 0)
+
+    async def _missed(
+        self, user: User, incident_id: int | None, after: int
+    ) -> Sequence[TimelineEvent]:
+        query = (
+            select(TimelineEvent)
+            .join(Incident, Incident.id == TimelineEvent.incident_id)
+            .where(TimelineEvent.id > after, policy.visible_incidents(user))
+            .order_by(TimelineEvent.id)
+        )
+        if incident_id is not None:
+            query = query.where(TimelineEvent.incident_id == incident_id)
+        async with self.db.read() as session:
+            return (await session.scalars(query)).all()
+
+    async def _read_forever(self) -> None:
+        while self.position < 0:
+            try:
+                self.position = await self._newest()
+            except Exception as error:  # the database is not answering yet
+                log.warning("cannot read the newest event yet (%s); retrying", error)
+                await asyncio.sleep(self.poll_interval)
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+            self._wake.clear()
+            try:
+                while await self._deliver_batch():
+                    pass
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the database may be down; the next wake or poll retries
+                log.exception("reading new events failed; retrying")
+                await asyncio.sleep(self.poll_interval)
+
+    async def _deliver_batch(self) -> bool:
+        """Deliver the next events after ``position``; whether there may be more."""
+        async with self.db.read() as session:
+            events = (
+                await session.scalars(
+                    select(TimelineEvent)
+                    .where(TimelineEvent.id > self.position)
+                    .order_by(TimelineEvent.id)
+                    .limit(BATCH)
+                )
+            ).all()
+            if not events:
+                return False
+            if self.subscribers:
+                audience = await _Audience.load(session, events, self.subscribers)
+                for event in events:
+                    for subscriber in list(self.subscribers):
+                        if audience.sees(subscriber, event):
+                            subscriber.offer(event)
+        self.position = events[-1].id
+        return len(events) == BATCH
+
+    async def _listen_forever(self) -> None:
+        """Turn PostgreSQL NOTIFY into wake-ups; reconnect (and catch up) when the link drops."""
+        while True:
+            try:
+                await self._listen()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                log.warning("event listener lost its connection (%s); reconnecting", error)
+            await asyncio.sleep(self.poll_interval)
+
+    async def _listen(self) -> None:
+        dsn = self.db.url.replace("postgresql+asyncpg://", "postgresql://")
+        connection = await asyncpg.connect(dsn, timeout=5)
+        try:
+            lost = asyncio.Event()
+            connection.add_termination_listener(lambda _: lost.set())
+            await connection.add_listener(EVENTS_CHANNEL, lambda *_: self.wake())
+            self.wake()  # catch up on anything committed while we were not listening
+            while not lost.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(lost.wait(), 5)
+                if not lost.is_set():
+                    await connection.execute("SELECT 1", timeout=5)  # notice a dead link
+        finally:
+            if not connection.is_closed():
+                connection.terminate()
+
+
+class _Audience:
+    """What the hub must know to decide who may see a batch of events, in two queries."""
+
+    def __init__(self, active: set[int], private: set[int], members: dict[int, set[int]]) -> None:
+        self.active = active
+        self.private = private
+        self.members = members
+
+    @classmethod
+    async def load(
+        cls, session: AsyncSession, events: Sequence[TimelineEvent], subscribers: set[Subscriber]
+    ) -> _Audience:
+        incident_ids = {event.incident_id for event in events}
+        user_ids = {subscriber.user.id for subscriber in subscribers}
+        active = set(
+            await session.scalars(
+                select(User.id).where(User.id.in_(user_ids), User.active.is_(True))
+            )
+        )
+        private = set(
+            await session.scalars(
+                select(Incident.id).where(Incident.id.in_(incident_ids), Incident.private.is_(True))
+            )
+        )
+        members: dict[int, set[int]] = defaultdict(set)
+        if private:
+            rows = await session.execute(
+                select(Member.incident_id, Member.user_id).where(Member.incident_id.in_(private))
+            )
+            for incident_id, user_id in rows:
+                members[incident_id].add(user_id)
+        return cls(active, private, members)
+
+    def sees(self, subscriber: Subscriber, event: TimelineEvent) -> bool:
+        if subscriber.incident_id is not None and subscriber.incident_id != event.incident_id:
+            return False
+        if subscriber.user.id not in self.active:
+            return False
+        return (
+            event.incident_id not in self.private
+            or subscriber.user.id in self.members[event.incident_id]
+        )

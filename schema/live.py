@@ -1,0 +1,209 @@
+"""Subscriptions: the live feed of timeline events, rendered once per audience.
+
+``Subscription.incidentEvents`` follows the process's ``EventHub``: it replays what the caller
+missed after a cursor, then streams new events, each checked against the caller's access as it
+arrives. ``LiveFeeds.stream`` runs a subscription operation the way graphql-core's ``subscribe``
+does, except for one step: each event is executed once per *audience* (the same document,
+variables, and, for documents selecting viewer-dependent fields, the same viewer) and the result
+is shared by every subscriber in it, so a thousand dashboards cost one execution per event.
+Every result carries the event's cursor in ``extensions.cursor`` for resuming.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import OrderedDict
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator
+from typing import Any, cast
+
+import strawberry
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    GraphQLError,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    OperationType,
+    visit,
+)
+from graphql import ExecutionResult as CoreResult
+from graphql.execution import (
+    Executor,
+    create_source_event_stream,
+    execute_subscription_event,
+    map_source_to_response_event,
+)
+from graphql.language import Visitor
+from graphql.pyutils import is_awaitable
+from strawberry.types.execution import ExecutionResult, PreExecutionError
+
+from app.errors import MusterError, incident_not_found
+from app.models import TokenScope
+from app.services import incidents
+from schema import ids
+from schema.context import Context, Info
+from schema.errors import log_unexpected, shown
+from schema.limits import compile_document
+from schema.pagination import event_cursor, event_position
+from schema.types import TimelineEvent
+
+PER_VIEWER_FIELDS = frozenset({"followedByMe", "viewerCanEdit", "viewer"})
+RENDERED = 4096  # recent (audience, event) results kept for the other subscribers
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        description="Timeline events as they happen: of one incident, or of every incident you "
+        "can see. With `after` (a cursor), first the events you missed since it, in order."
+    )
+    async def incident_events(
+        self, info: Info, incident_id: strawberry.ID | None = None, after: str | None = None
+    ) -> AsyncGenerator[TimelineEvent, None]:
+        context = info.context
+        if context.hub is None:
+            raise GraphQLError("Live feeds are not available here.")
+        key = None
+        if incident_id is not None:
+            key = ids.decode("Incident", incident_id, field="incidentId")
+            async with context.db.read() as session:  # not the request's reads: this lives long
+                if await incidents.find_incident(session, context.viewer, key) is None:
+                    raise incident_not_found()
+        async for row in context.hub.follow(
+            context.viewer, incident_id=key, after=event_position(after)
+        ):
+            yield TimelineEvent(row=row)
+
+
+class _Audiences:
+    """Results of recent events, per audience, each executed by whoever asked first."""
+
+    def __init__(self) -> None:
+        self._results: OrderedDict[tuple[Any, ...], asyncio.Task[CoreResult]] = OrderedDict()
+
+    def get(self, key: tuple[Any, ...], execute: Any) -> asyncio.Task[CoreResult]:
+        task = self._results.get(key)
+        if task is None:
+            task = asyncio.ensure_future(execute())
+            self._results[key] = task
+            while len(self._results) > RENDERED:
+                self._results.popitem(last=False)
+        return task
+
+
+def _per_viewer(document: DocumentNode) -> bool:
+    found = False
+
+    class Finder(Visitor):
+        def enter_field(self, node: FieldNode, *_: Any) -> None:
+            nonlocal found
+            found = found or node.name.value in PER_VIEWER_FIELDS
+
+    visit(document, Finder())
+    return found
+
+
+class LiveFeeds:
+    """Runs subscription operations for one schema, sharing each event's execution."""
+
+    def __init__(self, schema: GraphQLSchema, rules: tuple[Any, ...]) -> None:
+        self.schema = schema
+        self.rules = rules
+        self.audiences = _Audiences()
+
+    async def stream(
+        self,
+        query: str | None,
+        variables: dict[str, Any] | None,
+        context: Context,
+        operation_name: str | None,
+    ) -> AsyncIterator[ExecutionResult | PreExecutionError]:
+        try:
+            document, errors = compile_document(self.schema, query or "", self.rules)
+        except GraphQLError as error:
+            errors = (error,)
+        if errors:
+            yield PreExecutionError(data=None, errors=list(errors))
+            return
+        operation = _operation(document, operation_name)
+        if operation is None or operation.operation is not OperationType.SUBSCRIPTION:
+            refusal = "Only subscriptions are served here; send queries and mutations over HTTP."
+            yield PreExecutionError(data=None, errors=[GraphQLError(refusal)])
+            return
+        built = Executor.build(
+            self.schema, document, context_value=context, raw_variable_values=variables,
+            operation_name=operation_name,
+        )  # fmt: skip
+        if isinstance(built, list):
+            yield PreExecutionError(data=None, errors=built)
+            return
+        created = create_source_event_stream(built)
+        source = cast(
+            "AsyncIterable[Any] | CoreResult",
+            await created if is_awaitable(created) else created,
+        )
+        if isinstance(source, CoreResult):
+            yield PreExecutionError(data=None, errors=source.errors or [])
+            return
+        audience = context.viewer.id if _per_viewer(document) else "everyone"
+        shape = (query, json.dumps(variables or {}, sort_keys=True), operation_name, audience)
+
+        async def shared(per_event: Executor[Any]) -> CoreResult:
+            event: TimelineEvent = per_event.root_value
+            key = (*shape, event.row.id)
+            return await self.audiences.get(
+                key, lambda: self._execute(document, variables, operation_name, context, event)
+            )
+
+        results = map_source_to_response_event(built, source, shared)
+        try:
+            async for result in results:
+                yield ExecutionResult(
+                    data=result.data, errors=result.errors, extensions=result.extensions
+                )
+        except MusterError as error:  # fell behind, or a refused incident
+            yield ExecutionResult(
+                data=None,
+                errors=[GraphQLError(error.message, extensions={"code": error.code})],
+            )
+        finally:
+            await results.aclose()
+
+    async def _execute(
+        self,
+        document: DocumentNode,
+        variables: dict[str, Any] | None,
+        operation_name: str | None,
+        subscriber: Context,
+        event: TimelineEvent,
+    ) -> CoreResult:
+        """One execution of the operation for one event, with a fresh, read-only context."""
+        context = Context(db=subscriber.db, viewer=subscriber.viewer, scope=TokenScope.READ)
+        try:
+            executor = Executor.build(
+                self.schema, document, root_value=event, context_value=context,
+                raw_variable_values=variables, operation_name=operation_name,
+            )  # fmt: skip
+            assert not isinstance(executor, list)  # the variables were checked on subscribe
+            executed = execute_subscription_event(executor.build_per_event_executor(event))
+            result = cast(
+                "CoreResult",
+                await executed if is_awaitable(executed) else executed,
+            )
+        finally:
+            await context.close()
+        errors = list(result.errors or [])
+        log_unexpected(errors, context.request_id)
+        return CoreResult(
+            data=result.data,
+            errors=[shown(error, context.request_id) for error in errors] or None,
+            extensions={"cursor": event_cursor(event.row.id)},
+        )
+
+
+def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if name is None:
+        return operations[0] if len(operations) == 1 else None
+    return next((op for op in operations if op.name and op.name.value == name), None)

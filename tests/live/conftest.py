@@ -1,0 +1,135 @@
+"""Real servers for the live tests: ``muster serve`` processes on the test database, and a
+``gql`` WebSocket client speaking graphql-transport-ws."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import IO
+
+import httpx2
+import pytest
+from gql import Client, gql
+from gql.transport.websockets import WebsocketsTransport
+
+from app.models import TokenScope, User
+from app.services import tokens
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclasses.dataclass
+class Server:
+    url: str
+    process: subprocess.Popen
+    log: Path
+    output: IO[str]
+
+    @property
+    def ws_url(self) -> str:
+        return self.url.replace("http://", "ws://") + "/graphql"
+
+    def stop(self, timeout: float = 15) -> int:
+        self.process.terminate()
+        try:
+            return self.process.wait(timeout=timeout)
+        finally:
+            self.output.close()
+
+
+def start_server(database_url: str, log: Path, **env: str) -> Server:
+    port = free_port()
+    environ = {
+        **os.environ,
+        "MUSTER_DATABASE_URL": database_url,
+        "MUSTER_SECRET_KEY": "s" * 32,
+        "MUSTER_BASE_URL": f"http://127.0.0.1:{port}",
+        **env,
+    }
+    handle = log.open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+        env=environ, cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(log.read_text())
+        with contextlib.suppress(OSError):
+            urllib.request.urlopen(url + "/healthz", timeout=2)
+            return Server(url, process, log, handle)
+        time.sleep(0.1)
+    raise AssertionError("server did not start: " + log.read_text())
+
+
+@pytest.fixture
+def servers(db, database_url, tmp_path):
+    """Start servers on this test's database; all are stopped at the end."""
+    started: list[Server] = []
+
+    def start(**env: str) -> Server:
+        server = start_server(database_url, tmp_path / f"server{len(started)}.log", **env)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+async def token(db):
+    async def make(user: User, scope: TokenScope = TokenScope.READ_WRITE) -> str:
+        return (await tokens.create_token(db, user=user, name="live", scope=scope))[1]
+
+    return make
+
+
+def subscriber(server: Server, secret: str, **kwargs) -> Client:
+    transport = WebsocketsTransport(
+        url=server.ws_url,
+        init_payload={"authorization": f"Bearer {secret}"},
+        subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL],
+        **kwargs,
+    )
+    return Client(transport=transport, fetch_schema_from_transport=False)
+
+
+async def post(server: Server, secret: str, query: str, variables=None) -> dict:
+    async with httpx2.AsyncClient(base_url=server.url) as http:
+        response = await http.post(
+            "/graphql",
+            json={"query": query, "variables": variables or {}},
+            headers={"Authorization": f"Bearer {secret}"},
+        )
+    body = response.json()
+    assert "errors" not in body, body
+    return body["data"]
+
+
+EVENTS = gql(
+    """subscription($incidentId: ID, $after: String) {
+  incidentEvents(incidentId: $incidentId, after: $after) {
+    id cursor kind summary occurredAt actor { email }
+    incident { reference name status { name } severity { name } }
+  }
+}"""
+)
+DECLARE = """mutation($name: String!) { declareIncident(input: {name: $name}) {
+  incident { id reference } userErrors { message } } }"""
+NOTE = """mutation($id: ID!, $message: String!) { addNote(input: {incidentId: $id, message: $message}) {
+  userErrors { message } } }"""

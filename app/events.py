@@ -35,6 +35,7 @@ from app.models import Incident, Member, TimelineEvent, User
 log = logging.getLogger("muster.events")
 
 BATCH = 500
+LISTENER_NAME = "muster-event-listener"  # how the LISTEN connection shows in pg_stat_activity
 
 
 class FellBehind(MusterError):
@@ -205,7 +206,9 @@ class EventHub:
 
     async def _listen(self) -> None:
         dsn = self.db.url.replace("postgresql+asyncpg://", "postgresql://")
-        connection = await asyncpg.connect(dsn, timeout=5)
+        connection = await asyncpg.connect(
+            dsn, timeout=5, server_settings={"application_name": LISTENER_NAME}
+        )
         try:
             lost = asyncio.Event()
             connection.add_termination_listener(lambda _: lost.set())

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from app import identity
 from app.config import Settings
@@ -127,3 +127,41 @@ def limits_off() -> Starlette:
 
 def naive() -> Starlette:
     return _with_schema(strawberry.Schema(query=Query, mutation=Mutation))
+
+
+def broadcast() -> Starlette:
+    """A bare WebSocket broadcast: what one message to every socket costs without Muster."""
+    from starlette.websockets import WebSocket, WebSocketDisconnect
+
+    sockets: set[WebSocket] = set()
+
+    async def listen(websocket: WebSocket) -> None:
+        await websocket.accept()
+        sockets.add(websocket)
+        try:
+            while True:
+                await websocket.receive_text()
+        except WebSocketDisconnect:
+            sockets.discard(websocket)
+
+    async def trigger(websocket: WebSocket) -> None:
+        await websocket.accept()
+        try:
+            while True:
+                message = await websocket.receive_bytes()
+                text = message.decode()
+                for socket in list(sockets):
+                    await socket.send_text(text)
+        except WebSocketDisconnect:
+            pass
+
+    async def healthz(request: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    return Starlette(
+        routes=[
+            Route("/healthz", healthz),
+            WebSocketRoute("/ws", listen),
+            WebSocketRoute("/trigger", trigger),
+        ]
+    )

@@ -36,6 +36,7 @@ from graphql.execution import (
 )
 from graphql.language import Visitor
 from graphql.pyutils import is_awaitable
+from sqlalchemy.exc import DBAPIError
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 
 from app.errors import MusterError, incident_not_found
@@ -50,6 +51,14 @@ from schema.types import TimelineEvent
 
 PER_VIEWER_FIELDS = frozenset({"followedByMe", "viewerCanEdit", "viewer"})
 RENDERED = 4096  # recent (audience, event) results kept for the other subscribers
+RETRIES = 5  # reads of an event's result when the database connection drops meanwhile
+
+
+class SharedData(dict[str, Any]):
+    """The data of one event's result, shared by every subscriber in its audience; the
+    transport encodes the payload holding it once (``payload_json``), not once per socket."""
+
+    payload_json: str | None = None
 
 
 @strawberry.type
@@ -178,7 +187,35 @@ class LiveFeeds:
         subscriber: Context,
         event: TimelineEvent,
     ) -> CoreResult:
-        """One execution of the operation for one event, with a fresh, read-only context."""
+        """One execution of the operation for one event, with a fresh, read-only context.
+
+        The event is committed and will not change; if the database drops the connection
+        while it is read (a restart, a failover), it is read again rather than lost.
+        """
+        for attempt in range(RETRIES):
+            result = await self._execute_once(
+                document, variables, operation_name, subscriber, event
+            )
+            errors = result.errors or []
+            if not any(isinstance(e.original_error, DBAPIError) for e in errors):
+                break
+            await asyncio.sleep(0.5 * (attempt + 1))
+        reference = subscriber.request_id
+        log_unexpected(list(result.errors or []), reference)
+        return CoreResult(
+            data=None if result.data is None else SharedData(result.data),
+            errors=[shown(error, reference) for error in result.errors or []] or None,
+            extensions={"cursor": event_cursor(event.row.id)},
+        )
+
+    async def _execute_once(
+        self,
+        document: DocumentNode,
+        variables: dict[str, Any] | None,
+        operation_name: str | None,
+        subscriber: Context,
+        event: TimelineEvent,
+    ) -> CoreResult:
         context = Context(db=subscriber.db, viewer=subscriber.viewer, scope=TokenScope.READ)
         try:
             executor = Executor.build(
@@ -193,13 +230,7 @@ class LiveFeeds:
             )
         finally:
             await context.close()
-        errors = list(result.errors or [])
-        log_unexpected(errors, context.request_id)
-        return CoreResult(
-            data=result.data,
-            errors=[shown(error, context.request_id) for error in errors] or None,
-            extensions={"cursor": event_cursor(event.row.id)},
-        )
+        return result
 
 
 def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:

@@ -18,7 +18,7 @@ from app.config import Settings
 from app.db import Database
 from app.events import EventHub
 from schema import build_schema
-from views import health
+from views import health, live, operations
 from views.graphql import GraphQLEndpoint
 
 
@@ -26,8 +26,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env(os.environ)
     db = Database(settings.database_url)
     hub = EventHub(db)
+    schema = build_schema(introspection=settings.graphiql)
+    web_operations = operations.load(schema)
     graphql = GraphQLEndpoint(
-        build_schema(introspection=settings.graphiql),
+        schema,
         db,
         graphiql=settings.graphiql,
         hub=hub,
@@ -49,6 +51,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/readyz", health.readyz, name="readyz"),
             Route("/graphql", graphql, name="graphql"),
             WebSocketRoute("/graphql", graphql),
+            Route(
+                "/live/events",
+                live.events_endpoint(schema, db, hub, web_operations, settings.allowed_origins),
+                name="live-events",
+            ),
         ],
         lifespan=lifespan,
     )

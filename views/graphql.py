@@ -30,6 +30,7 @@ from app.events import EventHub
 from app.models import TokenScope
 from schema.context import Context, nobody
 from schema.limits import MusterSchema
+from schema.live import SharedData
 
 MAX_BODY = 100 * 1024
 CONNECTION_INIT_TIMEOUT = 10  # seconds a socket may wait before saying who it is
@@ -113,6 +114,19 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                 if context is not None:
                     await context.close()
         await response(scope, receive, send)
+
+    def encode_json(self, data: object) -> str:
+        """JSON for a response or a socket message; an event's shared payload is encoded once
+        for all the sockets it goes to."""
+        if isinstance(data, dict) and data.get("type") == "next":
+            payload = data["payload"]
+            shared = payload.get("data")
+            if isinstance(shared, SharedData):
+                if shared.payload_json is None:
+                    shared.payload_json = json.dumps(payload, separators=(",", ":"))
+                operation = json.dumps(data["id"])
+                return f'{{"id":{operation},"type":"next","payload":{shared.payload_json}}}'
+        return json.dumps(data, separators=(",", ":"))
 
     def decode_json(self, data: str | bytes) -> object:
         """JSON in UTF-8 only: anything else is the same 400 as malformed JSON."""

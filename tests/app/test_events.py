@@ -1,0 +1,89 @@
+"""The event hub on its own: order, replay, visibility, and slow subscribers."""
+
+import asyncio
+
+import pytest
+
+from app.events import EventHub, FellBehind
+from app.services import catalog, incidents
+
+
+@pytest.fixture
+async def hub(db):
+    events = EventHub(db, queue_size=5, poll_interval=0.2)
+    await events.start()
+    yield events
+    await events.stop()
+
+
+async def take(feed, count, wait=5):
+    got = []
+
+    async def run():
+        async for event in feed:
+            got.append(event)
+            if len(got) == count:
+                return
+
+    await asyncio.wait_for(run(), wait)
+    return got
+
+
+async def test_a_slow_subscriber_is_dropped_and_the_others_get_everything(hub, db, people):
+    incident = await incidents.declare(db, actor=people.member, name="Busy")
+    slow = hub.follow(people.viewer)
+    fast = hub.follow(people.viewer)
+    first_slow = asyncio.create_task(anext(slow))
+    fast_events = asyncio.create_task(take(fast, 20))
+    await asyncio.sleep(0.3)
+    for n in range(20):
+        await incidents.add_note(db, actor=people.member, incident_id=incident.id, message=f"{n}")
+        await asyncio.sleep(0.01)
+    got = await fast_events
+    assert [e.payload["message"] for e in got] == [str(n) for n in range(20)]
+    await first_slow  # it read one, then stopped reading
+    with pytest.raises(FellBehind):
+        await take(slow, 20)
+    assert len(hub.subscribers) == 1  # the fast one, still following
+
+
+async def test_visibility_is_checked_per_event_and_subscriber(hub, db, people):
+    async with db.read() as session:
+        security = next(
+            t for t in await catalog.list_incident_types(session) if t.name == "Security"
+        )
+    secret = await incidents.declare(db, actor=people.member, name="Secret", type_id=security.id)
+    public = await incidents.declare(db, actor=people.member, name="Public")
+    insider, outsider = hub.follow(people.member), hub.follow(people.admin)
+    inside = asyncio.create_task(take(insider, 2))
+    outside = asyncio.create_task(take(outsider, 1))
+    await asyncio.sleep(0.3)
+    await incidents.add_note(db, actor=people.member, incident_id=secret.id, message="hush")
+    await incidents.add_note(db, actor=people.member, incident_id=public.id, message="hi")
+    assert [e.payload["message"] for e in await inside] == ["hush", "hi"]
+    assert [e.payload["message"] for e in await outside] == ["hi"]
+
+
+async def test_replay_after_a_cursor_then_live_without_gaps_or_duplicates(hub, db, people):
+    incident = await incidents.declare(db, actor=people.member, name="Replay")
+    for n in range(3):
+        await incidents.add_note(
+            db, actor=people.member, incident_id=incident.id, message=f"old {n}"
+        )
+    feed = hub.follow(people.viewer, incident_id=incident.id, after=0)
+    events = asyncio.create_task(take(feed, 6))
+    await asyncio.sleep(0.1)
+    for n in range(2):
+        await incidents.add_note(
+            db, actor=people.member, incident_id=incident.id, message=f"new {n}"
+        )
+    got = await events
+    assert got[0].kind.name == "DECLARED"
+    assert [e.payload.get("message") for e in got[1:]] == [
+        "old 0",
+        "old 1",
+        "old 2",
+        "new 0",
+        "new 1",
+    ]
+    assert [e.id for e in got] == sorted({e.id for e in got})

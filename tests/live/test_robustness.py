@@ -1,0 +1,173 @@
+"""The live feed when things go wrong: refused sockets, several processes, a dropped listener,
+a restarted database, and a server told to stop."""
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import time
+
+import asyncpg
+import pytest
+import websockets
+
+from app.events import LISTENER_NAME
+from app.services import incidents
+from tests.live.conftest import DECLARE, post, subscriber
+from tests.live.test_subscriptions import collect
+
+
+def postgres_only(database_url):
+    if database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL behaviour (LISTEN/NOTIFY, several processes, restarts)")
+
+
+async def handshake(server, headers=None):
+    return await websockets.connect(
+        server.ws_url, subprotocols=["graphql-transport-ws"], additional_headers=headers or {}
+    )
+
+
+async def closed_with(socket) -> int:
+    with pytest.raises(websockets.ConnectionClosed) as closed:
+        await asyncio.wait_for(socket.recv(), 15)
+    return closed.value.rcvd.code
+
+
+async def test_sockets_that_do_not_say_who_they_are_are_refused(servers, token, people):
+    server = servers()
+    # Subscribing before connection_init: 4401.
+    socket = await handshake(server)
+    await socket.send(
+        json.dumps(
+            {
+                "id": "1",
+                "type": "subscribe",
+                "payload": {"query": "subscription { incidentEvents { id } }"},
+            }
+        )
+    )
+    assert await closed_with(socket) == 4401
+    # connection_init without valid credentials: 4403.
+    for payload in ({}, {"authorization": "Bearer mst_nope"}):
+        socket = await handshake(server)
+        await socket.send(json.dumps({"type": "connection_init", "payload": payload}))
+        assert await closed_with(socket) == 4403
+    # No connection_init at all: closed with 4408 after the timeout.
+    socket = await handshake(server)
+    started = time.monotonic()
+    assert await closed_with(socket) == 4408
+    assert time.monotonic() - started < 13
+    # The legacy graphql-ws protocol is not offered.
+    legacy = await websockets.connect(server.ws_url, subprotocols=["graphql-ws"])
+    assert legacy.subprotocol is None
+    await legacy.close()
+
+
+async def test_cross_origin_sockets_are_refused(servers, token, people):
+    server = servers()
+    with pytest.raises(websockets.InvalidStatus):
+        await handshake(server, {"Origin": "https://evil.example"})
+    allowed = await handshake(server, {"Origin": server.url})
+    await allowed.close()
+
+
+async def test_events_cross_processes(servers, token, people, database_url):
+    postgres_only(database_url)
+    writer_side, reader_side = servers(), servers()
+    watcher = await token(people.viewer)
+    writer = await token(people.responder)
+    async with subscriber(reader_side, watcher) as session:
+        listening = asyncio.create_task(collect(session, 3))
+        await asyncio.sleep(0.5)
+        started = time.monotonic()
+        for n in range(3):
+            await post(writer_side, writer, DECLARE, {"name": f"From A {n}"})
+        events = await listening
+    assert [e["incident"]["name"] for e in events] == ["From A 0", "From A 1", "From A 2"]
+    assert time.monotonic() - started < 3
+
+
+async def kill_listeners() -> int:
+    dsn = os.environ["MUSTER_TEST_POSTGRES_URL"].replace("postgresql+asyncpg://", "postgresql://")
+    connection = await asyncpg.connect(dsn)
+    try:
+        return len(
+            await connection.fetch(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+                LISTENER_NAME,
+            )
+        )
+    finally:
+        await connection.close()
+
+
+async def test_a_dropped_listener_loses_nothing(servers, token, people, db, database_url):
+    postgres_only(database_url)
+    server = servers()
+    watcher = await token(people.viewer)
+    incident = await incidents.declare(db, actor=people.member, name="Listener")
+    async with subscriber(server, watcher) as session:
+        listening = asyncio.create_task(collect(session, 10, wait=20))
+        await asyncio.sleep(0.5)
+        for n in range(10):
+            if n == 3:
+                assert await kill_listeners() >= 1
+            await incidents.add_note(
+                db, actor=people.member, incident_id=incident.id, message=f"{n}"
+            )
+        events = await listening
+    assert [e["summary"] for e in events] == [f"Note: {n}" for n in range(10)]
+
+
+def restart_postgres() -> None:
+    version = sorted(os.listdir("/etc/postgresql"))[0]
+    subprocess.run(
+        ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"], check=True
+    )
+    for _ in range(60):
+        if subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1"], check=False).returncode == 0:
+            return
+        time.sleep(0.5)
+    raise AssertionError("PostgreSQL did not come back")
+
+
+async def test_a_restarted_database_loses_nothing(servers, token, people, db, database_url):
+    postgres_only(database_url)
+    server = servers()
+    watcher = await token(people.viewer)
+    incident = await incidents.declare(db, actor=people.member, name="Restart")
+    async with subscriber(server, watcher) as session:
+        listening = asyncio.create_task(collect(session, 6, wait=60))
+        await asyncio.sleep(0.5)
+        for n in range(3):
+            await incidents.add_note(
+                db, actor=people.member, incident_id=incident.id, message=f"{n}"
+            )
+        await asyncio.to_thread(restart_postgres)
+        for n in range(3, 6):
+            await incidents.add_note(
+                db, actor=people.member, incident_id=incident.id, message=f"{n}"
+            )
+        events = await listening
+    assert [e["summary"] for e in events] == [f"Note: {n}" for n in range(6)]
+
+
+async def test_sigterm_closes_sockets_with_1012(servers, token, people, db):
+    server = servers()
+    watcher = await token(people.viewer)
+    socket = await handshake(server)
+    await socket.send(
+        json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {watcher}"}})
+    )
+    assert json.loads(await socket.recv())["type"] == "connection_ack"
+    await socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": {
+        "query": "subscription { incidentEvents { cursor summary } }"}}))  # fmt: skip
+    await asyncio.sleep(0.5)
+    started = time.monotonic()
+    server.process.send_signal(signal.SIGTERM)
+    assert await closed_with(socket) == 1012
+    assert time.monotonic() - started < 10
+    assert server.process.wait(timeout=10) in (0, -signal.SIGTERM)  # uvicorn re-raises it
+    assert "Application shutdown complete" in server.log.read_text()

@@ -1,0 +1,140 @@
+"""Server-sent events through a real uvicorn (in a thread, so the test can look at the hub)."""
+
+import asyncio
+import json
+import threading
+import time
+
+import httpx2
+import pytest
+import uvicorn
+
+from app.config import Settings
+from app.services import catalog, incidents
+from tests.live.conftest import free_port
+from views.app import create_app
+
+
+@pytest.fixture
+def served(db, database_url):
+    app = create_app(Settings(database_url=database_url, secret_key="s" * 32))
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield app, f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(15)
+
+
+async def messages(response, count, wait=10):
+    """Parse SSE messages (id, event, data) until ``count`` data messages arrived."""
+    found, current = [], {}
+
+    async def read():
+        async for line in response.aiter_lines():
+            if not line:
+                if "data" in current:
+                    found.append(dict(current))
+                    if len(found) == count:
+                        return
+                current.clear()
+                continue
+            field, _, value = line.partition(":")
+            current[field] = value.lstrip()
+
+    await asyncio.wait_for(read(), wait)
+    return found
+
+
+async def test_stream_resume_and_teardown(served, db, people, token):
+    app, url = served
+    hub = app.state.hub
+    secret = await token(people.viewer)
+    headers = {"Authorization": f"Bearer {secret}"}
+    incident = await incidents.declare(db, actor=people.member, name="Streaming")
+    async with httpx2.AsyncClient(base_url=url, timeout=20) as http:
+        async with http.stream("GET", "/live/events", headers=headers) as response:
+            assert response.status_code == 200
+            assert response.headers["content-type"].startswith("text/event-stream")
+            await asyncio.sleep(0.5)
+            assert len(hub.subscribers) == 1
+            await incidents.add_note(
+                db, actor=people.member, incident_id=incident.id, message="one"
+            )
+            [first] = await messages(response, 1)
+        data = json.loads(first["data"])
+        assert data["incidentEvents"]["summary"] == "Note: one"
+        assert first["id"] == data["incidentEvents"]["cursor"]
+        # The browser left: its subscription ended with it.
+        for _ in range(50):
+            if not hub.subscribers:
+                break
+            await asyncio.sleep(0.1)
+        assert not hub.subscribers
+        await incidents.add_note(db, actor=people.member, incident_id=incident.id, message="two")
+        await incidents.add_note(db, actor=people.member, incident_id=incident.id, message="three")
+        resumed = {**headers, "Last-Event-ID": first["id"]}
+        async with http.stream("GET", "/live/events", headers=resumed) as response:
+            got = await messages(response, 2)
+    assert [json.loads(m["data"])["incidentEvents"]["summary"] for m in got] == [
+        "Note: two",
+        "Note: three",
+    ]
+
+
+async def test_one_incident_and_privacy(served, db, people, token):
+    _, url = served
+    async with db.read() as session:
+        security = next(
+            t for t in await catalog.list_incident_types(session) if t.name == "Security"
+        )
+    secret_incident = await incidents.declare(
+        db, actor=people.member, name="Hush", type_id=security.id
+    )
+    public = await incidents.declare(db, actor=people.member, name="Open")
+    from schema import ids
+
+    outsider = {"Authorization": f"Bearer {await token(people.admin)}"}
+    async with httpx2.AsyncClient(base_url=url, timeout=20) as http:
+        hidden = await http.get(
+            "/live/events", params={"incident": ids.encode("Incident", secret_incident.id)},
+            headers=outsider,
+        )  # fmt: skip
+        missing = await http.get(
+            "/live/events", params={"incident": ids.encode("Incident", 99_999)}, headers=outsider
+        )
+        assert hidden.text.replace("\r", "") == missing.text.replace("\r", "")
+        assert "No incident with that id" in hidden.text
+        async with http.stream("GET", "/live/events", headers=outsider) as response:
+            await asyncio.sleep(0.5)
+            await incidents.add_note(
+                db, actor=people.member, incident_id=secret_incident.id, message="hush"
+            )
+            await incidents.add_note(db, actor=people.member, incident_id=public.id, message="hi")
+            [only] = await messages(response, 1)
+        assert json.loads(only["data"])["incidentEvents"]["summary"] == "Note: hi"
+
+
+async def test_refusals(served):
+    _, url = served
+    async with httpx2.AsyncClient(base_url=url) as http:
+        assert (await http.get("/live/events")).status_code == 401
+        stranger = await http.get(
+            "/live/events", headers={"Origin": "https://evil.example", "Authorization": "Bearer x"}
+        )
+        assert stranger.status_code == 403
+
+
+@pytest.fixture
+async def token(db):
+    from app.models import TokenScope
+    from app.services import tokens
+
+    async def make(user):
+        return (await tokens.create_token(db, user=user, name="sse", scope=TokenScope.READ))[1]
+
+    return make

@@ -1,0 +1,99 @@
+"""Server-sent events for the web pages: a schema subscription run in-process, one message per
+result.
+
+Each message's ``id`` is the event's cursor, so a browser that reconnects sends it back as
+``Last-Event-ID`` and resumes exactly after it. Pings keep proxies from closing idle streams; the
+hub's bounded queue is the buffer (a stream that cannot keep up is ended with an ``error``
+message and resumes on reconnect); a browser that leaves ends the subscription at once. The web
+pages render fragments from the results; ``/live/events`` streams them as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from sse_starlette import EventSourceResponse, ServerSentEvent
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from strawberry.types.execution import ExecutionResult, PreExecutionError
+
+from app import identity
+from app.config import origin
+from app.db import Database
+from app.errors import MusterError
+from app.events import EventHub
+from schema.context import Context
+from schema.limits import MusterSchema
+from schema.pagination import event_position
+
+PING_SECONDS = 15
+SEND_TIMEOUT = 10  # a browser that does not take a message for this long is let go
+
+Render = Callable[[ExecutionResult], str]
+
+
+def as_json(result: ExecutionResult) -> str:
+    return json.dumps(result.data, separators=(",", ":"))
+
+
+def stream(
+    request: Request,
+    schema: MusterSchema,
+    context: Context,
+    operation: str,
+    variables: dict[str, Any],
+    render: Render = as_json,
+) -> EventSourceResponse:
+    """Stream ``operation`` (a subscription) to the browser, resuming after Last-Event-ID."""
+    resume = request.headers.get("last-event-id")
+    if resume:
+        try:
+            event_position(resume)
+            variables = {**variables, "after": resume}
+        except MusterError:
+            pass  # not one of our cursors: start from now
+
+    async def messages() -> AsyncIterator[ServerSentEvent]:
+        try:
+            results = await schema.stream(operation, variables, context)
+            async for result in results:
+                if isinstance(result, PreExecutionError) or result.errors:
+                    errors = [e.message for e in result.errors or []]
+                    yield ServerSentEvent(event="error", data=json.dumps({"errors": errors}))
+                    return
+                cursor = (result.extensions or {}).get("cursor")
+                yield ServerSentEvent(id=cursor, data=render(result))
+        finally:
+            await context.close()
+
+    return EventSourceResponse(
+        messages(), ping=PING_SECONDS, send_timeout=SEND_TIMEOUT, headers={"Vary": "Cookie"}
+    )
+
+
+def events_endpoint(
+    schema: MusterSchema, db: Database, hub: EventHub, operations: dict[str, str],
+    allowed_origins: tuple[str, ...],
+) -> Callable[[Request], Any]:  # fmt: skip
+    """``GET /live/events[?incident=<id>]``: the LiveEvents feed as JSON messages."""
+
+    async def endpoint(request: Request) -> Response:
+        sent_from = request.headers.get("origin")
+        if (
+            sent_from
+            and sent_from != origin(str(request.base_url))
+            and (sent_from not in allowed_origins)
+        ):
+            return JSONResponse({"error": "This origin may not open streams here."}, 403)
+        principal = await identity.from_authorization(db, request.headers.get("authorization"))
+        if principal is None:
+            return JSONResponse(
+                {"error": "Authentication required."}, 401, headers={"WWW-Authenticate": "Bearer"}
+            )
+        context = Context(db=db, viewer=principal.user, scope=principal.scope, hub=hub)
+        variables = {"incidentId": request.query_params.get("incident")}
+        return stream(request, schema, context, operations["LiveEvents"], variables)
+
+    return endpoint

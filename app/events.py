@@ -184,10 +184,11 @@ class EventHub:
             ).all()
             if not events:
                 return False
-            if self.subscribers:
-                audience = await _Audience.load(session, events, self.subscribers)
+            subscribers = list(self.subscribers)
+            if subscribers:
+                audience = await _Audience.load(session, events, subscribers)
                 for event in events:
-                    for subscriber in list(self.subscribers):
+                    for subscriber in subscribers:
                         if audience.sees(subscriber, event):
                             subscriber.offer(event)
         self.position = events[-1].id
@@ -234,7 +235,7 @@ class _Audience:
 
     @classmethod
     async def load(
-        cls, session: AsyncSession, events: Sequence[TimelineEvent], subscribers: set[Subscriber]
+        cls, session: AsyncSession, events: Sequence[TimelineEvent], subscribers: list[Subscriber]
     ) -> _Audience:
         incident_ids = {event.incident_id for event in events}
         user_ids = {subscriber.user.id for subscriber in subscribers}

@@ -67,12 +67,22 @@ class Context:
     hub: EventHub | None = None
     connection_params: dict[str, object] | None = None  # a socket's connection_init payload
     request_id: str = dataclasses.field(default_factory=lambda: uuid.uuid4().hex[:16])
-    reads: Reads = dataclasses.field(init=False)
-    loaders: Loaders = dataclasses.field(init=False)
+    _reads: Reads | None = dataclasses.field(init=False, default=None)
+    _loaders: Loaders | None = dataclasses.field(init=False, default=None)
 
-    def __post_init__(self) -> None:
-        self.reads = Reads(self.db)
-        self.loaders = Loaders(self.reads.session, self.viewer)
+    @property
+    def reads(self) -> Reads:
+        """This request's read session, made on first use (a socket's context never needs it)."""
+        if self._reads is None:
+            self._reads = Reads(self.db)
+        return self._reads
+
+    @property
+    def loaders(self) -> Loaders:
+        """This request's loaders, made on first use (a socket's context never needs them)."""
+        if self._loaders is None:
+            self._loaders = Loaders(self.reads.session, self.viewer)
+        return self._loaders
 
     def reading(self) -> AbstractAsyncContextManager[AsyncSession]:
         """``async with context.reading() as session``: the request's read session."""
@@ -81,10 +91,11 @@ class Context:
     def become(self, viewer: User, scope: TokenScope) -> None:
         """A socket has said who it is: from now on, act for them."""
         self.viewer, self.scope = viewer, scope
-        self.loaders = Loaders(self.reads.session, viewer)
+        self._loaders = None
 
     async def close(self) -> None:
-        await self.reads.close()
+        if self._reads is not None:
+            await self._reads.close()
 
     def writer(self) -> User:
         """The viewer, if their credentials may change things; reads after this see the change."""
@@ -92,8 +103,9 @@ class Context:
             raise Forbidden(
                 "This API token can only read; use a read-write token to change things."
             )
-        self.reads.invalidate()
-        self.loaders = Loaders(self.reads.session, self.viewer)
+        if self._reads is not None:
+            self._reads.invalidate()
+        self._loaders = None
         return self.viewer
 
 

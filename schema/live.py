@@ -3,7 +3,8 @@
 ``Subscription.incidentEvents`` follows the process's ``EventHub``: it replays what the caller
 missed after a cursor, then streams new events, each checked against the caller's access as it
 arrives. ``LiveFeeds.stream`` runs a subscription operation the way graphql-core's ``subscribe``
-does, except for one step: each event is executed once per *audience* (the same document,
+does (the resolver gives the source stream), except for one step: each event is executed once
+per *audience* (the same document,
 variables, and, for documents selecting viewer-dependent fields, the same viewer) and the result
 is shared by every subscriber in it, so a thousand dashboards cost one execution per event.
 Every result carries the event's cursor in ``extensions.cursor`` for resuming.
@@ -32,7 +33,6 @@ from graphql.execution import (
     Executor,
     create_source_event_stream,
     execute_subscription_event,
-    map_source_to_response_event,
 )
 from graphql.language import Visitor
 from graphql.pyutils import is_awaitable
@@ -158,16 +158,15 @@ class LiveFeeds:
         audience = context.viewer.id if _per_viewer(document) else "everyone"
         shape = (query, json.dumps(variables or {}, sort_keys=True), operation_name, audience)
 
-        async def shared(per_event: Executor[Any]) -> CoreResult:
-            event: TimelineEvent = per_event.root_value
-            key = (*shape, event.row.id)
-            return await self.audiences.get(
-                key, lambda: self._execute(document, variables, operation_name, context, event)
-            )
-
-        results = map_source_to_response_event(built, source, shared)
         try:
-            async for result in results:
+            async for event in source:  # each event the resolver yields, as graphql-core would
+                key = (*shape, event.row.id)
+                result = await self.audiences.get(
+                    key,
+                    lambda event=event: self._execute(
+                        document, variables, operation_name, context, event
+                    ),
+                )
                 yield ExecutionResult(
                     data=result.data, errors=result.errors, extensions=result.extensions
                 )
@@ -176,8 +175,15 @@ class LiveFeeds:
                 data=None,
                 errors=[GraphQLError(error.message, extensions={"code": error.code})],
             )
+        except GraphQLError as error:
+            yield ExecutionResult(data=None, errors=[error])
+        except Exception as error:  # a bug: the subscriber sees a reference, the log the cause
+            failure = GraphQLError(str(error), original_error=error)
+            log_unexpected([failure], context.request_id)
+            yield ExecutionResult(data=None, errors=[shown(failure, context.request_id)])
         finally:
-            await results.aclose()
+            if hasattr(source, "aclose"):
+                await source.aclose()
 
     async def _execute(
         self,

@@ -43,7 +43,7 @@ class Reads:
                 self._open = AsyncExitStack()
                 self._session = await self._open.enter_async_context(self.db.read())
             elif self._stale:
-                await self._session.rollback()  # the next read starts a fresh snapshot
+                await self._session.commit()  # ends the snapshot (keeping loaded rows usable)
             self._stale = False
             yield self._session
 

@@ -4,9 +4,9 @@
 missed after a cursor, then streams new events, each checked against the caller's access as it
 arrives. ``LiveFeeds.stream`` runs a subscription operation the way graphql-core's ``subscribe``
 does (the resolver gives the source stream), except for one step: each event is executed once
-per *audience* (the same document,
-variables, and, for documents selecting viewer-dependent fields, the same viewer) and the result
-is shared by every subscriber in it, so a thousand dashboards cost one execution per event.
+per *audience* (the same document and variables, and, for documents selecting viewer-dependent
+fields, the same viewer) and the result is shared by every subscriber in it, so a thousand
+dashboards cost one execution per event.
 Every result carries the event's cursor in ``extensions.cursor`` for resuming.
 """
 

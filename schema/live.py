@@ -199,9 +199,20 @@ class LiveFeeds:
         while it is read (a restart, a failover), it is read again rather than lost.
         """
         for attempt in range(RETRIES):
-            result = await self._execute_once(
-                document, variables, operation_name, subscriber, event
-            )
+            context = Context(db=subscriber.db, viewer=subscriber.viewer, scope=TokenScope.READ)
+            try:
+                executor = Executor.build(
+                    self.schema, document, root_value=event, context_value=context,
+                    raw_variable_values=variables, operation_name=operation_name,
+                )  # fmt: skip
+                assert not isinstance(executor, list)  # the variables were checked on subscribe
+                executed = execute_subscription_event(executor.build_per_event_executor(event))
+                result = cast(
+                    "CoreResult",
+                    await executed if is_awaitable(executed) else executed,
+                )
+            finally:
+                await context.close()
             errors = result.errors or []
             if not any(isinstance(e.original_error, DBAPIError) for e in errors):
                 break
@@ -213,30 +224,6 @@ class LiveFeeds:
             errors=[shown(error, reference) for error in result.errors or []] or None,
             extensions={"cursor": event_cursor(event.row.id)},
         )
-
-    async def _execute_once(
-        self,
-        document: DocumentNode,
-        variables: dict[str, Any] | None,
-        operation_name: str | None,
-        subscriber: Context,
-        event: TimelineEvent,
-    ) -> CoreResult:
-        context = Context(db=subscriber.db, viewer=subscriber.viewer, scope=TokenScope.READ)
-        try:
-            executor = Executor.build(
-                self.schema, document, root_value=event, context_value=context,
-                raw_variable_values=variables, operation_name=operation_name,
-            )  # fmt: skip
-            assert not isinstance(executor, list)  # the variables were checked on subscribe
-            executed = execute_subscription_event(executor.build_per_event_executor(event))
-            result = cast(
-                "CoreResult",
-                await executed if is_awaitable(executed) else executed,
-            )
-        finally:
-            await context.close()
-        return result
 
 
 def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:

@@ -29,6 +29,7 @@ from app.services import catalog, tokens, users
 
 APP_FACTORY = "views.app:create_app"
 DEMO_DATABASE = Path("muster-demo.db")
+DEMO_API_USER = "sre@demo.muster"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -143,8 +144,29 @@ def _demo(args: argparse.Namespace) -> None:
     os.environ["MUSTER_DATABASE_URL"] = url
     os.environ["MUSTER_DEMO"] = "1"
     os.environ.setdefault("MUSTER_BASE_URL", f"http://{args.host}:{args.port}")
-    print(f"Muster demo: http://{args.host}:{args.port}/  (data in {DEMO_DATABASE})", flush=True)
+    secret = asyncio.run(_demo_token(url))
+    site = f"http://{args.host}:{args.port}"
+    print(
+        f"Muster demo: {site}/  (data in {DEMO_DATABASE})\n"
+        f"GraphQL API and GraphiQL: {site}/graphql, with the header\n"
+        f"  Authorization: Bearer {secret}\n"
+        f"  (a read-write token of {DEMO_API_USER}, the SRE persona)",
+        flush=True,
+    )
     _run_server(args.host, args.port)
+
+
+async def _demo_token(url: str) -> str:
+    db = Database(url)
+    try:
+        async with db.read() as session:
+            user = await users.get_user_by_email(session, DEMO_API_USER)
+        _, secret = await tokens.create_token(
+            db, user=user, name="demo", scope=TokenScope.READ_WRITE
+        )
+    finally:
+        await db.dispose()
+    return secret
 
 
 def _seed_demo(args: argparse.Namespace) -> None:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -157,6 +158,20 @@ def test_demo_serves_a_seeded_database(tmp_path):
     server = Server(["demo"], {}, cwd=tmp_path)
     try:
         assert get(server.url + "/readyz") == (200, {"status": "ready"})
+        printed = ""
+        while "Authorization: Bearer" not in printed:
+            printed = server.process.stdout.readline()
+        secret = printed.split("Bearer", 1)[1].strip()
+        request = urllib.request.Request(
+            server.url
+            + "/graphql?query="
+            + urllib.parse.quote("{ viewer { email } incidents { totalCount } }"),
+            headers={"Authorization": f"Bearer {secret}"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            data = json.loads(response.read())["data"]
+        assert data["viewer"]["email"] == "sre@demo.muster"
+        assert data["incidents"]["totalCount"] >= 25
     finally:
         server.stop()
     with sqlite3.connect(tmp_path / "muster-demo.db") as connection:

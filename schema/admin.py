@@ -150,7 +150,7 @@ class AdminMutations:
                 description=input.description,
                 rank=input.rank,
             )
-            return SeverityPayload(severity=Severity(row=row))
+            return SeverityPayload(severity=Severity.from_model(row))
 
         return await attempt(SeverityPayload, work)
 
@@ -165,7 +165,7 @@ class AdminMutations:
                 description=input.description,
                 rank=input.rank,
             )
-            return SeverityPayload(severity=Severity(row=row))
+            return SeverityPayload(severity=Severity.from_model(row))
 
         return await attempt(SeverityPayload, work)
 
@@ -179,7 +179,7 @@ class AdminMutations:
                 category=input.category,
                 description=input.description,
             )
-            return StatusPayload(status=Status(row=row))
+            return StatusPayload(status=Status.from_model(row))
 
         return await attempt(StatusPayload, work)
 
@@ -194,7 +194,7 @@ class AdminMutations:
                 description=input.description,
                 position=input.position,
             )
-            return StatusPayload(status=Status(row=row))
+            return StatusPayload(status=Status.from_model(row))
 
         return await attempt(StatusPayload, work)
 
@@ -253,7 +253,7 @@ class AdminMutations:
                 description=input.description,
                 instructions=input.instructions,
             )
-            return IncidentRolePayload(incident_role=IncidentRole(row=row))
+            return IncidentRolePayload(incident_role=IncidentRole.from_model(row))
 
         return await attempt(IncidentRolePayload, work)
 
@@ -270,7 +270,7 @@ class AdminMutations:
                 description=input.description,
                 instructions=input.instructions,
             )
-            return IncidentRolePayload(incident_role=IncidentRole(row=row))
+            return IncidentRolePayload(incident_role=IncidentRole.from_model(row))
 
         return await attempt(IncidentRolePayload, work)
 
@@ -287,7 +287,7 @@ class AdminMutations:
                 description=input.description,
                 options=input.options,
             )
-            return CustomFieldPayload(custom_field=CustomField(row=row))
+            return CustomFieldPayload(custom_field=CustomField.from_model(row))
 
         return await attempt(CustomFieldPayload, work)
 
@@ -304,7 +304,7 @@ class AdminMutations:
                 description=input.description,
                 options=input.options,
             )
-            return CustomFieldPayload(custom_field=CustomField(row=row))
+            return CustomFieldPayload(custom_field=CustomField.from_model(row))
 
         return await attempt(CustomFieldPayload, work)
 
@@ -314,7 +314,7 @@ class AdminMutations:
             row, secret = await tokens.create_token(
                 info.context.db, user=info.context.writer(), name=input.name, scope=input.scope
             )
-            return ApiTokenPayload(token=ApiToken(row=row), secret=secret)
+            return ApiTokenPayload(token=ApiToken.from_model(row), secret=secret)
 
         return await attempt(ApiTokenPayload, work)
 
@@ -326,6 +326,6 @@ class AdminMutations:
                 actor=info.context.writer(),
                 token_id=ids.decode("ApiToken", input.token_id, field="tokenId"),
             )
-            return ApiTokenPayload(token=ApiToken(row=row))
+            return ApiTokenPayload(token=ApiToken.from_model(row))
 
         return await attempt(ApiTokenPayload, work)

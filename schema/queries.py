@@ -75,7 +75,7 @@ class IncidentConnection:
 class Query:
     @strawberry.field(description="Who is asking.")
     def viewer(self, info: Info) -> User:
-        return User(row=info.context.viewer)
+        return User.from_model(info.context.viewer)
 
     @strawberry.field(description="One incident by id or by reference (INC-42); null if absent.")
     async def incident(
@@ -122,14 +122,14 @@ class Query:
     @strawberry.field(description="Least severe first.")
     async def severities(self, info: Info) -> list[Severity]:
         async with info.context.reading() as session:
-            return [Severity(row=row) for row in await catalog.list_severities(session)]
+            return [Severity.from_model(row) for row in await catalog.list_severities(session)]
 
     @strawberry.field(
         description="In lifecycle order: triage, active, post-incident, closed, exits."
     )
     async def statuses(self, info: Info) -> list[Status]:
         async with info.context.reading() as session:
-            return [Status(row=row) for row in await catalog.list_statuses(session)]
+            return [Status.from_model(row) for row in await catalog.list_statuses(session)]
 
     @strawberry.field
     async def incident_types(self, info: Info) -> list[IncidentType]:
@@ -139,21 +139,25 @@ class Query:
     @strawberry.field
     async def incident_roles(self, info: Info) -> list[IncidentRole]:
         async with info.context.reading() as session:
-            return [IncidentRole(row=row) for row in await catalog.list_incident_roles(session)]
+            return [
+                IncidentRole.from_model(row) for row in await catalog.list_incident_roles(session)
+            ]
 
     @strawberry.field
     async def custom_fields(self, info: Info) -> list[CustomField]:
         async with info.context.reading() as session:
-            return [CustomField(row=row) for row in await catalog.list_custom_fields(session)]
+            return [
+                CustomField.from_model(row) for row in await catalog.list_custom_fields(session)
+            ]
 
     @strawberry.field(description="People whose name or email contains the search, for pickers.")
     async def users(self, info: Info, search: str = "", first: int = 20) -> list[User]:
         async with info.context.reading() as session:
             rows = await users.list_users(session, search=search[:200], limit=page_size(first))
-        return [User(row=row) for row in rows]
+        return [User.from_model(row) for row in rows]
 
     @strawberry.field(description="The viewer's own API tokens, newest first.")
     async def api_tokens(self, info: Info) -> list[ApiToken]:
         async with info.context.reading() as session:
             rows = await tokens.list_tokens(session, user=info.context.viewer)
-        return [ApiToken(row=row) for row in rows]
+        return [ApiToken.from_model(row) for row in rows]

@@ -30,103 +30,77 @@ TokenScope = strawberry.enum(models.TokenScope, name="ApiTokenScope")
 
 @strawberry.type
 class User:
-    row: strawberry.Private[models.User]
+    id: strawberry.ID
+    email: str
+    name: str
+    role: OrgRole  # type: ignore[valid-type]
 
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return ids.encode("User", self.row.id)
-
-    @strawberry.field
-    def email(self) -> str:
-        return self.row.email
-
-    @strawberry.field
-    def name(self) -> str:
-        return self.row.name
-
-    @strawberry.field
-    def role(self) -> OrgRole:  # type: ignore[valid-type]
-        return self.row.role
+    @classmethod
+    def from_model(cls, row: models.User) -> User:
+        return cls(id=ids.encode("User", row.id), email=row.email, name=row.name, role=row.role)
 
 
 @strawberry.type
 class Severity:
-    row: strawberry.Private[models.Severity]
+    id: strawberry.ID
+    name: str
+    description: str
+    rank: int = strawberry.field(description="Higher is worse; compare severities by rank.")
 
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return ids.encode("Severity", self.row.id)
-
-    @strawberry.field
-    def name(self) -> str:
-        return self.row.name
-
-    @strawberry.field
-    def description(self) -> str:
-        return self.row.description
-
-    @strawberry.field(description="Higher is worse; compare severities by rank.")
-    def rank(self) -> int:
-        return self.row.rank
+    @classmethod
+    def from_model(cls, row: models.Severity) -> Severity:
+        return cls(
+            id=ids.encode("Severity", row.id),
+            name=row.name,
+            description=row.description,
+            rank=row.rank,
+        )
 
 
 @strawberry.type
 class Status:
-    row: strawberry.Private[models.Status]
+    id: strawberry.ID
+    name: str
+    description: str
+    category: StatusCategory  # type: ignore[valid-type]
 
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return ids.encode("Status", self.row.id)
-
-    @strawberry.field
-    def name(self) -> str:
-        return self.row.name
-
-    @strawberry.field
-    def description(self) -> str:
-        return self.row.description
-
-    @strawberry.field
-    def category(self) -> StatusCategory:  # type: ignore[valid-type]
-        return self.row.category
+    @classmethod
+    def from_model(cls, row: models.Status) -> Status:
+        return cls(
+            id=ids.encode("Status", row.id),
+            name=row.name,
+            description=row.description,
+            category=row.category,
+        )
 
 
 @strawberry.type
 class CustomFieldOption:
-    row: strawberry.Private[models.CustomFieldOption]
+    id: strawberry.ID
+    value: str
 
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return ids.encode("CustomFieldOption", self.row.id)
-
-    @strawberry.field
-    def value(self) -> str:
-        return self.row.value
+    @classmethod
+    def from_model(cls, row: models.CustomFieldOption) -> CustomFieldOption:
+        return cls(id=ids.encode("CustomFieldOption", row.id), value=row.value)
 
 
 @strawberry.type
 class CustomField:
-    row: strawberry.Private[models.CustomField]
+    id: strawberry.ID
+    name: str
+    description: str
+    kind: FieldKind  # type: ignore[valid-type]
+    options: list[CustomFieldOption]
 
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return ids.encode("CustomField", self.row.id)
-
-    @strawberry.field
-    def name(self) -> str:
-        return self.row.name
-
-    @strawberry.field
-    def description(self) -> str:
-        return self.row.description
-
-    @strawberry.field
-    def kind(self) -> FieldKind:  # type: ignore[valid-type]
-        return self.row.kind
-
-    @strawberry.field
-    def options(self) -> list[CustomFieldOption]:
-        return [CustomFieldOption(row=option) for option in self.row.options]
+    @classmethod
+    def from_model(cls, row: models.CustomField) -> CustomField:
+        return cls(
+            id=ids.encode("CustomField", row.id),
+            name=row.name,
+            description=row.description,
+            kind=row.kind,
+            options=[CustomFieldOption.from_model(option) for option in row.options],
+        )
 
 
 @strawberry.type
@@ -157,48 +131,42 @@ class IncidentType:
     async def default_severity(self, info: Info) -> Severity | None:
         if self.row.default_severity_id is None:
             return None
-        return Severity(row=await info.context.loaders.severity.load(self.row.default_severity_id))
+        return Severity.from_model(
+            await info.context.loaders.severity.load(self.row.default_severity_id)
+        )
 
     @strawberry.field(description="The custom fields people fill in when declaring one.")
     async def custom_fields(self, info: Info) -> list[CustomField]:
         loaded = await info.context.loaders.custom_field.load_many([f.id for f in self.row.fields])
-        return [CustomField(row=field) for field in loaded if field is not None]
+        return [CustomField.from_model(field) for field in loaded if field is not None]
 
 
 @strawberry.type
 class IncidentRole:
-    row: strawberry.Private[models.IncidentRole]
+    id: strawberry.ID
+    name: str
+    kind: RoleKindEnum  # type: ignore[valid-type]
+    required: bool
+    description: str
+    instructions: str = strawberry.field(description="Shown to whoever takes the role.")
 
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return ids.encode("IncidentRole", self.row.id)
-
-    @strawberry.field
-    def name(self) -> str:
-        return self.row.name
-
-    @strawberry.field
-    def kind(self) -> RoleKindEnum:  # type: ignore[valid-type]
-        return self.row.kind
-
-    @strawberry.field
-    def required(self) -> bool:
-        return self.row.required
-
-    @strawberry.field
-    def description(self) -> str:
-        return self.row.description
-
-    @strawberry.field(description="Shown to whoever takes the role.")
-    def instructions(self) -> str:
-        return self.row.instructions
+    @classmethod
+    def from_model(cls, row: models.IncidentRole) -> IncidentRole:
+        return cls(
+            id=ids.encode("IncidentRole", row.id),
+            name=row.name,
+            kind=row.kind,
+            required=row.required,
+            description=row.description,
+            instructions=row.instructions,
+        )
 
 
 async def _user(info: Info, user_id: int | None) -> User | None:
     if user_id is None:
         return None
     row = await info.context.loaders.user.load(user_id)
-    return None if row is None else User(row=row)
+    return None if row is None else User.from_model(row)
 
 
 @strawberry.type
@@ -207,7 +175,7 @@ class RoleAssignment:
 
     @strawberry.field
     async def role(self, info: Info) -> IncidentRole:
-        return IncidentRole(row=await info.context.loaders.role.load(self.row.role_id))
+        return IncidentRole.from_model(await info.context.loaders.role.load(self.row.role_id))
 
     @strawberry.field
     async def user(self, info: Info) -> User:
@@ -240,13 +208,13 @@ class IncidentUpdate:
     async def status(self, info: Info) -> Status | None:
         if self.row.status_id is None:
             return None
-        return Status(row=await info.context.loaders.status.load(self.row.status_id))
+        return Status.from_model(await info.context.loaders.status.load(self.row.status_id))
 
     @strawberry.field(description="The severity this update set, if it changed it.")
     async def severity(self, info: Info) -> Severity | None:
         if self.row.severity_id is None:
             return None
-        return Severity(row=await info.context.loaders.severity.load(self.row.severity_id))
+        return Severity.from_model(await info.context.loaders.severity.load(self.row.severity_id))
 
     @strawberry.field
     def next_update_in_minutes(self) -> int | None:
@@ -378,11 +346,11 @@ class Incident:
 
     @strawberry.field
     async def status(self, info: Info) -> Status:
-        return Status(row=await info.context.loaders.status.load(self.row.status_id))
+        return Status.from_model(await info.context.loaders.status.load(self.row.status_id))
 
     @strawberry.field
     async def severity(self, info: Info) -> Severity:
-        return Severity(row=await info.context.loaders.severity.load(self.row.severity_id))
+        return Severity.from_model(await info.context.loaders.severity.load(self.row.severity_id))
 
     @strawberry.field
     async def type(self, info: Info) -> IncidentType:
@@ -497,9 +465,9 @@ class Incident:
             options = {option.id: option for option in field.options}
             values.append(
                 CustomFieldValue(
-                    field=CustomField(row=field),
+                    field=CustomField.from_model(field),
                     options=[
-                        CustomFieldOption(row=options[row.option_id])
+                        CustomFieldOption.from_model(options[row.option_id])
                         for row in chosen
                         if row.option_id in options
                     ],
@@ -521,37 +489,29 @@ class Incident:
     @strawberry.field(description="Who is let into this incident (for private incidents).")
     async def members(self, info: Info) -> list[User]:
         rows = await info.context.loaders.members.load(self.row.id)
-        return [User(row=row) for row in rows]
+        return [User.from_model(row) for row in rows]
 
 
 @strawberry.type
 class ApiToken:
-    row: strawberry.Private[models.ApiToken]
+    id: strawberry.ID
+    name: str
+    prefix: str = strawberry.field(
+        description="The first characters of the secret, to tell tokens apart."
+    )
+    scope: TokenScope  # type: ignore[valid-type]
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
 
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return ids.encode("ApiToken", self.row.id)
-
-    @strawberry.field
-    def name(self) -> str:
-        return self.row.name
-
-    @strawberry.field(description="The first characters of the secret, to tell tokens apart.")
-    def prefix(self) -> str:
-        return self.row.prefix
-
-    @strawberry.field
-    def scope(self) -> TokenScope:  # type: ignore[valid-type]
-        return self.row.scope
-
-    @strawberry.field
-    def created_at(self) -> datetime:
-        return self.row.created_at
-
-    @strawberry.field
-    def last_used_at(self) -> datetime | None:
-        return self.row.last_used_at
-
-    @strawberry.field
-    def revoked_at(self) -> datetime | None:
-        return self.row.revoked_at
+    @classmethod
+    def from_model(cls, row: models.ApiToken) -> ApiToken:
+        return cls(
+            id=ids.encode("ApiToken", row.id),
+            name=row.name,
+            prefix=row.prefix,
+            scope=row.scope,
+            created_at=row.created_at,
+            last_used_at=row.last_used_at,
+            revoked_at=row.revoked_at,
+        )

@@ -35,6 +35,7 @@ from app.models import Incident, Member, TimelineEvent, User
 log = logging.getLogger("muster.events")
 
 BATCH = 500
+STOP_TIMEOUT = 5  # seconds
 LISTENER_NAME = "muster-event-listener"  # how the LISTEN connection shows in pg_stat_activity
 
 
@@ -94,9 +95,10 @@ class EventHub:
             self.db.on_commit.remove(self.wake)
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if self._tasks:
+            # A read cancelled mid-query can take its time to clean up; shutdown does not wait
+            # for it beyond STOP_TIMEOUT.
+            await asyncio.wait(self._tasks, timeout=STOP_TIMEOUT)
         for subscriber in list(self.subscribers):
             subscriber.close()
 

@@ -45,6 +45,8 @@ async def test_a_slow_subscriber_is_dropped_and_the_others_get_everything(hub, d
     with pytest.raises(FellBehind):
         await take(slow, 20)
     assert len(hub.subscribers) == 1  # the fast one, still following
+    await fast.aclose()
+    assert not hub.subscribers
 
 
 async def test_visibility_is_checked_per_event_and_subscriber(hub, db, people):

@@ -133,8 +133,8 @@ def _run_server(host: str, port: int, *, workers: int = 1) -> None:
 def _demo(args: argparse.Namespace) -> None:
     if not _is_loopback(args.host):
         raise ConfigError(
-            f"the demo signs anyone in as any persona, so it only listens on this machine "
-            f"(127.0.0.1 or localhost), not {args.host}"
+            f"the demo prints an API token and lets anyone act as its personas, so it only "
+            f"listens on this machine (127.0.0.1 or localhost), not {args.host}"
         )
     for suffix in ("", "-wal", "-shm"):
         Path(f"{DEMO_DATABASE}{suffix}").unlink(missing_ok=True)

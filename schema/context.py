@@ -27,7 +27,10 @@ from schema.loaders import Loaders
 
 
 class Reads:
-    """One read session for a request, opened on first use, lent to one resolver at a time."""
+    """One read session for a request, opened on first use, lent to one resolver at a time.
+
+    Never await a loader while holding the session: the loader waits for it too.
+    """
 
     def __init__(self, db: Database) -> None:
         self.db = db

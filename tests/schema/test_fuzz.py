@@ -39,7 +39,11 @@ async def test_no_server_errors(sqlite_only, db, people, persona):
 
 def fuzz(client, headers, operation, failures):
     @settings(
-        max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        derandomize=True,  # the same examples on every run: CI never fails by chance
+        suppress_health_check=list(HealthCheck),
     )
     @given(case=operation.as_strategy())
     def run(case):

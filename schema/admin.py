@@ -130,10 +130,6 @@ class RevokeApiTokenInput:
     token_id: strawberry.ID
 
 
-def _maybe(kind: str, value: strawberry.ID | None, field: str) -> int | None:
-    return None if value is None else ids.decode(kind, value, field=field)
-
-
 def _field_ids(values: list[strawberry.ID] | None) -> list[int] | None:
     return None if values is None else ids.decode_all("CustomField", values, field="customFieldIds")
 
@@ -210,8 +206,8 @@ class AdminMutations:
                 description=input.description,
                 private_by_default=input.private_by_default,
                 practice=input.practice,
-                default_severity_id=_maybe(
-                    "Severity", input.default_severity_id, "defaultSeverityId"
+                default_severity_id=ids.decode_optional(
+                    "Severity", input.default_severity_id, field="defaultSeverityId"
                 ),
                 field_ids=_field_ids(input.custom_field_ids),
             )
@@ -232,8 +228,8 @@ class AdminMutations:
                 description=input.description,
                 private_by_default=input.private_by_default,
                 practice=input.practice,
-                default_severity_id=_maybe(
-                    "Severity", input.default_severity_id, "defaultSeverityId"
+                default_severity_id=ids.decode_optional(
+                    "Severity", input.default_severity_id, field="defaultSeverityId"
                 ),
                 field_ids=_field_ids(input.custom_field_ids),
             )

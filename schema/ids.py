@@ -35,6 +35,11 @@ def decode(kind: str, value: str, *, field: str) -> int:
     return int(key)
 
 
+def decode_optional(kind: str, value: strawberry.ID | None, *, field: str) -> int | None:
+    """The key inside an optional id, or None when the id was left out."""
+    return None if value is None else decode(kind, value, field=field)
+
+
 def decode_all(kind: str, values: list[strawberry.ID] | None, *, field: str) -> list[int]:
     return [decode(kind, value, field=field) for value in values or []]
 

@@ -243,8 +243,10 @@ class IncidentMutations:
                     actor=info.context.writer(),
                     name=input.name,
                     summary=input.summary,
-                    severity_id=_optional("Severity", input.severity_id, "severityId"),
-                    type_id=_optional("IncidentType", input.type_id, "typeId"),
+                    severity_id=ids.decode_optional(
+                        "Severity", input.severity_id, field="severityId"
+                    ),
+                    type_id=ids.decode_optional("IncidentType", input.type_id, field="typeId"),
                     mode=input.mode,
                     private=input.private,
                     triage=input.triage,
@@ -266,8 +268,8 @@ class IncidentMutations:
                 actor=info.context.writer(),
                 incident_id=_incident_id(input.incident_id),
                 message=input.message,
-                status_id=_optional("Status", input.status_id, "statusId"),
-                severity_id=_optional("Severity", input.severity_id, "severityId"),
+                status_id=ids.decode_optional("Status", input.status_id, field="statusId"),
+                severity_id=ids.decode_optional("Severity", input.severity_id, field="severityId"),
                 next_update_in_minutes=input.next_update_in_minutes,
                 expected_version=input.expected_version,
             )
@@ -389,7 +391,7 @@ class IncidentMutations:
                     info.context.db,
                     actor=info.context.writer(),
                     incident_id=_incident_id(input.incident_id),
-                    status_id=_optional("Status", input.status_id, "statusId"),
+                    status_id=ids.decode_optional("Status", input.status_id, field="statusId"),
                     expected_version=input.expected_version,
                 )
             )
@@ -547,10 +549,6 @@ class IncidentMutations:
         return await attempt(IncidentPayload, work)
 
 
-def _optional(kind: str, value: strawberry.ID | None, field: str) -> int | None:
-    return None if value is None else ids.decode(kind, value, field=field)
-
-
 async def _add_work(info: Info, input: AddActionInput, kind: ActionKind) -> ActionPayload:
     async def work() -> ActionPayload:
         action = await actions.add_action(
@@ -558,7 +556,7 @@ async def _add_work(info: Info, input: AddActionInput, kind: ActionKind) -> Acti
             actor=info.context.writer(),
             incident_id=_incident_id(input.incident_id),
             title=input.title,
-            owner_id=_optional("User", input.owner_id, "ownerId"),
+            owner_id=ids.decode_optional("User", input.owner_id, field="ownerId"),
             due_on=input.due_on,
             kind=kind,
             expected_version=input.expected_version,
@@ -573,7 +571,7 @@ async def _update_work(info: Info, input: UpdateActionInput) -> ActionPayload:
     async def work() -> ActionPayload:
         owner: int | Keep | None = KEEP
         if input.owner_id is not strawberry.UNSET:
-            owner = _optional("User", input.owner_id, "ownerId")
+            owner = ids.decode_optional("User", input.owner_id, field="ownerId")
         due: date | Keep | None = KEEP if input.due_on is strawberry.UNSET else input.due_on
         action = await actions.update_action(
             info.context.db,

@@ -43,17 +43,14 @@ class IncidentFilter:
     )
 
     def to_app(self, viewer_id: int) -> incident_queries.IncidentFilter:
-        lead, reporter = self.lead_id, self.reporter_id
         return incident_queries.IncidentFilter(
             categories=list(self.status_categories or []),
             severity_ids=ids.decode_all("Severity", self.severity_ids, field="severityIds"),
             type_ids=ids.decode_all("IncidentType", self.type_ids, field="typeIds"),
             modes=list(self.modes or []),
             private=self.private,
-            lead_id=None if lead is None else ids.decode("User", lead, field="leadId"),
-            reporter_id=(
-                None if reporter is None else ids.decode("User", reporter, field="reporterId")
-            ),
+            lead_id=ids.decode_optional("User", self.lead_id, field="leadId"),
+            reporter_id=ids.decode_optional("User", self.reporter_id, field="reporterId"),
             followed_by_id=viewer_id if self.followed_by_me else None,
             search=(self.search or "")[:500],
         )

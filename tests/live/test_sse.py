@@ -10,6 +10,7 @@ import pytest
 import uvicorn
 
 from app.config import Settings
+from app.models import TokenScope
 from app.services import catalog, incidents
 from tests.live.conftest import free_port
 from views.app import create_app
@@ -53,7 +54,7 @@ async def messages(response, count, wait=10):
 async def test_stream_resume_and_teardown(served, db, people, token):
     app, url = served
     hub = app.state.hub
-    secret = await token(people.viewer)
+    secret = await token(people.viewer, TokenScope.READ)
     headers = {"Authorization": f"Bearer {secret}"}
     incident = await incidents.declare(db, actor=people.member, name="Streaming")
     async with httpx2.AsyncClient(base_url=url, timeout=20) as http:
@@ -98,7 +99,7 @@ async def test_one_incident_and_privacy(served, db, people, token):
     public = await incidents.declare(db, actor=people.member, name="Open")
     from schema import ids
 
-    outsider = {"Authorization": f"Bearer {await token(people.admin)}"}
+    outsider = {"Authorization": f"Bearer {await token(people.admin, TokenScope.READ)}"}
     async with httpx2.AsyncClient(base_url=url, timeout=20) as http:
         hidden = await http.get(
             "/live/events", params={"incident": ids.encode("Incident", secret_incident.id)},
@@ -127,14 +128,3 @@ async def test_refusals(served):
             "/live/events", headers={"Origin": "https://evil.example", "Authorization": "Bearer x"}
         )
         assert stranger.status_code == 403
-
-
-@pytest.fixture
-async def token(db):
-    from app.models import TokenScope
-    from app.services import tokens
-
-    async def make(user):
-        return (await tokens.create_token(db, user=user, name="sse", scope=TokenScope.READ))[1]
-
-    return make

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import ipaddress
 import os
 import sys
 from collections.abc import Sequence
@@ -21,7 +20,7 @@ from alembic import command
 from alembic.config import Config
 
 from app import demo
-from app.config import DEFAULT_DATABASE_URL, ConfigError, Settings, database_url
+from app.config import DEFAULT_DATABASE_URL, ConfigError, Settings, database_url, is_loopback
 from app.db import Database
 from app.errors import MusterError
 from app.models import OrgRole, TokenScope
@@ -118,7 +117,12 @@ def _db_upgrade(args: argparse.Namespace) -> None:
 
 
 def _serve(args: argparse.Namespace) -> None:
-    Settings.from_env(os.environ)  # refuse to start on a bad setting, before forking workers
+    settings = Settings.from_env(os.environ)  # refuse a bad setting before forking workers
+    if settings.dev_login and not is_loopback(args.host):
+        raise ConfigError(
+            "MUSTER_DEV_LOGIN lets anyone sign in as anyone without a password, so the server "
+            f"only listens on this machine with it (127.0.0.1 or localhost), not {args.host}"
+        )
     _run_server(args.host, args.port, workers=args.workers)
 
 
@@ -131,7 +135,7 @@ def _run_server(host: str, port: int, *, workers: int = 1) -> None:
 
 
 def _demo(args: argparse.Namespace) -> None:
-    if not _is_loopback(args.host):
+    if not is_loopback(args.host):
         raise ConfigError(
             f"the demo prints an API token and lets anyone act as its personas, so it only "
             f"listens on this machine (127.0.0.1 or localhost), not {args.host}"
@@ -143,6 +147,7 @@ def _demo(args: argparse.Namespace) -> None:
     asyncio.run(_seed(url))
     os.environ["MUSTER_DATABASE_URL"] = url
     os.environ["MUSTER_DEMO"] = "1"
+    os.environ["MUSTER_DEV_LOGIN"] = "1"
     os.environ.setdefault("MUSTER_BASE_URL", f"http://{args.host}:{args.port}")
     secret = asyncio.run(_demo_token(url))
     site = f"http://{args.host}:{args.port}"
@@ -214,15 +219,6 @@ def _tokens_create(args: argparse.Namespace) -> None:
         return secret
 
     print(asyncio.run(create()))
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 if __name__ == "__main__":

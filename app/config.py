@@ -8,8 +8,12 @@ operator sees the mistake rather than a traceback.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 from collections.abc import Mapping
+from datetime import timedelta
 from urllib.parse import urlsplit
+
+from app.models import OrgRole
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./muster.db"
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
@@ -31,6 +35,15 @@ class Settings:
     demo: bool = False
     graphiql: bool = False
     allowed_origins: tuple[str, ...] = ()
+    oidc: OidcSettings | None = None
+    dev_login: bool = False
+    session_idle: timedelta = timedelta(hours=12)
+    session_max: timedelta = timedelta(days=7)
+
+    @property
+    def https(self) -> bool:
+        """Whether browsers reach Muster over https (cookies are then Secure, ``__Host-``)."""
+        return self.base_url.startswith("https://")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -44,6 +57,13 @@ class Settings:
         if secret_key and len(secret_key) < 16:
             raise ConfigError("MUSTER_SECRET_KEY is too short: use at least 16 characters")
         base_url = _base_url(environ.get("MUSTER_BASE_URL", DEFAULT_BASE_URL))
+        dev_login = _flag(environ, "MUSTER_DEV_LOGIN")
+        if dev_login and not is_loopback(urlsplit(base_url).hostname or ""):
+            raise ConfigError(
+                "MUSTER_DEV_LOGIN lets anyone sign in as anyone without a password, so it only "
+                "works when MUSTER_BASE_URL is on this machine (127.0.0.1 or localhost), "
+                f"not {base_url}"
+            )
         return cls(
             database_url=database_url(environ.get("MUSTER_DATABASE_URL", DEFAULT_DATABASE_URL)),
             secret_key=secret_key or "demo-only-secret-key-not-for-production",
@@ -51,7 +71,89 @@ class Settings:
             allowed_origins=_origins(environ.get("MUSTER_ALLOWED_ORIGINS"), base_url),
             demo=demo,
             graphiql=_flag(environ, "MUSTER_GRAPHIQL") if "MUSTER_GRAPHIQL" in environ else demo,
+            oidc=OidcSettings.from_env(environ),
+            dev_login=dev_login,
+            session_idle=timedelta(hours=_number(environ, "MUSTER_SESSION_IDLE_HOURS", 12)),
+            session_max=timedelta(days=_number(environ, "MUSTER_SESSION_MAX_DAYS", 7)),
         )
+
+
+@dataclasses.dataclass(frozen=True)
+class OidcSettings:
+    """Sign-in through an OpenID Connect provider, and how its groups become roles."""
+
+    issuer: str
+    client_id: str
+    client_secret: str
+    audience: str  # the ``aud`` of access tokens sent to the API as bearer tokens
+    groups_claim: str = "groups"
+    role_map: tuple[tuple[str, OrgRole], ...] = ()
+    default_role: OrgRole = OrgRole.MEMBER
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> OidcSettings | None:
+        issuer = environ.get("MUSTER_OIDC_ISSUER", "").strip().rstrip("/")
+        if not issuer:
+            return None
+        if urlsplit(issuer).scheme not in {"http", "https"} or not urlsplit(issuer).netloc:
+            raise ConfigError(f"MUSTER_OIDC_ISSUER must be the provider's URL: {issuer!r}")
+        client_id = environ.get("MUSTER_OIDC_CLIENT_ID", "").strip()
+        client_secret = environ.get("MUSTER_OIDC_CLIENT_SECRET", "").strip()
+        if not client_id or not client_secret:
+            raise ConfigError(
+                "MUSTER_OIDC_ISSUER is set, so MUSTER_OIDC_CLIENT_ID and "
+                "MUSTER_OIDC_CLIENT_SECRET are required too"
+            )
+        return cls(
+            issuer=issuer,
+            client_id=client_id,
+            client_secret=client_secret,
+            audience=environ.get("MUSTER_OIDC_AUDIENCE", "").strip() or client_id,
+            groups_claim=environ.get("MUSTER_OIDC_GROUPS_CLAIM", "").strip() or "groups",
+            role_map=_role_map(environ.get("MUSTER_OIDC_ROLE_MAP", "")),
+            default_role=_role("MUSTER_DEFAULT_ROLE", environ.get("MUSTER_DEFAULT_ROLE", "member")),
+        )
+
+    def role_for(self, groups: list[str]) -> OrgRole:
+        """The highest role any of ``groups`` maps to, else the default role."""
+        matched = [role for group, role in self.role_map if group in groups]
+        return max(matched, key=lambda role: role.rank, default=self.default_role)
+
+
+def _role_map(value: str) -> tuple[tuple[str, OrgRole], ...]:
+    pairs = []
+    for entry in (part.strip() for part in value.split(",")):
+        if not entry:
+            continue
+        group, sep, role = entry.partition("=")
+        if not sep or not group.strip():
+            raise ConfigError(
+                "MUSTER_OIDC_ROLE_MAP must list group=role pairs separated by commas, such as "
+                f"sre=responder,muster-admins=admin: {entry!r}"
+            )
+        pairs.append((group.strip(), _role("MUSTER_OIDC_ROLE_MAP", role)))
+    return tuple(pairs)
+
+
+def _role(name: str, value: str) -> OrgRole:
+    try:
+        return OrgRole[value.strip().upper()]
+    except KeyError:
+        roles = ", ".join(role.name.lower() for role in OrgRole)
+        raise ConfigError(f"{name}: {value.strip()!r} is not a role (one of {roles})") from None
+
+
+def _number(environ: Mapping[str, str], name: str, default: float) -> float:
+    value = environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1
+    if number <= 0:
+        raise ConfigError(f"{name} must be a positive number (got {value!r})")
+    return number
 
 
 def database_url(value: str) -> str:
@@ -84,6 +186,16 @@ def _base_url(value: str) -> str:
             f"MUSTER_BASE_URL must be an http(s) URL such as https://muster.example.com: {value!r}"
         )
     return value.strip().rstrip("/")
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (a name or an address) is this machine only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def origin(url: str) -> str:

@@ -12,7 +12,10 @@ the subscriber may see the event's incident *now* (active user; member, if the i
 private), with one query per batch for the facts, never one per subscriber. A subscriber whose
 queue is full is dropped (``FellBehind``) and may resume from its last cursor; it never slows the
 others. ``follow`` replays what a subscriber missed since a cursor, then goes live, with no gap
-and no duplicate.
+and no duplicate. Every ``CREDENTIAL_CHECK`` seconds the hub asks the ``Authenticator`` which of
+its subscribers' credentials still hold (one query per kind) and ends the feeds of the others
+(``SignedOut``): a session that signs out anywhere stops streaming here within seconds. Sessions
+with a feed open are recorded as in use, so a page left open does not time out as idle.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
 
 import asyncpg
 from sqlalchemy import func, select
@@ -30,13 +34,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app import policy
 from app.db import EVENTS_CHANNEL, Database
 from app.errors import MusterError
+from app.identity import Authenticator, Credential, CredentialKind
 from app.models import Incident, Member, TimelineEvent, User
+from app.services import sessions
 
 log = logging.getLogger("muster.events")
 
 BATCH = 500
 STOP_TIMEOUT = 5  # seconds
 LISTENER_NAME = "muster-event-listener"  # how the LISTEN connection shows in pg_stat_activity
+CREDENTIAL_CHECK = 2.0  # seconds between checks that subscribers' credentials still hold
 
 
 class FellBehind(MusterError):
@@ -45,35 +52,56 @@ class FellBehind(MusterError):
     code = "FELL_BEHIND"
 
 
-class Subscriber:
-    """One live feed: a user, an optional incident, and a bounded queue of events."""
+class SignedOut(MusterError):
+    """The credentials a feed was opened with no longer hold (signed out, revoked, expired)."""
 
-    def __init__(self, user: User, incident_id: int | None, size: int) -> None:
+    code = "UNAUTHENTICATED"
+
+
+class Subscriber:
+    """One live feed: a user, their credentials, an optional incident, and a bounded queue."""
+
+    def __init__(
+        self, user: User, credential: Credential | None, incident_id: int | None, size: int
+    ) -> None:
         self.user = user
+        self.credential = credential
         self.incident_id = incident_id
         self.queue: asyncio.Queue[TimelineEvent | None] = asyncio.Queue(size + 1)
         self.size = size
-        self.behind = False
+        self.ended: MusterError | None = None  # why the feed was ended, if it was
 
     def offer(self, event: TimelineEvent) -> None:
-        if self.behind:
+        if self.ended is not None:
             return
         if self.queue.qsize() >= self.size:
-            self.behind = True
-            self.queue.put_nowait(None)  # the one slot kept free for the goodbye
+            self.end(
+                FellBehind("You fell behind and were disconnected; resume from your last cursor.")
+            )
             return
         self.queue.put_nowait(event)
 
-    def close(self) -> None:
+    def end(self, reason: MusterError | None = None) -> None:
+        """Stop the feed: quietly (shutdown), or with ``reason`` raised to the subscriber."""
+        if self.ended is None:
+            self.ended = reason
         with contextlib.suppress(asyncio.QueueFull):
-            self.queue.put_nowait(None)
+            self.queue.put_nowait(None)  # the one slot kept free for the goodbye
 
 
 class EventHub:
     """Reads committed events once per process and fans them out to subscribers."""
 
-    def __init__(self, db: Database, *, queue_size: int = 1000, poll_interval: float = 1.0) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        authenticator: Authenticator | None = None,
+        queue_size: int = 1000,
+        poll_interval: float = 1.0,
+    ) -> None:
         self.db = db
+        self.authenticator = authenticator
         self.queue_size = queue_size
         self.poll_interval = poll_interval
         self.position = -1  # the id of the last event delivered (-1: not read yet)
@@ -86,6 +114,10 @@ class EventHub:
         """Start reading (the database may still be down: reading retries until it answers)."""
         self.db.on_commit.append(self.wake)
         self._tasks.append(asyncio.create_task(self._read_forever(), name="event-hub"))
+        if self.authenticator is not None:
+            self._tasks.append(
+                asyncio.create_task(self._check_credentials_forever(), name="event-credentials")
+            )
         if not self.db.is_sqlite:
             self._tasks.append(asyncio.create_task(self._listen_forever(), name="event-listen"))
 
@@ -100,21 +132,30 @@ class EventHub:
             # for it beyond STOP_TIMEOUT.
             await asyncio.wait(self._tasks, timeout=STOP_TIMEOUT)
         for subscriber in list(self.subscribers):
-            subscriber.close()
+            subscriber.end()
 
     def wake(self) -> None:
         self._wake.set()
 
     async def follow(
-        self, user: User, *, incident_id: int | None = None, after: int | None = None
+        self,
+        user: User,
+        *,
+        credential: Credential | None = None,
+        incident_id: int | None = None,
+        after: int | None = None,
     ) -> AsyncIterator[TimelineEvent]:
-        """Events ``user`` may see (of one incident, or all), from after ``after`` or from now.
+        """Events ``user`` may see (of one incident, or all), from after ``after`` or from now,
+        for as long as ``credential`` holds.
 
-        Raises ``FellBehind`` if the subscriber could not keep up.
+        Raises ``FellBehind`` if the subscriber could not keep up, ``SignedOut`` when the
+        credential stops holding.
         """
-        subscriber = Subscriber(user, incident_id, self.queue_size)
+        subscriber = Subscriber(user, credential, incident_id, self.queue_size)
         self.subscribers.add(subscriber)
         try:
+            if credential is not None and not await self._holds(credential):
+                raise SignedOut("Your session has ended; sign in again.")
             # "From now" means after the newest committed event, which this hub may not have
             # read yet if another process wrote it.
             last = await self._newest() if after is None else after
@@ -124,16 +165,48 @@ class EventHub:
             while not self._closed:
                 live = await subscriber.queue.get()
                 if live is None:
-                    if subscriber.behind:
-                        raise FellBehind(
-                            "You fell behind and were disconnected; resume from your last cursor."
-                        )
+                    if subscriber.ended is not None:
+                        raise subscriber.ended
                     return
                 if live.id > last:
                     last = live.id
                     yield live
         finally:
             self.subscribers.discard(subscriber)
+
+    async def _holds(self, credential: Credential) -> bool:
+        if self.authenticator is None:
+            return True
+        async with self.db.read() as session:
+            return bool(await self.authenticator.live(session, [credential]))
+
+    async def _check_credentials_forever(self) -> None:
+        touched = self.db.now()
+        while True:
+            await asyncio.sleep(CREDENTIAL_CHECK)
+            try:
+                touched = await self._check_credentials(touched)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the database may be down; the next round retries
+                log.exception("checking live feeds' credentials failed; retrying")
+
+    async def _check_credentials(self, touched: datetime) -> datetime:
+        """End the feeds whose credentials no longer hold; returns when sessions were touched."""
+        assert self.authenticator is not None
+        watched = [s for s in self.subscribers if s.credential is not None]
+        if not watched:
+            return touched
+        credentials = {s.credential for s in watched if s.credential is not None}
+        async with self.db.read() as session:
+            live = await self.authenticator.live(session, credentials)
+        for subscriber in watched:
+            if subscriber.credential not in live:
+                subscriber.end(SignedOut("Your session has ended; sign in again."))
+        if self.db.now() - touched < sessions.LAST_SEEN_PRECISION:
+            return touched
+        await sessions.touch(self.db, {c.id for c in live if c.kind is CredentialKind.SESSION})
+        return self.db.now()
 
     async def _newest(self) -> int:
         async with self.db.read() as session:

@@ -21,9 +21,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 
-from app import identity
 from app.config import Settings
 from app.db import Database
+from app.identity import Authenticator
 from app.models import (
     Incident,
     IncidentRole,
@@ -36,6 +36,7 @@ from app.models import (
     User,
 )
 from app.services.incident_queries import IncidentFilter, list_incidents
+from app.services.sessions import Timeouts
 from schema import Mutation, Query
 from schema.limits import CachedDocuments, MusterSchema
 from views.app import create_app
@@ -43,10 +44,12 @@ from views.graphql import GraphQLEndpoint
 
 
 def raw() -> Starlette:
-    db = Database(Settings.from_env(os.environ).database_url)
+    settings = Settings.from_env(os.environ)
+    db = Database(settings.database_url)
+    authenticator = Authenticator(db, Timeouts(settings.session_idle, settings.session_max))
 
     async def incidents(request: Request) -> JSONResponse:
-        principal = await identity.from_authorization(db, request.headers.get("authorization"))
+        principal = await authenticator.from_authorization(request.headers.get("authorization"))
         if principal is None:
             return JSONResponse({"error": "unauthenticated"}, 401)
         async with db.read() as session:
@@ -108,7 +111,9 @@ def _incident(
 
 def _with_schema(schema: Any) -> Starlette:
     app = create_app()
-    endpoint = GraphQLEndpoint(schema, app.state.db, graphiql=False)
+    endpoint = GraphQLEndpoint(
+        schema, app.state.db, graphiql=False, authenticator=app.state.authenticator
+    )
     for route in app.router.routes:
         if getattr(route, "path", "") == "/graphql":
             route.app = endpoint  # type: ignore[attr-defined]

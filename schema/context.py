@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db import Database
 from app.errors import Forbidden
 from app.events import EventHub
+from app.identity import Credential, Principal
 from app.models import OrgRole, TokenScope, User
 from schema.loaders import Loaders
 
@@ -62,12 +63,16 @@ class Reads:
 
 @dataclasses.dataclass
 class Context:
-    """Who is asking (``viewer``), what their credentials allow (``scope``), and the loaders."""
+    """Who is asking (``viewer``), what their credentials allow (``scope``), and the loaders.
+
+    ``credential`` is what the viewer signed in with; live feeds end when it stops holding.
+    """
 
     db: Database
     viewer: User
     scope: TokenScope = TokenScope.READ_WRITE
     hub: EventHub | None = None
+    credential: Credential | None = None
     connection_params: dict[str, object] | None = None  # a socket's connection_init payload
     request_id: str = dataclasses.field(default_factory=lambda: uuid.uuid4().hex[:16])
     _reads: Reads | None = dataclasses.field(init=False, default=None)
@@ -91,9 +96,21 @@ class Context:
         """``async with context.reading() as session``: the request's read session."""
         return self.reads.session()
 
-    def become(self, viewer: User, scope: TokenScope) -> None:
+    @classmethod
+    def of(cls, db: Database, principal: Principal, hub: EventHub | None = None) -> Context:
+        """A context acting for ``principal``."""
+        return cls(
+            db=db,
+            viewer=principal.user,
+            scope=principal.scope,
+            hub=hub,
+            credential=principal.credential,
+        )
+
+    def become(self, principal: Principal) -> None:
         """A socket has said who it is: from now on, act for them."""
-        self.viewer, self.scope = viewer, scope
+        self.viewer, self.scope = principal.user, principal.scope
+        self.credential = principal.credential
         self._loaders = None
 
     async def close(self) -> None:

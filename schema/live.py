@@ -80,7 +80,10 @@ class Subscription:
                 if await incidents.find_incident(session, context.viewer, key) is None:
                     raise incident_not_found()
         async for row in context.hub.follow(
-            context.viewer, incident_id=key, after=event_position(after)
+            context.viewer,
+            credential=context.credential,
+            incident_id=key,
+            after=event_position(after),
         ):
             yield TimelineEvent(row=row)
 

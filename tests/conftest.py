@@ -26,6 +26,8 @@ from app.db import Database
 from app.models import Base, OrgRole, User
 from app.services import catalog, users
 
+pytest_plugins = ["tests.identity_provider", "tests.browser"]
+
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 

@@ -1,8 +1,9 @@
 """The app factory: the one place that wires settings, the database and the routes together.
 
 ``create_app()`` builds everything from ``MUSTER_*`` settings (read once, here) and is what
-``muster serve`` hands to uvicorn. The lifespan opens nothing eagerly and disposes of the
-database engine on shutdown.
+``muster serve`` hands to uvicorn: the database, the identity provider (if configured), the
+authenticator, the event hub, the GraphQL endpoint, the pages and the CSRF guard in front of them
+all. The lifespan starts the hub and disposes of the database engine on shutdown.
 """
 
 from __future__ import annotations
@@ -10,28 +11,42 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from starlette.applications import Starlette
-from starlette.routing import Route, WebSocketRoute
+from starlette.middleware import Middleware
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
 
 from app.config import Settings
 from app.db import Database
 from app.events import EventHub
+from app.identity import Authenticator
+from app.oidc import Provider
+from app.services.sessions import Timeouts
 from schema import build_schema
-from views import health, live, operations
+from views import auth, health, live, operations, pages
+from views.browser import CSRFGuard
 from views.graphql import GraphQLEndpoint
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env(os.environ)
     db = Database(settings.database_url)
-    hub = EventHub(db)
+    provider = Provider(settings.oidc) if settings.oidc else None
+    authenticator = Authenticator(
+        db, Timeouts(idle=settings.session_idle, absolute=settings.session_max), provider
+    )
+    hub = EventHub(db, authenticator=authenticator)
     schema = build_schema(introspection=settings.graphiql)
     web_operations = operations.load(schema)
     graphql = GraphQLEndpoint(
         schema,
         db,
         graphiql=settings.graphiql,
+        authenticator=authenticator,
         hub=hub,
         allowed_origins=settings.allowed_origins,
     )
@@ -56,10 +71,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 live.events_endpoint(schema, db, hub, web_operations, settings.allowed_origins),
                 name="live-events",
             ),
+            *auth.routes(),
+            Route("/", pages.home, name="home"),
+            Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
+        middleware=[Middleware(CSRFGuard, settings=settings)],
         lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.db = db
     app.state.hub = hub
+    app.state.provider = provider
+    app.state.authenticator = authenticator
     return app

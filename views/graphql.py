@@ -1,15 +1,18 @@
 """``/graphql`` over HTTP and WebSocket: authentication, limits, and JSON errors.
 
-HTTP requests must carry credentials (``Authorization: Bearer <token>``); without valid ones the
-answer is 401 with a JSON error and nothing else. Bodies over ``MAX_BODY`` bytes get 413 before
+HTTP requests must carry credentials (``Authorization: Bearer <token>``, or a browser's session
+cookie, whose state-changing requests the CSRF guard has checked); without valid ones the answer
+is 401 with a JSON error and nothing else. Bodies over ``MAX_BODY`` bytes get 413 before
 they are parsed. Queries may use GET; mutations only POST with JSON. GraphiQL is served only when
 the settings enable it. WebSockets speak ``graphql-transport-ws`` only, from allowed origins;
-they authenticate in ``connection_init`` (``{"authorization": "Bearer <token>"}``) within
+they authenticate in ``connection_init`` (``{"authorization": "Bearer <token>"}``, or, from a
+browser, an empty payload and the session cookie of the handshake) within
 ``CONNECTION_INIT_TIMEOUT`` seconds, and carry subscriptions only.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from datetime import timedelta
@@ -24,13 +27,14 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
-from app import identity
 from app.db import Database
 from app.events import EventHub
+from app.identity import Authenticator, Principal
 from app.models import TokenScope
 from schema.context import Context, nobody
 from schema.limits import MusterSchema
 from schema.live import SharedData
+from views.browser import principal
 
 MAX_BODY = 100 * 1024
 CONNECTION_INIT_TIMEOUT = 10  # seconds a socket may wait before saying who it is
@@ -59,6 +63,14 @@ def _limited(receive: Receive) -> Receive:
     return limited
 
 
+@dataclasses.dataclass
+class SocketContext(Context):
+    """A socket's context: until ``connection_init`` says otherwise, nobody; ``handshake`` is
+    who the handshake's session cookie named, if anyone."""
+
+    handshake: Principal | None = None
+
+
 class GraphQLEndpoint(GraphQL[Context, None]):
     """Strawberry's ASGI view with Muster's authentication and limits."""
 
@@ -68,6 +80,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         db: Database,
         *,
         graphiql: bool,
+        authenticator: Authenticator,
         hub: EventHub | None = None,
         allowed_origins: Sequence[str] = (),
     ) -> None:
@@ -80,6 +93,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             allowed_origins=allowed_origins,
         )
         self.db = db
+        self.authenticator = authenticator
         self.hub = hub
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -105,7 +119,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             except _Unauthenticated:
                 response = error_response(
                     401,
-                    "Authentication required: send Authorization: Bearer <API token>.",
+                    "Authentication required: send Authorization: Bearer <API token>, or sign in.",
                     "UNAUTHENTICATED",
                     **{"WWW-Authenticate": "Bearer"},
                 )
@@ -140,24 +154,30 @@ class GraphQLEndpoint(GraphQL[Context, None]):
     async def get_context(self, request: Any, response: Any) -> Context:
         if isinstance(request, WebSocket):
             # Who it is comes with connection_init (on_ws_connect); until then, nobody.
-            return Context(db=self.db, viewer=nobody(), scope=TokenScope.READ, hub=self.hub)
-        principal = await identity.from_authorization(self.db, request.headers.get("authorization"))
-        if principal is None:
+            return SocketContext(
+                db=self.db, viewer=nobody(), scope=TokenScope.READ, hub=self.hub,
+                handshake=await principal(request),
+            )  # fmt: skip
+        found = await principal(request)
+        if found is None:
             raise _Unauthenticated
-        context = Context(db=self.db, viewer=principal.user, scope=principal.scope, hub=self.hub)
+        context = Context.of(self.db, found, self.hub)
         request.state.context = context  # closed by __call__ when the response is ready
         return context
 
     async def on_ws_connect(self, context: Context) -> None:
-        """Authenticate a socket from its ``connection_init`` payload, or refuse it (4403)."""
+        """Authenticate a socket from its ``connection_init`` payload or its handshake's
+        session cookie, or refuse it (4403)."""
         params = context.connection_params or {}
         header = params.get("authorization") or params.get("Authorization")
-        principal = await identity.from_authorization(
-            self.db, header if isinstance(header, str) else None
-        )
-        if principal is None:
+        found = None
+        if isinstance(header, str):
+            found = await self.authenticator.from_authorization(header)
+        elif isinstance(context, SocketContext):
+            found = context.handshake
+        if found is None:
             raise ConnectionRejectionError({"message": "Authentication required."})
-        context.become(principal.user, principal.scope)
+        context.become(found)
 
     @staticmethod
     def _wants_ide(request: Request) -> bool:

@@ -19,7 +19,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 
-from app import identity
 from app.config import origin
 from app.db import Database
 from app.errors import MusterError
@@ -27,6 +26,7 @@ from app.events import EventHub
 from schema.context import Context
 from schema.limits import MusterSchema
 from schema.pagination import event_position
+from views.browser import principal
 
 PING_SECONDS = 15
 SEND_TIMEOUT = 10  # a browser that does not take a message for this long is let go
@@ -87,12 +87,12 @@ def events_endpoint(
             and (sent_from not in allowed_origins)
         ):
             return JSONResponse({"error": "This origin may not open streams here."}, 403)
-        principal = await identity.from_authorization(db, request.headers.get("authorization"))
-        if principal is None:
+        found = await principal(request)
+        if found is None:
             return JSONResponse(
                 {"error": "Authentication required."}, 401, headers={"WWW-Authenticate": "Bearer"}
             )
-        context = Context(db=db, viewer=principal.user, scope=principal.scope, hub=hub)
+        context = Context.of(db, found, hub)
         variables = {"incidentId": request.query_params.get("incident")}
         return stream(request, schema, context, operations["LiveEvents"], variables)
 

@@ -29,7 +29,14 @@ from app.models.incidents import (
     RoleAssignment,
     TimelineEvent,
 )
-from app.models.users import ApiToken, OrgRole, TokenScope, User
+from app.models.users import (
+    ApiToken,
+    BrowserSession,
+    OrgRole,
+    PendingSignIn,
+    TokenScope,
+    User,
+)
 
 __all__ = [
     "Action",
@@ -37,6 +44,7 @@ __all__ = [
     "ActionStatus",
     "ApiToken",
     "Base",
+    "BrowserSession",
     "Counter",
     "CustomField",
     "CustomFieldOption",
@@ -52,6 +60,7 @@ __all__ = [
     "IncidentUpdate",
     "Member",
     "OrgRole",
+    "PendingSignIn",
     "RoleAssignment",
     "RoleKind",
     "Severity",

@@ -1,7 +1,9 @@
-"""People: adding users, looking them up, and finding them for pickers."""
+"""People: adding users, signing in those an identity provider vouches for, looking them up,
+and finding them for pickers."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 
@@ -9,7 +11,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import Database
-from app.errors import Invalid, NotFound
+from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.models import OrgRole, User
 from app.text import clean_text
 
@@ -34,6 +36,48 @@ async def add_user(
             raise Invalid(f"There is already a user with the email {email}.", field="email")
         user = User(email=email, name=display, role=role, active=True, created_at=db.now())
         session.add(user)
+        await session.flush()
+        return user
+
+
+@dataclasses.dataclass(frozen=True)
+class Identity:
+    """Who an identity provider says signed in, and the role their groups give them."""
+
+    subject: str
+    email: str
+    email_verified: bool
+    name: str
+    role: OrgRole
+
+
+async def sign_in(db: Database, identity: Identity) -> User:
+    """The user ``identity`` belongs to, created on first sign-in; email, name and role refreshed.
+
+    A person is found by the provider's subject; the first time, a user added beforehand with the
+    same email is taken over if the provider has verified that email.
+    """
+    email = normal_email(identity.email)
+    name = clean_text(identity.name or email.split("@")[0], field="name", limit=200)
+    async with db.write() as session:
+        user = await session.scalar(select(User).where(User.oidc_subject == identity.subject))
+        holder = await find_user_by_email(session, email)
+        if user is None and holder is not None and holder.oidc_subject is None:
+            if not identity.email_verified:
+                raise Conflict(
+                    f"A Muster account for {email} exists, but your identity provider has not "
+                    "verified that address, so it cannot be linked to you."
+                )
+            user = holder
+        if holder is not None and holder is not user:
+            raise Conflict(f"The email {email} belongs to another Muster account.")
+        if user is None:
+            user = User(email=email, created_at=db.now(), active=True)
+            session.add(user)
+        if not user.active:
+            raise Forbidden("Your Muster account has been deactivated; ask an administrator.")
+        user.oidc_subject = identity.subject
+        user.email, user.name, user.role = email, name, identity.role
         await session.flush()
         return user
 

@@ -1,0 +1,124 @@
+"""Live feeds end when their credentials do: a browser session that signs out (its SSE stream
+and its WebSocket subscription) and a revoked API token stop receiving within 5 seconds, on a
+real server."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import time
+
+import httpx2
+import pytest
+from gql import Client, GraphQLRequest
+from gql.transport.exceptions import TransportQueryError
+from gql.transport.websockets import WebsocketsTransport
+
+from app.services import incidents, tokens
+from tests.live.conftest import EVENTS, subscriber
+
+LIMIT = 5.0  # seconds, QUALITY-BARS security bar 2
+
+
+@contextlib.asynccontextmanager
+async def signed_in_browser(server, email):
+    """An httpx client holding a session cookie from the dev sign-in, and its CSRF token."""
+    async with httpx2.AsyncClient(base_url=server.url, timeout=20) as http:
+        page = await http.get("/auth/sign-in")
+        answer = await http.post(
+            "/auth/dev",
+            data={"csrf_token": _csrf(page), "email": email},
+            headers={"Origin": server.url},
+        )
+        assert answer.status_code == 303, answer.text
+        yield http, _csrf(await http.get("/"))
+
+
+async def sign_out(http, csrf, server):
+    answer = await http.post(
+        "/auth/logout", data={"csrf_token": csrf}, headers={"Origin": server.url}
+    )
+    assert answer.status_code == 303
+
+
+async def test_a_signed_out_sessions_sse_stream_closes_within_5s(servers, db, people):
+    server = servers(MUSTER_DEV_LOGIN="1")
+    lines: list[str] = []
+    async with (
+        signed_in_browser(server, people.member.email) as (http, csrf),
+        signed_in_browser(server, people.member.email) as (other, other_csrf),  # elsewhere
+        http.stream("GET", "/live/events") as response,
+    ):
+        assert response.status_code == 200
+        await asyncio.sleep(0.5)
+        await incidents.declare(db, actor=people.member, name="Before")
+
+        async def read():
+            async for line in response.aiter_lines():
+                lines.append(line)
+
+        reading = asyncio.create_task(read())
+        await asyncio.sleep(1)
+        assert any("Before" in line for line in lines)
+        await sign_out(other, other_csrf, server)  # the same person, in another browser
+        await asyncio.sleep(3)
+        assert not reading.done()  # signing out elsewhere leaves this one streaming
+        signed_out = time.monotonic()
+        await sign_out(http, csrf, server)
+        await asyncio.wait_for(reading, LIMIT)
+        closed = time.monotonic() - signed_out
+    assert closed < LIMIT
+    assert any("Your session has ended" in line for line in lines)
+
+
+async def test_a_signed_out_sessions_subscription_ends_within_5s(servers, db, people):
+    server = servers(MUSTER_DEV_LOGIN="1")
+    async with signed_in_browser(server, people.member.email) as (http, csrf):
+        cookie = f"muster_session={http.cookies['muster_session']}"
+        transport = WebsocketsTransport(
+            url=server.ws_url,
+            init_payload={},  # no token: the handshake's session cookie says who it is
+            headers={"Cookie": cookie, "Origin": server.url},
+            subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL],
+        )
+        client = Client(transport=transport, fetch_schema_from_transport=False)
+        async with client as session:
+            received = []
+
+            async def run():
+                async for result in session.subscribe(GraphQLRequest(EVENTS)):
+                    received.append(result)
+
+            running = asyncio.create_task(run())
+            await asyncio.sleep(0.5)
+            await incidents.declare(db, actor=people.member, name="Seen over the cookie")
+            await asyncio.sleep(1)
+            assert len(received) == 1
+            signed_out = time.monotonic()
+            await sign_out(http, csrf, server)
+            with pytest.raises(TransportQueryError, match="Your session has ended"):
+                await asyncio.wait_for(running, LIMIT)
+            assert time.monotonic() - signed_out < LIMIT
+
+
+async def test_a_revoked_tokens_subscription_ends_within_5s(servers, db, people):
+    server = servers()
+    token, secret = await tokens.create_token(db, user=people.viewer, name="wall screen")
+    async with subscriber(server, secret) as session:
+
+        async def run():
+            async for _ in session.subscribe(GraphQLRequest(EVENTS)):
+                pass
+
+        running = asyncio.create_task(run())
+        await asyncio.sleep(1)
+        revoked = time.monotonic()
+        await tokens.revoke_token(db, actor=people.viewer, token_id=token.id)
+        with pytest.raises(TransportQueryError, match="ended"):
+            await asyncio.wait_for(running, LIMIT)
+        assert time.monotonic() - revoked < LIMIT
+
+
+def _csrf(page) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)

@@ -126,6 +126,12 @@ class CreateApiTokenInput:
 
 
 @strawberry.input
+class RenameApiTokenInput:
+    token_id: strawberry.ID
+    name: str
+
+
+@strawberry.input
 class RevokeApiTokenInput:
     token_id: strawberry.ID
 
@@ -311,6 +317,19 @@ class AdminMutations:
                 info.context.db, user=info.context.writer(), name=input.name, scope=input.scope
             )
             return ApiTokenPayload(token=ApiToken.from_model(row), secret=secret)
+
+        return await attempt(ApiTokenPayload, work)
+
+    @strawberry.mutation(description="Rename one of your tokens (admins: anyone's).")
+    async def rename_api_token(self, info: Info, input: RenameApiTokenInput) -> ApiTokenPayload:
+        async def work() -> ApiTokenPayload:
+            row = await tokens.rename_token(
+                info.context.db,
+                actor=info.context.writer(),
+                token_id=ids.decode("ApiToken", input.token_id, field="tokenId"),
+                name=input.name,
+            )
+            return ApiTokenPayload(token=ApiToken.from_model(row))
 
         return await attempt(ApiTokenPayload, work)
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 import strawberry
 
 from app.errors import NotFound
-from app.services import catalog, incident_queries, incidents, tokens, users
+from app.services import actions, catalog, incident_queries, incidents, tokens, users
 from schema import ids
 from schema.context import Info
 from schema.pagination import Edge, PageInfo, incident_cursor, incident_position, page_size
 from schema.types import (
+    Action,
     ApiToken,
     CustomField,
     Incident,
@@ -38,6 +39,12 @@ class IncidentFilter:
     lead_id: strawberry.ID | None = None
     reporter_id: strawberry.ID | None = None
     followed_by_me: bool = False
+    held_by_me: bool = strawberry.field(
+        default=False, description="Only incidents where you hold a role (reporter included)."
+    )
+    custom_field_option_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Only incidents with any of these custom field options."
+    )
     search: str | None = strawberry.field(
         default=None, description="Words to find in names, summaries and updates."
     )
@@ -52,6 +59,10 @@ class IncidentFilter:
             lead_id=ids.decode_optional("User", self.lead_id, field="leadId"),
             reporter_id=ids.decode_optional("User", self.reporter_id, field="reporterId"),
             followed_by_id=viewer_id if self.followed_by_me else None,
+            role_holder_id=viewer_id if self.held_by_me else None,
+            option_ids=ids.decode_all(
+                "CustomFieldOption", self.custom_field_option_ids, field="customFieldOptionIds"
+            ),
             search=(self.search or "")[:500],
         )
 
@@ -153,8 +164,19 @@ class Query:
             rows = await users.list_users(session, search=search[:200], limit=page_size(first))
         return [User.from_model(row) for row in rows]
 
-    @strawberry.field(description="The viewer's own API tokens, newest first.")
-    async def api_tokens(self, info: Info) -> list[ApiToken]:
+    @strawberry.field(
+        description="Your open actions and follow-ups, soonest due first (at most 100)."
+    )
+    async def my_open_actions(self, info: Info) -> list[Action]:
         async with info.context.reading() as session:
-            rows = await tokens.list_tokens(session, user=info.context.viewer)
+            rows = await actions.open_work(session, info.context.viewer)
+        return [Action(row=row) for row in rows]
+
+    @strawberry.field(
+        description="API tokens, newest first: your own, or (admins only) another person's."
+    )
+    async def api_tokens(self, info: Info, user_id: strawberry.ID | None = None) -> list[ApiToken]:
+        owner = ids.decode_optional("User", user_id, field="userId")
+        async with info.context.reading() as session:
+            rows = await tokens.list_tokens(session, actor=info.context.viewer, user_id=owner)
         return [ApiToken.from_model(row) for row in rows]

@@ -1,4 +1,5 @@
-"""Actions (work during an incident) and follow-ups (work after it): adding and updating them.
+"""Actions (work during an incident) and follow-ups (work after it): adding and updating them,
+and finding someone's open work.
 
 Both live in one table, told apart by ``kind``, and follow the same rules: editors of the
 incident add and change them, and an owner may always work on their own.
@@ -7,14 +8,16 @@ incident add and change them, and an owner may always work on their own.
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from datetime import date
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import policy
 from app.db import Database
 from app.errors import Invalid, NotFound
-from app.models import Action, ActionKind, ActionStatus, EventKind, OrgRole, User
+from app.models import Action, ActionKind, ActionStatus, EventKind, Incident, OrgRole, User
 from app.services.changes import Change, open_incident
 from app.services.members import admit
 from app.services.users import get_user
@@ -127,6 +130,22 @@ async def update_action(
             {"action_id": action.id, "title": action.title, "changes": changed},
         )
         return action
+
+
+async def open_work(session: AsyncSession, user: User, *, limit: int = 100) -> Sequence[Action]:
+    """``user``'s open actions and follow-ups on incidents they can see, soonest due first."""
+    query = (
+        select(Action)
+        .join(Incident, Incident.id == Action.incident_id)
+        .where(
+            Action.owner_id == user.id,
+            Action.status == ActionStatus.OPEN,
+            policy.visible_incidents(user),
+        )
+        .order_by(Action.due_on.is_(None), Action.due_on, Action.created_at, Action.id)
+        .limit(limit)
+    )
+    return (await session.scalars(query)).all()
 
 
 def _missing() -> NotFound:

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import policy, search
 from app.models import (
+    CustomFieldValue,
     Follower,
     Incident,
     IncidentMode,
@@ -42,6 +43,8 @@ class IncidentFilter:
     lead_id: int | None = None
     reporter_id: int | None = None
     followed_by_id: int | None = None
+    role_holder_id: int | None = None  # holds any role (reporter included)
+    option_ids: Sequence[int] = ()  # has any of these custom field options (e.g. a team)
     search: str = ""
 
 
@@ -82,6 +85,20 @@ def _filtered(session: AsyncSession, actor: User, wanted: IncidentFilter) -> Sel
         query = query.where(_holds(RoleKind.LEAD, wanted.lead_id))
     if wanted.reporter_id is not None:
         query = query.where(_holds(RoleKind.REPORTER, wanted.reporter_id))
+    if wanted.role_holder_id is not None:
+        query = query.where(
+            exists().where(
+                RoleAssignment.incident_id == Incident.id,
+                RoleAssignment.user_id == wanted.role_holder_id,
+            )
+        )
+    if wanted.option_ids:
+        query = query.where(
+            exists().where(
+                CustomFieldValue.incident_id == Incident.id,
+                CustomFieldValue.option_id.in_(wanted.option_ids),
+            )
+        )
     if wanted.followed_by_id is not None:
         query = query.where(
             exists().where(

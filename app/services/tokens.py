@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import policy
 from app.db import Database
-from app.errors import NotFound
+from app.errors import Forbidden, NotFound
 from app.models import ApiToken, TokenScope, User
 from app.text import clean_text
 
@@ -74,17 +74,39 @@ async def authenticate(db: Database, secret: str) -> tuple[User, ApiToken] | Non
     return user, token
 
 
-async def list_tokens(session: AsyncSession, *, user: User) -> Sequence[ApiToken]:
-    query = select(ApiToken).where(ApiToken.user_id == user.id)
-    return (await session.scalars(query.order_by(ApiToken.created_at.desc()))).all()
+async def list_tokens(
+    session: AsyncSession, *, actor: User, user_id: int | None = None
+) -> Sequence[ApiToken]:
+    """The actor's tokens, or another person's for an admin, newest first."""
+    owner = actor.id if user_id is None else user_id
+    if owner != actor.id and not policy.can_configure(actor):
+        raise Forbidden("Only administrators can see other people's tokens.", field="userId")
+    query = select(ApiToken).where(ApiToken.user_id == owner)
+    return (
+        await session.scalars(query.order_by(ApiToken.created_at.desc(), ApiToken.id.desc()))
+    ).all()
+
+
+async def rename_token(db: Database, *, actor: User, token_id: int, name: str) -> ApiToken:
+    """Give one of the actor's tokens (anyone's, for an admin) a new name."""
+    name = clean_text(name, field="name", limit=100)
+    async with db.write() as session:
+        token = await _token(session, actor, token_id)
+        token.name = name
+        return token
 
 
 async def revoke_token(db: Database, *, actor: User, token_id: int) -> ApiToken:
     """Revoke one of the actor's own tokens, or anyone's for an admin."""
     async with db.write() as session:
-        token = await session.get(ApiToken, token_id)
-        if token is None or (token.user_id != actor.id and not policy.can_configure(actor)):
-            raise NotFound("No token with that id.", field="tokenId")
+        token = await _token(session, actor, token_id)
         if token.revoked_at is None:
             token.revoked_at = db.now()
         return token
+
+
+async def _token(session: AsyncSession, actor: User, token_id: int) -> ApiToken:
+    token = await session.get(ApiToken, token_id)
+    if token is None or (token.user_id != actor.id and not policy.can_configure(actor)):
+        raise NotFound("No token with that id.", field="tokenId")
+    return token

@@ -1,11 +1,11 @@
 """Listing, filtering, searching and counting incidents as one person sees them."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from app.models import IncidentMode, IncidentType, Severity, StatusCategory
-from app.services import catalog, followers, incidents, roles
+from app.models import ActionStatus, IncidentMode, IncidentType, Severity, StatusCategory
+from app.services import actions, catalog, fields, followers, incidents, roles
 from app.services.incident_queries import (
     IncidentFilter,
     Position,
@@ -114,3 +114,45 @@ async def test_search_never_finds_private_incidents_for_outsiders(db, people):
         wanted = IncidentFilter(search="credential")
         assert await count_incidents(session, people.admin, wanted) == 0
         assert await count_incidents(session, people.member, wanted) == 1
+
+
+async def test_role_holder_and_custom_field_option_filters_and_open_work(db, people):
+    async with db.read() as session:
+        teams = next(
+            f for f in await catalog.list_custom_fields(session) if f.name == "Affected teams"
+        )
+        lead = next(r for r in await catalog.list_incident_roles(session) if r.kind.name == "LEAD")
+    payments, support = teams.options[0], teams.options[1]
+    first = await incidents.declare(db, actor=people.member, name="Payments down")
+    second = await incidents.declare(db, actor=people.other_member, name="Chat slow")
+    await fields.set_custom_field_value(
+        db, actor=people.member, incident_id=first.id, field_id=teams.id, value=[payments.id]
+    )
+    await roles.assign_role(
+        db, actor=people.other_member, incident_id=second.id, role_id=lead.id,
+        user_id=people.responder.id,
+    )  # fmt: skip
+    viewer = people.viewer
+    assert await listed(db, viewer, option_ids=[payments.id]) == ["Payments down"]
+    assert await listed(db, viewer, option_ids=[support.id]) == []
+    assert await listed(db, viewer, role_holder_id=people.member.id) == ["Payments down"]
+    assert await listed(db, viewer, role_holder_id=people.responder.id) == ["Chat slow"]
+
+    done = await actions.add_action(
+        db, actor=people.member, incident_id=first.id, title="Call the bank",
+        owner_id=people.member.id,
+    )  # fmt: skip
+    await actions.add_action(
+        db, actor=people.member, incident_id=first.id, title="Refund", owner_id=people.member.id,
+        due_on=date(2030, 1, 1),
+    )  # fmt: skip
+    await actions.add_action(
+        db, actor=people.member, incident_id=first.id, title="Someone else's",
+        owner_id=people.other_member.id,
+    )  # fmt: skip
+    await actions.update_action(
+        db, actor=people.member, action_id=done.id, status=ActionStatus.DONE
+    )
+    async with db.read() as session:
+        work = await actions.open_work(session, people.member)
+    assert [a.title for a in work] == ["Refund"]

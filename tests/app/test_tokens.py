@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from app.errors import NotFound
+from app.errors import Forbidden, Invalid, NotFound
 from app.models import ApiToken, TokenScope
 from app.services import tokens
 
@@ -55,7 +55,24 @@ async def test_listing_shows_own_tokens_newest_first(db, people, clock):
     await tokens.create_token(db, user=people.member, name="second")
     await tokens.create_token(db, user=people.other_member, name="theirs")
     async with db.read() as session:
-        listed = await tokens.list_tokens(session, user=people.member)
+        listed = await tokens.list_tokens(session, actor=people.member)
         assert [t.name for t in listed] == ["second", "first"]
         assert (await session.scalar(select(ApiToken).limit(1))) is not None
     assert timedelta(minutes=1) == tokens.LAST_USED_PRECISION
+
+
+async def test_admins_list_and_rename_anyones_tokens_others_cannot(db, people):
+    token, _ = await tokens.create_token(db, user=people.member, name="laptop")
+    async with db.read() as session:
+        seen = await tokens.list_tokens(session, actor=people.admin, user_id=people.member.id)
+        assert [t.name for t in seen] == ["laptop"]
+        with pytest.raises(Forbidden):
+            await tokens.list_tokens(session, actor=people.other_member, user_id=people.member.id)
+    await tokens.rename_token(db, actor=people.member, token_id=token.id, name="old laptop")
+    await tokens.rename_token(db, actor=people.admin, token_id=token.id, name="lost laptop")
+    with pytest.raises(NotFound):
+        await tokens.rename_token(db, actor=people.other_member, token_id=token.id, name="mine")
+    with pytest.raises(Invalid):
+        await tokens.rename_token(db, actor=people.member, token_id=token.id, name="  ")
+    async with db.read() as session:
+        assert (await session.get(ApiToken, token.id)).name == "lost laptop"

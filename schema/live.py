@@ -56,9 +56,14 @@ RETRIES = 5  # reads of an event's result when the database connection drops mea
 
 class SharedData(dict[str, Any]):
     """The data of one event's result, shared by every subscriber in its audience; the
-    transport encodes the payload holding it once (``payload_json``), not once per socket."""
+    transport encodes the payload holding it once (``payload_json``), not once per socket, and
+    pages draw it once (``rendered``, by the name of what was drawn)."""
 
     payload_json: str | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.rendered: dict[str, str] = {}
 
 
 @strawberry.type

@@ -25,7 +25,18 @@ from app.identity import Authenticator
 from app.oidc import Provider
 from app.services.sessions import Timeouts
 from schema import build_schema
-from views import auth, health, live, operations, pages
+from views import (
+    auth,
+    dashboard,
+    declare,
+    health,
+    incident,
+    incident_list,
+    live,
+    my_work,
+    operations,
+    settings_page,
+)
 from views.browser import CSRFGuard
 from views.graphql import GraphQLEndpoint
 
@@ -72,7 +83,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 name="live-events",
             ),
             *auth.routes(),
-            Route("/", pages.home, name="home"),
+            *dashboard.routes(),
+            *declare.routes(),  # /incidents/new, before /incidents/{reference}
+            *incident_list.routes(),
+            *incident.routes(),
+            *my_work.routes(),
+            *settings_page.routes(),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
         middleware=[Middleware(CSRFGuard, settings=settings)],
@@ -82,5 +98,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.db = db
     app.state.hub = hub
     app.state.provider = provider
+    app.state.schema = schema
+    app.state.operations = web_operations
     app.state.authenticator = authenticator
     return app

@@ -1,14 +1,18 @@
-"""Rendering pages: the Jinja2 templates (autoescaped), what every page knows, and plain pages.
+"""Rendering pages: the Jinja2 templates (autoescaped), the data they get, and plain pages.
 
-``render`` gives every template the signed-in ``viewer`` (or None) and the browser's
-``csrf_token`` for its forms, marks the response as personal (``Cache-Control: private,
-no-store``) and as varying with ``HX-Request``. ``message`` is the page for anything a person
-must be told instead of what they asked for: an expired sign-in, a provider that is down.
+Pages get their data by running one of the named operations in ``views/operations`` in process,
+as the signed-in viewer (``run``); a form runs a mutation the same way. ``render`` gives every
+template the signed-in ``viewer`` (or None) and the browser's ``csrf_token`` for its forms, marks
+the response as personal (``Cache-Control: private, no-store``) and as varying with
+``HX-Request``; with ``block`` it answers an htmx request with that block of the page only (the
+same URL without htmx serves the whole page). ``message`` is the page for anything a person must
+be told instead of what they asked for: an expired sign-in, a provider that is down.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -17,9 +21,25 @@ from jinja2_fragments.starlette import Jinja2Blocks
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from app.identity import Principal
+from schema.context import Context
 from views.browser import csrf_token_for, principal
 
 TEMPLATES = Jinja2Blocks(directory=Path(__file__).parent / "templates")
+
+
+def _utc(value: str) -> str:
+    """An ISO time as people read it without the page's script: "30 Nov 14:05 UTC"."""
+    moment = datetime.fromisoformat(value).astimezone(UTC)
+    return moment.strftime("%-d %b %H:%M UTC")
+
+
+def _past(value: str) -> bool:
+    return datetime.fromisoformat(value) <= datetime.now(UTC)
+
+
+TEMPLATES.env.filters["utc"] = _utc
+TEMPLATES.env.filters["past"] = _past
 
 
 @dataclasses.dataclass(frozen=True)
@@ -28,8 +48,56 @@ class Link:
     label: str
 
 
-async def render(request: Request, template: str, status: int = 200, **context: Any) -> Response:
-    """The page ``template`` for this request's viewer."""
+class OperationFailed(Exception):
+    """An operation answered with errors (bad input that got past the forms, or a bug)."""
+
+    def __init__(self, messages: list[str]) -> None:
+        super().__init__("; ".join(messages))
+        self.messages = messages
+
+
+async def run(
+    request: Request, operation: str, variables: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Run the named operation as the signed-in viewer; its data."""
+    signed_in = await principal(request)
+    assert signed_in is not None, "pages check that someone is signed in before running"
+    return await run_as(request, signed_in, operation, variables)
+
+
+async def run_as(
+    request: Request, who: Principal, operation: str, variables: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    state = request.app.state
+    context = Context.of(state.db, who, state.hub)
+    try:
+        result = await state.schema.execute(
+            state.operations[operation],
+            variable_values=variables,
+            context_value=context,
+            operation_name=operation,
+        )
+    finally:
+        await context.close()
+    if result.errors:
+        raise OperationFailed([error.message for error in result.errors])
+    data: dict[str, Any] = result.data
+    return data
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+async def render(
+    request: Request,
+    template: str,
+    status: int = 200,
+    *,
+    block: str | None = None,
+    **context: Any,
+) -> Response:
+    """The page ``template`` for this request's viewer (only ``block`` for htmx requests)."""
     signed_in = await principal(request)
     response = TEMPLATES.TemplateResponse(
         request,
@@ -40,10 +108,16 @@ async def render(request: Request, template: str, status: int = 200, **context: 
             **context,
         },
         status_code=status,
+        block_name=block if block and is_htmx(request) else None,
     )
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["Vary"] = "HX-Request, Cookie"
     return response
+
+
+def template_text(name: str, **context: Any) -> str:
+    """A template rendered to text outside any request (live fragments)."""
+    return TEMPLATES.get_template(name).render(**context)
 
 
 async def message(
@@ -56,9 +130,3 @@ def to_sign_in(request: Request) -> Response:
     """Send a browser that is not signed in to the sign-in page, to come back here after."""
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return RedirectResponse(f"/auth/sign-in?next={quote(here)}", status_code=303)
-
-
-async def home(request: Request) -> Response:
-    if await principal(request) is None:
-        return to_sign_in(request)
-    return await render(request, "home.html")

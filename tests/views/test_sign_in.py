@@ -69,7 +69,7 @@ async def test_sign_in_provisions_the_person_with_the_role_of_their_groups(site,
     async with signed_in(site, login) as (client, landed):
         assert landed.status_code == 200
         assert str(landed.url) == f"{MUSTER_TEST_URL}/"
-        assert "Welcome" in landed.text
+        assert "Ongoing incidents" in landed.text  # the dashboard
         status, body = await viewer(client)
     assert status == 200
     assert body["data"]["viewer"] == {"email": login, "role": role}

@@ -51,9 +51,10 @@ async def test_sign_in_and_out_in_chromium(site, page, identity_provider):
     await page.click("button[type=submit]")
 
     await page.wait_for_url(f"{site}/?from=chromium")
-    heading = await page.get_by_role("heading", level=1).inner_text()
-    assert heading.startswith("Welcome")
-    assert "with the admin role" in await page.inner_text("main")
+    assert await page.get_by_role("heading", level=1).inner_text() == "Ongoing incidents"
+    account = await page.inner_text(".account")
+    assert "Adrian Admin" in account  # the name the provider gave
+    assert "admin" in account.replace("Adrian Admin", "")  # the role its groups give
     cookies = {c["name"]: c for c in await page.context.cookies(site)}
     assert cookies["muster_session"]["httpOnly"]
     assert cookies["muster_session"]["sameSite"] == "Lax"

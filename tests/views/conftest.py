@@ -1,0 +1,73 @@
+"""Browsers for the page tests: a client signed in through the dev sign-in as one of the cast,
+talking to the app in process, with the page's CSRF token at hand."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import re
+
+import httpx2
+import pytest
+
+from app.config import Settings
+from views.app import create_app
+
+SITE = "http://127.0.0.1:8000"
+
+
+def csrf_of(page: str) -> str:
+    """The CSRF token in a page's forms."""
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+@dataclasses.dataclass
+class Browser:
+    """An httpx client with a Muster session; ``post`` sends forms as a same-origin page would."""
+
+    http: httpx2.AsyncClient
+    csrf: str
+
+    async def get(self, url, **kwargs):
+        return await self.http.get(url, **kwargs)
+
+    async def post(self, url, data=None, *, htmx=False, **kwargs):
+        headers = {"Origin": SITE, **kwargs.pop("headers", {})}
+        if htmx:
+            headers |= {"HX-Request": "true", "X-CSRF-Token": self.csrf}
+        return await self.http.post(
+            url, data={"csrf_token": self.csrf, **(data or {})}, headers=headers, **kwargs
+        )
+
+
+def dev_app(database_url: str, **env: str):
+    environ = {
+        "MUSTER_DATABASE_URL": database_url,
+        "MUSTER_SECRET_KEY": "k" * 32,
+        "MUSTER_BASE_URL": SITE,
+        "MUSTER_DEV_LOGIN": "1",
+        **env,
+    }
+    return create_app(Settings.from_env(environ))
+
+
+@pytest.fixture
+async def browsers(db, database_url):
+    """``async with browsers(user) as browser``: a browser signed in as ``user``."""
+    app = dev_app(database_url)
+
+    @contextlib.asynccontextmanager
+    async def signed_in(user):
+        transport = httpx2.ASGITransport(app=app)
+        async with httpx2.AsyncClient(transport=transport, base_url=SITE) as http:
+            page = await http.get("/auth/sign-in")
+            answer = await http.post(
+                "/auth/dev",
+                data={"csrf_token": csrf_of(page.text), "email": user.email},
+                headers={"Origin": SITE},
+            )
+            assert answer.status_code == 303, answer.text
+            yield Browser(http, csrf_of((await http.get("/")).text))
+
+    yield signed_in
+    await app.state.db.dispose()

@@ -1,0 +1,9 @@
+"""Declaring an incident, /incidents/new."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+
+def routes() -> list[BaseRoute]:
+    return []

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # The PostgreSQL half of the tests; without a server there it is skipped (outside CI) with the reason.
 export MUSTER_TEST_POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
 
-.PHONY: install demo test lint sdl lock clean
+.PHONY: install demo test lint sdl lock screenshots clean
 
 install: $(VENV)/.installed
 
@@ -33,6 +33,10 @@ test: lint
 # Write the GraphQL schema's SDL to schema.graphql (a test fails while it is stale).
 sdl: install
 	$(BIN)/python -c "from schema import schema; print(schema.as_str())" > schema.graphql
+
+# Screenshots of every page, light and dark (and on a phone), into docs/screenshots/.
+screenshots: install
+	MUSTER_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q -p no:cacheprovider tests/e2e/test_pages.py
 
 # Re-pin every dependency (after editing pyproject.toml); commit requirements.lock.
 lock: install

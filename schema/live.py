@@ -49,7 +49,7 @@ from schema.limits import compile_document
 from schema.pagination import event_cursor, event_position
 from schema.types import TimelineEvent
 
-PER_VIEWER_FIELDS = frozenset({"followedByMe", "viewerCanEdit", "viewer"})
+PER_VIEWER_FIELDS = frozenset({"followedByMe", "viewerCanEdit", "viewer", "mergedInto"})
 RENDERED = 4096  # recent (audience, event) results kept for the other subscribers
 RETRIES = 5  # reads of an event's result when the database connection drops meanwhile
 

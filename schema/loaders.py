@@ -41,11 +41,13 @@ K = TypeVar("K", bound=Hashable)
 
 
 class TimelineKey(NamedTuple):
-    """One page of one incident's timeline: up to ``size`` events after event id ``after``."""
+    """One page of one incident's timeline: up to ``size`` events after event id ``after``
+    (before it, newest first, when ``newest_first``)."""
 
     incident_id: int
     size: int
     after: int | None
+    newest_first: bool = False
 
 
 class TimelinePage(NamedTuple):
@@ -68,7 +70,9 @@ class Loaders:
         self.user: DataLoader[int, User | None] = self._by_id(User)
         self.severity: DataLoader[int, Severity] = self._by_id(Severity)
         self.status: DataLoader[int, Status] = self._by_id(Status)
-        self.incident_type: DataLoader[int, IncidentType] = self._by_id(IncidentType)
+        self.incident_type: DataLoader[int, IncidentType] = self._by_id(
+            IncidentType, selectinload(IncidentType.fields)
+        )
         self.role: DataLoader[int, IncidentRole] = self._by_id(IncidentRole)
         self.incident: DataLoader[int, Incident | None] = self._loader(
             self._visible_incidents, lambda: None
@@ -95,6 +99,7 @@ class Loaders:
         )
         self.members: DataLoader[int, list[User]] = self._loader(self._members, list)
         self.followed: DataLoader[int, bool] = self._loader(self._followed, lambda: False)
+        self.follower_count: DataLoader[int, int] = self._loader(self._follower_counts, int)
         self.timeline: DataLoader[TimelineKey, TimelinePage] = self._loader(
             self._timelines, lambda: TimelinePage([], False, 0)
         )
@@ -107,9 +112,9 @@ class Loaders:
 
         return DataLoader(load_fn=load)
 
-    def _by_id(self, model: Any) -> DataLoader[int, Any]:
+    def _by_id(self, model: Any, *options: Any) -> DataLoader[int, Any]:
         async def fetch(session: AsyncSession, keys: list[int]) -> dict[int, Any]:
-            rows = await session.scalars(select(model).where(model.id.in_(keys)))
+            rows = await session.scalars(select(model).where(model.id.in_(keys)).options(*options))
             return {row.id: row for row in rows}
 
         return self._loader(fetch, lambda: None)
@@ -231,10 +236,10 @@ class Loaders:
     ) -> dict[TimelineKey, TimelinePage]:
         """A page of each incident's timeline: two statements per page shape, not per incident."""
         pages: dict[TimelineKey, TimelinePage] = {}
-        shapes: dict[tuple[int, int | None], list[TimelineKey]] = _grouped(
-            keys, lambda key: (key.size, key.after)
+        shapes: dict[tuple[int, int | None, bool], list[TimelineKey]] = _grouped(
+            keys, lambda key: (key.size, key.after, key.newest_first)
         )
-        for (size, after), group in shapes.items():
+        for (size, after, newest_first), group in shapes.items():
             incident_ids = [key.incident_id for key in group]
             counted = (
                 select(TimelineEvent.incident_id, func.count())
@@ -242,17 +247,23 @@ class Loaders:
                 .group_by(TimelineEvent.incident_id)
             )
             totals = {incident: total for incident, total in await session.execute(counted)}
+            order = TimelineEvent.id.desc() if newest_first else TimelineEvent.id
             position = func.row_number().over(
-                partition_by=TimelineEvent.incident_id, order_by=TimelineEvent.id
+                partition_by=TimelineEvent.incident_id, order_by=order
             )
             numbered = select(TimelineEvent, position.label("position")).where(
                 TimelineEvent.incident_id.in_(incident_ids)
             )
             if after is not None:
-                numbered = numbered.where(TimelineEvent.id > after)
+                beyond = TimelineEvent.id < after if newest_first else TimelineEvent.id > after
+                numbered = numbered.where(beyond)
             window = numbered.subquery()
             event = aliased(TimelineEvent, window)
-            query = select(event).where(window.c.position <= size + 1).order_by(window.c.id)
+            query = (
+                select(event)
+                .where(window.c.position <= size + 1)
+                .order_by(window.c.id.desc() if newest_first else window.c.id)
+            )
             events: dict[int, list[TimelineEvent]] = _grouped(
                 await session.scalars(query), lambda row: row.incident_id
             )
@@ -268,6 +279,14 @@ class Loaders:
             Follower.incident_id.in_(keys), Follower.user_id == self.viewer.id
         )
         return dict.fromkeys(await session.scalars(query), True)
+
+    async def _follower_counts(self, session: AsyncSession, keys: list[int]) -> dict[int, int]:
+        query = (
+            select(Follower.incident_id, func.count())
+            .where(Follower.incident_id.in_(keys))
+            .group_by(Follower.incident_id)
+        )
+        return {incident: count for incident, count in await session.execute(query)}
 
 
 def _grouped(rows: Sequence[T] | Any, key: Callable[[T], K]) -> dict[K, list[T]]:

@@ -10,6 +10,7 @@ from datetime import date, datetime
 
 import strawberry
 
+from app.errors import Invalid
 from app.models import ActionKind
 from app.models import Incident as IncidentRow
 from app.services import actions, fields, followers, incidents, members, roles
@@ -205,10 +206,11 @@ class AddNoteInput:
     message: str
 
 
-@strawberry.input
+@strawberry.input(description="The incident by id or by its reference (INC-42): one of the two.")
 class BreakGlassInput:
-    incident_id: strawberry.ID
+    incident_id: strawberry.ID | None = None
     reason: str
+    reference: str | None = None
 
 
 def _incident_id(value: strawberry.ID, field: str = "incidentId") -> int:
@@ -537,11 +539,16 @@ class IncidentMutations:
     @strawberry.mutation(description="Admins: enter a private incident, with a recorded reason.")
     async def break_glass(self, info: Info, input: BreakGlassInput) -> IncidentPayload:
         async def work() -> IncidentPayload:
+            if (input.incident_id is None) == (input.reference is None):
+                raise Invalid("Give the incident's id or its reference.", field="incidentId")
             return _done(
                 await members.break_glass(
                     info.context.db,
                     actor=info.context.writer(),
-                    incident_id=_incident_id(input.incident_id),
+                    incident_id=ids.decode_optional(
+                        "Incident", input.incident_id, field="incidentId"
+                    ),
+                    reference=input.reference,
                     reason=input.reason,
                 )
             )

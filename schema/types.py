@@ -2,7 +2,8 @@
 
 Fields that reach other rows go through the request's loaders, so a page of incidents costs a
 fixed number of queries whatever its size. Viewer-dependent fields (``followedByMe``,
-``viewerCanEdit``) are marked as such; live feeds shared by many viewers should leave them out.
+``viewerCanEdit``, and ``mergedInto``, whose target the viewer may not see) are listed in
+``schema.live.PER_VIEWER_FIELDS``: a live feed selecting one is executed per viewer.
 """
 
 from __future__ import annotations
@@ -427,11 +428,14 @@ class Incident:
         rows = await info.context.loaders.updates.load(self.row.id)
         return [IncidentUpdate(row=row) for row in rows]
 
-    @strawberry.field(description="Oldest first: the incident's history as it happened.")
+    @strawberry.field(
+        description="Oldest first: the incident's history as it happened. With `newestFirst`, "
+        "newest first, and `after` a cursor pages to older events."
+    )
     async def timeline(
-        self, info: Info, first: int = 50, after: str | None = None
+        self, info: Info, first: int = 50, after: str | None = None, newest_first: bool = False
     ) -> TimelineConnection:
-        key = TimelineKey(self.row.id, page_size(first), event_position(after))
+        key = TimelineKey(self.row.id, page_size(first), event_position(after), newest_first)
         page = await info.context.loaders.timeline.load(key)
         edges = [Edge(cursor=event_cursor(e.id), node=TimelineEvent(row=e)) for e in page.events]
         return TimelineConnection(
@@ -480,6 +484,10 @@ class Incident:
     @strawberry.field(description="Depends on the viewer.")
     async def followed_by_me(self, info: Info) -> bool:
         return await info.context.loaders.followed.load(self.row.id)
+
+    @strawberry.field(description="How many people follow this incident.")
+    async def follower_count(self, info: Info) -> int:
+        return await info.context.loaders.follower_count.load(self.row.id)
 
     @strawberry.field(description="Depends on the viewer.")
     async def viewer_can_edit(self, info: Info) -> bool:

@@ -79,7 +79,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             WebSocketRoute("/graphql", graphql),
             Route(
                 "/live/events",
-                live.events_endpoint(schema, db, hub, web_operations, settings.allowed_origins),
+                live.events_endpoint(schema, db, hub, web_operations),
                 name="live-events",
             ),
             *auth.routes(),

@@ -19,7 +19,6 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from sse_starlette import EventSourceResponse
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -155,10 +154,7 @@ async def live(request: Request) -> Response:
         return drawn
 
     context = Context.of(state.db, found, state.hub)
-    response: EventSourceResponse = stream(
-        request, state.schema, context, state.operations["DashboardEvents"], {}, draw
-    )
-    return response
+    return stream(request, state.schema, context, state.operations["DashboardEvents"], {}, draw)
 
 
 def _row(event: Mapping[str, Any]) -> str:

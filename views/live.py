@@ -1,8 +1,10 @@
 """Server-sent events for the web pages: a schema subscription run in-process, one message per
 result.
 
-Each message's ``id`` is the event's cursor, so a browser that reconnects sends it back as
-``Last-Event-ID`` and resumes exactly after it. Pings keep proxies from closing idle streams; the
+A stream opened from a page of another origin (not the site's own, not in
+``MUSTER_ALLOWED_ORIGINS``) is refused. Each message's ``id`` is the event's cursor, so a browser
+that reconnects sends it back as ``Last-Event-ID`` and resumes exactly after it. Drawing a message
+may await (a page may read more for it). Pings keep proxies from closing idle streams; the
 hub's bounded queue is the buffer (a stream that cannot keep up is ended with an ``error``
 message and resumes on reconnect); a browser that leaves ends the subscription at once. The web
 pages render fragments from the results; ``/live/events`` streams them as JSON.
@@ -10,8 +12,9 @@ pages render fragments from the results; ``/live/events`` streams them as JSON.
 
 from __future__ import annotations
 
+import inspect
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from sse_starlette import EventSourceResponse, ServerSentEvent
@@ -31,7 +34,7 @@ from views.browser import principal
 PING_SECONDS = 15
 SEND_TIMEOUT = 10  # a browser that does not take a message for this long is let go
 
-Render = Callable[[ExecutionResult], str]
+Render = Callable[[ExecutionResult], str | Awaitable[str]]
 
 
 def as_json(result: ExecutionResult) -> str:
@@ -45,8 +48,12 @@ def stream(
     operation: str,
     variables: dict[str, Any],
     render: Render = as_json,
-) -> EventSourceResponse:
+) -> Response:
     """Stream ``operation`` (a subscription) to the browser, resuming after Last-Event-ID."""
+    sent_from = request.headers.get("origin")
+    allowed = (origin(str(request.base_url)), *request.app.state.settings.allowed_origins)
+    if sent_from and sent_from not in allowed:
+        return JSONResponse({"error": "This origin may not open streams here."}, 403)
     resume = request.headers.get("last-event-id")
     if resume:
         try:
@@ -64,7 +71,10 @@ def stream(
                     yield ServerSentEvent(event="error", data=json.dumps({"errors": errors}))
                     return
                 cursor = (result.extensions or {}).get("cursor")
-                yield ServerSentEvent(id=cursor, data=render(result))
+                drawn = render(result)
+                if inspect.isawaitable(drawn):
+                    drawn = await drawn
+                yield ServerSentEvent(id=cursor, data=drawn)
         finally:
             await context.close()
 
@@ -74,19 +84,11 @@ def stream(
 
 
 def events_endpoint(
-    schema: MusterSchema, db: Database, hub: EventHub, operations: dict[str, str],
-    allowed_origins: tuple[str, ...],
-) -> Callable[[Request], Any]:  # fmt: skip
+    schema: MusterSchema, db: Database, hub: EventHub, operations: dict[str, str]
+) -> Callable[[Request], Any]:
     """``GET /live/events[?incident=<id>]``: the LiveEvents feed as JSON messages."""
 
     async def endpoint(request: Request) -> Response:
-        sent_from = request.headers.get("origin")
-        if (
-            sent_from
-            and sent_from != origin(str(request.base_url))
-            and (sent_from not in allowed_origins)
-        ):
-            return JSONResponse({"error": "This origin may not open streams here."}, 403)
         found = await principal(request)
         if found is None:
             return JSONResponse(

@@ -75,7 +75,7 @@ class CustomField(Base):
     kind: Mapped[FieldKind]
     position: Mapped[int]
     options: Mapped[list[CustomFieldOption]] = relationship(
-        order_by="CustomFieldOption.position", lazy="raise"
+        order_by="CustomFieldOption.position", lazy="raise", cascade="all, delete-orphan"
     )
 
 

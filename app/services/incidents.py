@@ -477,13 +477,21 @@ async def find_incident_by_reference(
     session: AsyncSession, actor: User, reference: str
 ) -> Incident | None:
     """Look up ``INC-<n>`` (any case, surrounding spaces ignored) as ``actor`` sees it."""
+    number = reference_number(reference)
+    if number is None:
+        return None
+    query = select(Incident.id).where(Incident.number == number)
+    incident_id = await session.scalar(query)
+    return None if incident_id is None else await find_incident(session, actor, incident_id)
+
+
+def reference_number(reference: str) -> int | None:
+    """The number in ``INC-<n>`` (any case, surrounding spaces ignored); None if malformed."""
     text = reference.strip().upper()
     number = text.removeprefix("INC-")
     if not text.startswith("INC-") or not number.isdigit() or len(number) > 12:
         return None
-    query = select(Incident.id).where(Incident.number == int(number))
-    incident_id = await session.scalar(query)
-    return None if incident_id is None else await find_incident(session, actor, incident_id)
+    return int(number)
 
 
 # Inside the transaction ------------------------------------------------------------------------

@@ -6,13 +6,14 @@ action are admitted automatically; every admission after the declaration is on t
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import false, select
 
 from app import policy
 from app.db import Database
 from app.errors import Forbidden, Invalid, incident_not_found
 from app.models import EventKind, Incident, Member, OrgRole, RoleAssignment, User
 from app.services.changes import Change, open_incident
+from app.services.incidents import reference_number
 from app.services.users import get_user
 from app.text import clean_text
 
@@ -95,15 +96,28 @@ async def remove_member(
         return change.incident
 
 
-async def break_glass(db: Database, *, actor: User, incident_id: int, reason: str) -> Incident:
-    """Give an admin access to a private incident, with a reason every member will see."""
+async def break_glass(
+    db: Database,
+    *,
+    actor: User,
+    incident_id: int | None = None,
+    reference: str | None = None,
+    reason: str,
+) -> Incident:
+    """Give an admin access to a private incident (by id, or by its ``INC-<n>`` reference), with
+    a reason every member will see."""
     reason = clean_text(reason, field="reason", limit=2000)
+    field = "incidentId" if reference is None else "reference"
+    if reference is None:
+        which = Incident.id == incident_id
+    else:
+        number = reference_number(reference)
+        which = Incident.number == number if number is not None else false()
     async with db.write() as session:
-        incident = await session.scalar(
-            select(Incident).where(Incident.id == incident_id).with_for_update()
-        )
+        incident = await session.scalar(select(Incident).where(which).with_for_update())
         if incident is None or actor.role is not OrgRole.ADMIN:
-            raise incident_not_found()
+            raise incident_not_found(field)
+        incident_id = incident.id
         change = Change(
             session=session,
             actor=actor,

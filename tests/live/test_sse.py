@@ -120,11 +120,14 @@ async def test_one_incident_and_privacy(served, db, people, token):
         assert json.loads(only["data"])["incidentEvents"]["summary"] == "Note: hi"
 
 
-async def test_refusals(served):
+async def test_refusals(served, people, token):
     _, url = served
+    secret = await token(people.viewer)
     async with httpx2.AsyncClient(base_url=url) as http:
         assert (await http.get("/live/events")).status_code == 401
+        # Even with good credentials, a page of another site may not open a stream.
         stranger = await http.get(
-            "/live/events", headers={"Origin": "https://evil.example", "Authorization": "Bearer x"}
+            "/live/events",
+            headers={"Origin": "https://evil.example", "Authorization": f"Bearer {secret}"},
         )
         assert stranger.status_code == 403

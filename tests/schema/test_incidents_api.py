@@ -187,3 +187,15 @@ async def test_incident_list_pages_filters_and_search(api, people):
     assert too_many.json()["errors"][0]["extensions"]["code"] == "INVALID"
     bad_cursor = await sre.post('{ incidents(after: "zzz") { totalCount } }')
     assert "cursor" in bad_cursor.json()["errors"][0]["message"]
+
+
+async def test_an_incidents_type_lists_its_custom_fields(api, people):
+    client = await api.as_(people.member)
+    ids = await catalog(client)
+    await client(
+        DECLARE, {"input": {"name": "Refunds stuck", "typeId": ids["type"]["Customer issue"]}}
+    )
+    data = await client('{ incident(reference: "INC-1") { type { name customFields { name } } } }')
+    kind = data["incident"]["type"]
+    assert kind["name"] == "Customer issue"
+    assert kind["customFields"], "the type's custom fields are listed"

@@ -130,3 +130,15 @@ async def test_every_path_answers_as_for_a_missing_incident(api, db, people, sec
         work = await session.scalar(select(func.count()).select_from(Action))
     assert events == 2  # declared, action added
     assert work == 1
+
+
+def test_live_feeds_run_selections_that_depend_on_the_viewer_per_viewer():
+    """A merged incident's target may be hidden from some subscribers: never shared."""
+    from graphql import parse
+
+    from schema.live import _per_viewer
+
+    for field in ("mergedInto { reference }", "followedByMe", "viewerCanEdit"):
+        document = parse(f"subscription {{ incidentEvents {{ incident {{ {field} }} }} }}")
+        assert _per_viewer(document), field
+    assert not _per_viewer(parse("subscription { incidentEvents { incident { name } } }"))

@@ -1,11 +1,17 @@
-"""Browsers for the page tests: a client signed in through the dev sign-in as one of the cast,
-talking to the app in process, with the page's CSRF token at hand."""
+"""The page tests: a client signed in through the dev sign-in as one of the cast, talking to the
+app in process, with the page's CSRF token at hand.
+
+Pages run on SQLite only: they reach the database only through the GraphQL API, whose tests run on
+SQLite and PostgreSQL both, so a second run here would test the same SQL again at twice the cost.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
 import re
+import shutil
+from pathlib import Path
 
 import httpx2
 import pytest
@@ -14,6 +20,14 @@ from app.config import Settings
 from views.app import create_app
 
 SITE = "http://127.0.0.1:8000"
+
+
+@pytest.fixture
+def database_url(tmp_path: Path, sqlite_template: Path) -> str:
+    """An empty SQLite database with the default catalog (overrides the SQLite/PostgreSQL pair)."""
+    path = tmp_path / "muster.db"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite+aiosqlite:///{path}"
 
 
 def csrf_of(page: str) -> str:

@@ -1,0 +1,317 @@
+"""The dashboard at ``/``: what each ongoing incident shows, the order, counts, filters, TV mode,
+privacy, escaping, fragments, and the live feed that keeps it current."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import html
+import re
+import threading
+import time
+
+import httpx2
+import pytest
+import uvicorn
+from sqlalchemy import select
+
+from app.models import CustomField, IncidentType, Severity, Status, StatusCategory
+from app.services import catalog, fields, incidents, roles
+from schema import ids
+from tests.live.conftest import free_port
+from tests.pages.conftest import csrf_of, dev_app
+
+
+async def named(db, model, name):
+    async with db.read() as session:
+        return (await session.scalars(select(model).where(model.name == name))).one()
+
+
+async def status_in(db, category):
+    async with db.read() as session:
+        return await catalog.first_status(session, category)
+
+
+def rows(page: str) -> list[str]:
+    """The references of the rows, in page order."""
+    return re.findall(r'<li id="incident-(INC-\d+)"', page)
+
+
+async def test_each_ongoing_incident_shows_what_an_executive_needs(db, people, browsers, clock):
+    major = await named(db, Severity, "Major")
+    incident = await incidents.declare(
+        db, actor=people.member, name="Checkout down", severity_id=major.id
+    )
+    async with db.read() as session:
+        lead = next(r for r in await catalog.list_incident_roles(session) if r.kind.name == "LEAD")
+    await roles.assign_role(
+        db, actor=people.responder, incident_id=incident.id, role_id=lead.id,
+        user_id=people.responder.id,
+    )  # fmt: skip
+    await incidents.share_update(
+        db, actor=people.responder, incident_id=incident.id, message="Rolling back the deploy",
+        next_update_in_minutes=15,
+    )  # fmt: skip
+    async with browsers(people.viewer) as browser:
+        page = await browser.get("/")
+    assert page.status_code == 200
+    text = html.unescape(page.text)
+    for shown in ("INC-1", "Checkout down", "Major", "Investigating", "Rita Responder",
+                  "Rolling back the deploy", "Next update", "due by"):  # fmt: skip
+        assert shown in text, shown
+    due = re.search(r'<time datetime="([^"]+)" data-show="due">', page.text).group(1)
+    assert due.startswith(clock().strftime("%Y-%m-%d"))
+
+
+async def test_overdue_updates_are_shown_plainly(db, people, browsers, clock):
+    late = await incidents.declare(db, actor=people.member, name="Slow emails")
+    clock.advance(minutes=-30)  # this promise was made half an hour ago...
+    await incidents.share_update(
+        db, actor=people.member, incident_id=late.id, message="Looking",
+        next_update_in_minutes=15,
+    )  # fmt: skip
+    clock.advance(minutes=30)
+    fine = await incidents.declare(db, actor=people.member, name="Fresh one")
+    await incidents.share_update(
+        db, actor=people.member, incident_id=fine.id, message="Looking",
+        next_update_in_minutes=15,
+    )  # fmt: skip
+    async with browsers(people.viewer) as browser:
+        page = html.unescape((await browser.get("/")).text)
+    row = {
+        ref: page.split(f'id="incident-{ref}"')[1].split("</li>")[0] for ref in ("INC-1", "INC-2")
+    }
+    assert 'class="due overdue"' in row["INC-1"] and "overdue since" in row["INC-1"]
+    assert "overdue" not in row["INC-2"] and "due by" in row["INC-2"]
+
+
+async def test_order_sections_and_counts(db, people, browsers, clock):
+    minor, major, critical = [await named(db, Severity, n) for n in ("Minor", "Major", "Critical")]
+    for name, severity in [("A minor", minor), ("A critical", critical), ("A major", major)]:
+        clock.advance(minutes=1)
+        await incidents.declare(db, actor=people.member, name=name, severity_id=severity.id)
+    clock.advance(minutes=1)
+    await incidents.declare(db, actor=people.member, name="Newer major", severity_id=major.id)
+    post = await incidents.declare(db, actor=people.member, name="Being written up")
+    await incidents.change_status(
+        db, actor=people.responder, incident_id=post.id,
+        status_id=(await status_in(db, StatusCategory.POST_INCIDENT)).id,
+    )  # fmt: skip
+    closed = await incidents.declare(db, actor=people.member, name="All done")
+    await incidents.change_status(
+        db, actor=people.responder, incident_id=closed.id,
+        status_id=(await status_in(db, StatusCategory.CLOSED)).id,
+    )  # fmt: skip
+    async with browsers(people.viewer) as browser:
+        page = (await browser.get("/")).text
+    # Most severe first, then newest; post-incident after all active ones; closed not at all.
+    assert rows(page) == ["INC-2", "INC-4", "INC-3", "INC-1", "INC-5"]
+    counts = dict(
+        (name, int(number))
+        for number, name in re.findall(
+            r'<span class="number"[^>]*>(\d+)</span> <span class="badge sev[^"]*">(\w+)</span>',
+            page,
+        )
+    )
+    assert counts == {"Critical": 1, "Major": 2, "Minor": 2}
+
+
+async def test_filters_by_type_severity_and_custom_field(db, people, browsers):
+    security = await named(db, IncidentType, "Security")
+    critical = await named(db, Severity, "Critical")
+    teams = await named(db, CustomField, "Affected teams")
+    async with db.read() as session:
+        payments = next(
+            o
+            for f in await catalog.list_custom_fields(session)
+            if f.id == teams.id
+            for o in f.options
+        )
+    await incidents.declare(db, actor=people.member, name="Plain")
+    await incidents.declare(db, actor=people.member, name="Bad", severity_id=critical.id)
+    await incidents.declare(
+        db, actor=people.member, name="Leak", type_id=security.id, private=False
+    )
+    tagged = await incidents.declare(db, actor=people.member, name="Tagged")
+    await fields.set_custom_field_value(
+        db, actor=people.member, incident_id=tagged.id, field_id=teams.id, value=[payments.id]
+    )
+    async with browsers(people.viewer) as browser:
+        by_type = await browser.get("/", params={"type": ids.encode("IncidentType", security.id)})
+        by_severity = await browser.get(
+            "/", params={"severity": ids.encode("Severity", critical.id)}
+        )
+        by_team = await browser.get(
+            "/", params={"option": ids.encode("CustomFieldOption", payments.id)}
+        )
+        unknown = await browser.get("/", params={"type": "nonsense"})
+    assert rows(by_type.text) == ["INC-3"]
+    assert rows(by_severity.text) == ["INC-2"]
+    assert rows(by_team.text) == ["INC-4"]
+    assert "Clear filters" in by_team.text
+    assert unknown.status_code == 400
+
+
+async def test_htmx_gets_the_board_and_a_plain_get_the_page(db, people, browsers):
+    await incidents.declare(db, actor=people.member, name="Something")
+    async with browsers(people.viewer) as browser:
+        full = await browser.get("/")
+        board = await browser.get("/", headers={"HX-Request": "true"})
+    assert full.text.startswith("<!doctype html>")
+    assert board.text.lstrip().startswith('<div id="board"')
+    assert "<html" not in board.text
+    for response in (full, board):
+        assert "HX-Request" in response.headers["vary"]
+        assert "INC-1" in response.text
+
+
+async def test_tv_mode(db, people, browsers):
+    async with browsers(people.viewer) as browser:
+        page = await browser.get("/", params={"tv": "1"})
+    assert '<body class="tv"' in page.text
+
+
+async def test_private_incidents_are_not_on_outsiders_dashboards(db, people, browsers):
+    security = await named(db, IncidentType, "Security")
+    await incidents.declare(db, actor=people.member, name="Laptop stolen", type_id=security.id)
+    await incidents.declare(db, actor=people.member, name="Public one")
+    async with browsers(people.admin) as outsider:
+        theirs = (await outsider.get("/")).text
+    async with browsers(people.member) as insider:
+        mine = (await insider.get("/")).text
+    assert "Laptop stolen" not in theirs
+    assert rows(theirs) == ["INC-2"]
+    assert "Laptop stolen" in mine and 'class="badge private"' in mine
+
+
+async def test_user_text_is_escaped(db, people, browsers):
+    incident = await incidents.declare(
+        db, actor=people.member, name='<script>alert(1)</script><b hx-get="/x">bold</b>'
+    )
+    await incidents.share_update(
+        db, actor=people.member, incident_id=incident.id, message='<img src=x onerror="alert(2)">'
+    )
+    async with browsers(people.viewer) as browser:
+        page = (await browser.get("/")).text
+    assert "<script>alert(1)" not in page
+    assert 'hx-get="/x"' not in page
+    assert "<img src=x" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+@pytest.fixture
+def served(db, database_url):
+    """The app on a real uvicorn (in a thread), with the dev sign-in."""
+    port = free_port()
+    app = dev_app(database_url, MUSTER_BASE_URL=f"http://127.0.0.1:{port}")
+    server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(15)
+
+
+@contextlib.asynccontextmanager
+async def signed_in(url, user):
+    async with httpx2.AsyncClient(base_url=url, timeout=20) as http:
+        page = await http.get("/auth/sign-in")
+        await http.post(
+            "/auth/dev", data={"csrf_token": csrf_of(page.text), "email": user.email},
+            headers={"Origin": url},
+        )  # fmt: skip
+        yield http
+
+
+class Messages:
+    """The data of an SSE response's messages, read as they come."""
+
+    def __init__(self, response):
+        self.lines = response.aiter_lines()
+
+    async def next(self, wait=10) -> str:
+        data: list[str] = []
+
+        async def read():
+            async for line in self.lines:
+                if line.startswith("data:"):
+                    data.append(line[5:].removeprefix(" "))
+                elif not line and data:
+                    return "\n".join(data)
+            raise AssertionError("the stream ended")
+
+        return await asyncio.wait_for(read(), wait)
+
+
+async def test_the_dashboard_stays_current_live(served, db, people):
+    security = await named(db, IncidentType, "Security")
+    closed = await status_in(db, StatusCategory.CLOSED)
+    async with (
+        signed_in(served, people.viewer) as http,
+        http.stream("GET", "/live/dashboard") as response,
+    ):
+        assert response.status_code == 200
+        stream = Messages(response)
+        await asyncio.sleep(0.5)
+        # Each row shows the incident as it is when the event is delivered: one at a time.
+        declared = await incidents.declare(db, actor=people.member, name="Fresh <trouble>")
+        new = await stream.next()
+        await incidents.declare(db, actor=people.member, name="Hush", type_id=security.id)
+        await incidents.share_update(
+            db, actor=people.member, incident_id=declared.id, message="On it",
+            next_update_in_minutes=30,
+        )  # fmt: skip
+        updated = await stream.next()
+        await incidents.change_status(
+            db, actor=people.responder, incident_id=declared.id, status_id=closed.id
+        )
+        gone = await stream.next()
+    # A new incident arrives as its row, for the active list, to be announced.
+    assert 'hx-target="#ongoing-active" hx-swap="beforeend"' in new
+    assert 'id="incident-INC-1" class="incident-row fresh"' in new
+    assert "Fresh &lt;trouble&gt;" in new
+    assert 'data-announce="INC-1 Fresh &lt;trouble&gt;: Incident declared' in new
+    # The private incident never reached the outsider; the update did, with its promise.
+    assert "Hush" not in new + updated + gone
+    assert "On it" in updated and 'data-show="due"' in updated
+    # Closed: the row is removed.
+    assert 'id="incident-INC-1" class="fresh" data-remove hidden' in gone
+
+
+async def test_a_filtered_live_dashboard_drops_what_does_not_match(served, db, people):
+    critical = await named(db, Severity, "Critical")
+    wanted = ids.encode("Severity", critical.id)
+    async with (
+        signed_in(served, people.viewer) as http,
+        http.stream("GET", "/live/dashboard", params={"severity": wanted}) as response,
+    ):
+        stream = Messages(response)
+        await asyncio.sleep(0.5)
+        await incidents.declare(db, actor=people.member, name="Minor thing")
+        minor = await stream.next()
+        await incidents.declare(db, actor=people.member, name="Fire", severity_id=critical.id)
+        fire = await stream.next()
+    assert "data-remove" in minor and "Minor thing" not in minor
+    assert "Fire" in fire and "data-remove" not in fire
+
+
+async def test_the_live_dashboard_needs_a_session(served):
+    async with httpx2.AsyncClient(base_url=served) as http:
+        response = await http.get("/live/dashboard")
+    assert response.status_code == 401
+
+
+async def test_the_dashboard_status_changes_move_rows_between_lists(db, people, browsers):
+    incident = await incidents.declare(db, actor=people.member, name="Moving")
+    post = await named(db, Status, "Documenting")
+    await incidents.change_status(
+        db, actor=people.responder, incident_id=incident.id, status_id=post.id
+    )
+    async with browsers(people.viewer) as browser:
+        page = (await browser.get("/")).text
+    active = page.split('id="ongoing-active"')[1].split("</ol>")[0]
+    post_list = page.split('id="ongoing-post"')[1].split("</ol>")[0]
+    assert "Moving" not in active and "Moving" in post_list

@@ -1,0 +1,427 @@
+"""The incident list at ``/incidents``: every status, newest first, each filter, search, keyset
+pages, privacy (rows, counts, search), escaping, fragments, and the live feed that inserts new
+incidents and replaces changed rows."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import html
+import re
+import threading
+import time
+
+import httpx2
+import pytest
+import uvicorn
+from sqlalchemy import select
+
+from app.models import IncidentMode, IncidentType, Severity, StatusCategory
+from app.services import catalog, followers, incidents, roles
+from schema import ids
+from tests.live.conftest import free_port
+from tests.pages.conftest import csrf_of, dev_app
+
+
+async def named(db, model, name):
+    async with db.read() as session:
+        return (await session.scalars(select(model).where(model.name == name))).one()
+
+
+async def status_in(db, category):
+    async with db.read() as session:
+        return await catalog.first_status(session, category)
+
+
+async def lead_role(db):
+    async with db.read() as session:
+        return next(r for r in await catalog.list_incident_roles(session) if r.kind.name == "LEAD")
+
+
+def rows(page: str) -> list[str]:
+    """The references of the list's rows, in page order."""
+    return re.findall(r'<li id="incident-(INC-\d+)"', page)
+
+
+def total(page: str) -> int:
+    heading = re.search(r'<h2 id="results-heading"[^>]*>\s*(\d+) incident', page)
+    return int(heading.group(1))
+
+
+def link(page: str, text: str) -> str | None:
+    found = re.search(rf'<a[^>]*href="([^"]*)"[^>]*>{re.escape(text)}</a>', page)
+    return html.unescape(found.group(1)) if found else None
+
+
+async def test_every_status_newest_first_with_how_it_ended(db, people, browsers, clock):
+    first = await incidents.declare(db, actor=people.member, name="Old and closed")
+    clock.advance(minutes=5)
+    await incidents.change_status(
+        db, actor=people.responder, incident_id=first.id,
+        status_id=(await status_in(db, StatusCategory.CLOSED)).id,
+    )  # fmt: skip
+    clock.advance(minutes=5)
+    second = await incidents.declare(db, actor=people.member, name="Written up")
+    await incidents.change_status(
+        db, actor=people.responder, incident_id=second.id,
+        status_id=(await status_in(db, StatusCategory.POST_INCIDENT)).id,
+    )  # fmt: skip
+    clock.advance(minutes=5)
+    await incidents.declare(db, actor=people.member, name="Burning", next_update_in_minutes=30)
+    async with browsers(people.viewer) as browser:
+        page = await browser.get("/incidents")
+    assert page.status_code == 200
+    assert rows(page.text) == ["INC-3", "INC-2", "INC-1"]
+    assert total(page.text) == 3
+    row = {
+        ref: page.text.split(f'id="incident-{ref}"')[1].split("</li>")[0] for ref in rows(page.text)
+    }
+    assert "Closed" in row["INC-1"] and "Resolved" in row["INC-1"]
+    assert 'class="badge status-CLOSED"' in row["INC-1"]
+    assert "Resolved" in row["INC-2"] and "Closed <span" not in row["INC-2"]
+    assert "Next update" in row["INC-3"] and "Resolved" not in row["INC-3"]
+    assert 'aria-current="page"' in page.text.split('href="/incidents"')[1][:30]
+
+
+async def test_each_filter_narrows_the_list(db, people, browsers):
+    critical = await named(db, Severity, "Critical")
+    security = await named(db, IncidentType, "Security")
+    migration = await named(db, IncidentType, "Migration")
+    closed = await status_in(db, StatusCategory.CLOSED)
+    await incidents.declare(db, actor=people.member, name="Plain")  # INC-1
+    await incidents.declare(db, actor=people.member, name="Bad", severity_id=critical.id)  # 2
+    await incidents.declare(db, actor=people.member, name="Move", type_id=migration.id)  # 3
+    await incidents.declare(db, actor=people.member, name="Drill", mode=IncidentMode.TEST)  # 4
+    await incidents.declare(db, actor=people.member, name="Hush", type_id=security.id)  # 5
+    done = await incidents.declare(db, actor=people.member, name="Done")  # 6
+    await incidents.change_status(
+        db, actor=people.responder, incident_id=done.id, status_id=closed.id
+    )
+    watched = await incidents.declare(db, actor=people.responder, name="Watched")  # 7
+    await followers.follow(db, actor=people.member, incident_id=watched.id)
+    held = await incidents.declare(db, actor=people.responder, name="Led")  # 8
+    await roles.assign_role(
+        db, actor=people.responder, incident_id=held.id, role_id=(await lead_role(db)).id,
+        user_id=people.other_member.id,
+    )  # fmt: skip
+
+    async def listed(who, **params):
+        async with browsers(who) as browser:
+            page = await browser.get("/incidents", params=params)
+        assert page.status_code == 200, page.text
+        return rows(page.text)
+
+    member = people.member
+    assert await listed(member, status="CLOSED") == ["INC-6"]
+    assert "INC-6" not in await listed(member, status="ONGOING")
+    assert await listed(member, status="FINISHED") == ["INC-6"]
+    assert await listed(member, severity=ids.encode("Severity", critical.id)) == ["INC-2"]
+    assert await listed(member, type=ids.encode("IncidentType", migration.id)) == ["INC-3"]
+    assert await listed(member, mode="TEST") == ["INC-4"]
+    assert await listed(member, visibility="private") == ["INC-5"]
+    assert "INC-5" not in await listed(member, visibility="public")
+    assert await listed(member, followed="1") == ["INC-7"]
+    assert await listed(people.other_member, held="1") == ["INC-8"]
+    # Filters combine.
+    assert await listed(member, status="ACTIVE", mode="TEST") == ["INC-4"]
+    assert await listed(member, status="CLOSED", mode="TEST") == []
+    async with browsers(member) as browser:
+        for bad in ({"status": "ON_FIRE"}, {"mode": "x"}, {"severity": "nonsense"},
+                    {"visibility": "secret"}, {"after": "garbage"}):  # fmt: skip
+            refused = await browser.get("/incidents", params=bad)
+            assert refused.status_code == 400, bad
+            assert "This list link does not work" in refused.text
+        empty = await browser.get("/incidents", params={"status": "MERGED"})
+    assert "No incident matches these filters" in empty.text
+    assert link(empty.text, "Clear filters") == "/incidents"
+
+
+async def test_search_finds_words_in_updates(db, people, browsers):
+    lagging = await incidents.declare(db, actor=people.member, name="Slow reports")
+    await incidents.share_update(
+        db, actor=people.member, incident_id=lagging.id, message="The database replica is lagging"
+    )
+    await incidents.declare(db, actor=people.member, name="Checkout failures", summary="Payments")
+    async with browsers(people.viewer) as browser:
+        by_update = await browser.get("/incidents", params={"q": "replica lag"})
+        by_name = await browser.get("/incidents", params={"q": "CHECK"})
+        nothing = await browser.get("/incidents", params={"q": "printer"})
+    assert rows(by_update.text) == ["INC-1"]
+    assert rows(by_name.text) == ["INC-2"]
+    assert rows(nothing.text) == [] and total(nothing.text) == 0
+    assert 'value="replica lag"' in by_update.text  # the box keeps what was typed
+
+
+async def test_pages_walk_every_incident_once(db, people, browsers, clock):
+    for n in range(30):
+        clock.advance(seconds=1 if n % 3 else 0)  # some declared in the same instant
+        await incidents.declare(db, actor=people.member, name=f"Incident number {n + 1}")
+    seen: list[str] = []
+    async with browsers(people.viewer) as browser:
+        url: str | None = "/incidents"
+        pages = 0
+        while url:
+            page = (await browser.get(url)).text
+            pages += 1
+            seen += rows(page)
+            assert total(page) == 30
+            back = link(page, "Back to the first page")
+            assert (back == "/incidents") is (pages > 1)
+            assert "Page 2" not in page  # keyset: no page numbers
+            url = link(page, "Next page")
+            assert pages < 5
+    assert pages == 2
+    assert seen == [f"INC-{n}" for n in range(30, 0, -1)]
+
+
+async def test_the_next_page_keeps_the_filters(db, people, browsers):
+    critical = await named(db, Severity, "Critical")
+    wanted = ids.encode("Severity", critical.id)
+    for n in range(32):  # 28 critical fires, 4 others
+        await incidents.declare(
+            db, actor=people.member, name=f"Fire {n}",
+            severity_id=critical.id if n % 10 else None,
+        )  # fmt: skip
+    async with browsers(people.viewer) as browser:
+        first = await browser.get("/incidents", params={"severity": wanted, "q": "fire"})
+        following = link(first.text, "Next page")
+        assert f"severity={wanted}" in following and "q=fire" in following
+        assert "after=" in following
+        second = await browser.get(following)
+        back = link(second.text, "Back to the first page")
+    assert back == f"/incidents?severity={wanted}&q=fire"
+    assert total(first.text) == total(second.text) == 28
+    assert len(rows(first.text)) == 25 and len(rows(second.text)) == 3
+    listed = rows(first.text) + rows(second.text)
+    assert len(set(listed)) == 28
+    assert not {"INC-1", "INC-11", "INC-21", "INC-31"} & set(listed)
+    assert link(second.text, "Next page") is None
+
+
+async def test_private_incidents_are_invisible_to_outsiders(db, people, browsers):
+    security = await named(db, IncidentType, "Security")
+    hidden = await incidents.declare(
+        db, actor=people.member, name="Laptop stolen", type_id=security.id
+    )
+    await incidents.share_update(
+        db, actor=people.member, incident_id=hidden.id, message="Disk encryption confirmed"
+    )
+    await incidents.declare(db, actor=people.member, name="Public laptop shortage")
+    async with browsers(people.member) as insider:
+        theirs = {
+            "all": (await insider.get("/incidents")).text,
+            "search": (await insider.get("/incidents", params={"q": "encryption"})).text,
+            "private": (await insider.get("/incidents", params={"visibility": "private"})).text,
+        }
+    async with browsers(people.admin) as outsider:  # no role sees private incidents implicitly
+        mine = {
+            "all": (await outsider.get("/incidents")).text,
+            "search": (await outsider.get("/incidents", params={"q": "encryption"})).text,
+            "private": (await outsider.get("/incidents", params={"visibility": "private"})).text,
+            "laptop": (await outsider.get("/incidents", params={"q": "laptop"})).text,
+            "none": (await outsider.get("/incidents", params={"q": "zzzzqqq"})).text,
+        }
+    assert rows(theirs["all"]) == ["INC-2", "INC-1"] and total(theirs["all"]) == 2
+    assert rows(theirs["search"]) == ["INC-1"] and rows(theirs["private"]) == ["INC-1"]
+    assert rows(mine["all"]) == ["INC-2"] and total(mine["all"]) == 1
+    assert rows(mine["search"]) == [] and total(mine["search"]) == 0
+    assert rows(mine["private"]) == [] and total(mine["private"]) == 0
+    assert rows(mine["laptop"]) == ["INC-2"] and total(mine["laptop"]) == 1
+    # Searching for the hidden incident's words answers as for words nobody wrote.
+    results = [
+        re.sub(r"q=\w+", "", page.split('<section id="results"')[1]).replace("zzzzqqq", "X")
+        for page in (mine["search"], mine["none"])
+    ]
+    assert results[0].replace("encryption", "X") == results[1]
+    for page in mine.values():
+        assert "Laptop stolen" not in page and "encryption confirmed" not in page
+
+
+async def test_htmx_gets_the_results_and_a_plain_get_the_page(db, people, browsers):
+    await incidents.declare(db, actor=people.member, name="Something")
+    async with browsers(people.viewer) as browser:
+        full = await browser.get("/incidents", params={"q": "some"})
+        results = await browser.get(
+            "/incidents", params={"q": "some", "status": ""}, headers={"HX-Request": "true"}
+        )
+    assert full.text.startswith("<!doctype html>")
+    assert results.text.lstrip().startswith('<section id="results"')
+    assert "<html" not in results.text and "<form" not in results.text
+    for response in (full, results):
+        assert "HX-Request" in response.headers["vary"]
+        assert "INC-1" in response.text
+    # The new count is read out to people typing; the full page has no such part.
+    said = '<hx-partial hx-target="#announcer" hx-swap="innerHTML">1 incident matches</hx-partial>'
+    assert said in results.text and "hx-partial" not in full.text
+    # The address bar shows the filters people chose, without the empty ones.
+    assert results.headers["hx-push-url"] == "/incidents?q=some"
+    assert 'hx-sse:connect="/live/incidents?q=some"' in results.text
+
+
+async def test_user_text_is_escaped(db, people, browsers):
+    incident = await incidents.declare(
+        db, actor=people.member, name='<script>alert(1)</script><b hx-get="/x">bold</b>'
+    )
+    await incidents.share_update(
+        db, actor=people.member, incident_id=incident.id, message='<img src=x onerror="alert(2)">'
+    )
+    async with browsers(people.viewer) as browser:
+        page = (await browser.get("/incidents", params={"q": '"><script>alert(3)</script>'})).text
+        listed = (await browser.get("/incidents")).text
+    for text in (page, listed):
+        assert "<script>alert(" not in text
+        assert 'hx-get="/x"' not in text
+        assert "<img src=x" not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in listed
+    assert 'value="&#34;&gt;&lt;script&gt;alert(3)&lt;/script&gt;"' in page
+
+
+async def test_signed_out_people_are_sent_to_sign_in(db, database_url):
+    app = dev_app(database_url)
+    transport = httpx2.ASGITransport(app=app)
+    async with httpx2.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as http:
+        page = await http.get("/incidents", params={"q": "x"})
+        stream = await http.get("/live/incidents")
+    await app.state.db.dispose()
+    assert page.status_code == 303
+    assert page.headers["location"] == "/auth/sign-in?next=/incidents%3Fq%3Dx"
+    assert stream.status_code == 401
+
+
+# The live list, through a real server.
+
+
+@pytest.fixture
+def served(db, database_url):
+    """The app on a real uvicorn (in a thread), with the dev sign-in."""
+    port = free_port()
+    app = dev_app(database_url, MUSTER_BASE_URL=f"http://127.0.0.1:{port}")
+    server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(15)
+
+
+@contextlib.asynccontextmanager
+async def signed_in(url, user):
+    async with httpx2.AsyncClient(base_url=url, timeout=20) as http:
+        page = await http.get("/auth/sign-in")
+        answer = await http.post(
+            "/auth/dev", data={"csrf_token": csrf_of(page.text), "email": user.email},
+            headers={"Origin": url},
+        )  # fmt: skip
+        assert answer.status_code == 303
+        yield http
+
+
+class Feed:
+    """The messages of an SSE response, read one line iterator throughout."""
+
+    def __init__(self, response):
+        self.lines = response.aiter_lines()
+
+    async def next(self, wait=10) -> str:
+        """The data of the next message (an empty message is "")."""
+        data: list[str] = []
+        started = False
+
+        async def read() -> str:
+            nonlocal started
+            async for line in self.lines:
+                if line.startswith("data:"):
+                    data.append(line[5:].removeprefix(" "))
+                    started = True
+                elif not line and started:
+                    return "\n".join(data)
+            raise AssertionError("the stream ended")
+
+        return await asyncio.wait_for(read(), wait)
+
+
+async def test_new_incidents_arrive_on_top_and_changed_rows_are_replaced(served, db, people):
+    security = await named(db, IncidentType, "Security")
+    async with (
+        signed_in(served, people.viewer) as http,
+        http.stream("GET", "/live/incidents") as response,
+    ):
+        feed = Feed(response)
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        await asyncio.sleep(0.5)
+        declared = await incidents.declare(db, actor=people.member, name="Fresh <trouble>")
+        new = await feed.next()
+        await incidents.declare(db, actor=people.member, name="Hush", type_id=security.id)
+        await incidents.share_update(
+            db, actor=people.member, incident_id=declared.id, message="On it"
+        )
+        changed = await feed.next()
+    assert new.startswith('<hx-partial hx-target="#incident-list" hx-swap="afterbegin">')
+    assert '<li id="incident-INC-1" class="incident-row fresh"' in new
+    assert "Fresh &lt;trouble&gt;" in new and "<trouble>" not in new
+    assert 'data-announce="New incident INC-1: Fresh &lt;trouble&gt;"' in new
+    # A change replaces the row where it is, without announcing it; the private one never came.
+    assert changed.startswith('<hx-partial hx-target="#incident-INC-1" hx-swap="outerHTML">')
+    assert '<li id="incident-INC-1" class="incident-row fresh"' in changed
+    assert "On it" in changed and "data-announce" not in changed
+    assert "Hush" not in new + changed
+
+
+async def test_a_filtered_live_list_ignores_what_does_not_match(served, db, people):
+    critical = await named(db, Severity, "Critical")
+    wanted = ids.encode("Severity", critical.id)
+    async with signed_in(served, people.viewer) as http:
+        async with http.stream("GET", "/live/incidents", params={"severity": wanted}) as response:
+            feed = Feed(response)
+            await asyncio.sleep(0.5)
+            minor = await incidents.declare(db, actor=people.member, name="Minor thing")
+            ignored = await feed.next()
+            await incidents.declare(db, actor=people.member, name="Fire", severity_id=critical.id)
+            fire = await feed.next()
+            # A listed incident that stops matching leaves the list.
+            await incidents.change_severity(
+                db, actor=people.responder, incident_id=minor.id, severity_id=critical.id
+            )
+            now_critical = await feed.next()
+            await incidents.change_severity(
+                db, actor=people.responder, incident_id=minor.id,
+                severity_id=(await named(db, Severity, "Minor")).id,
+            )  # fmt: skip
+            gone = await feed.next()
+        # Words to search are checked with the list's own query, as the viewer.
+        async with http.stream("GET", "/live/incidents", params={"q": "database"}) as response:
+            feed = Feed(response)
+            await asyncio.sleep(0.5)
+            await incidents.declare(db, actor=people.member, name="Printer jam")
+            unsearched = await feed.next()
+            await incidents.declare(db, actor=people.member, name="Database down")
+            found = await feed.next()
+        # A later page takes no new incidents, only changes to its rows.
+        async with http.stream("GET", "/live/incidents", params={"after": "x"}) as response:
+            feed = Feed(response)
+            await asyncio.sleep(0.5)
+            later = await incidents.declare(db, actor=people.member, name="Later")
+            not_inserted = await feed.next()
+            await incidents.add_note(db, actor=people.member, incident_id=later.id, message="n")
+            replaced = await feed.next()
+    assert ignored == ""
+    assert "Fire" in fire and 'hx-swap="afterbegin"' in fire
+    assert 'hx-target="#incident-INC-1" hx-swap="outerHTML"' in now_critical
+    assert "Minor thing" in now_critical and "data-remove" not in now_critical
+    assert '<li id="incident-INC-1" class="fresh" data-remove hidden></li>' in gone
+    assert unsearched == ""
+    assert "Database down" in found and 'hx-swap="afterbegin"' in found
+    assert not_inserted == ""
+    assert 'hx-target="#incident-INC-5" hx-swap="outerHTML"' in replaced
+
+
+async def test_the_list_page_connects_to_its_live_feed(db, people, browsers):
+    await incidents.declare(db, actor=people.member, name="Something")
+    async with browsers(people.viewer) as browser:
+        first = (await browser.get("/incidents", params={"mode": "TEST"})).text
+    assert 'hx-sse:connect="/live/incidents?mode=TEST"' in first
+    assert 'id="incident-list" class="incident-list" data-sorted' in first

@@ -1,0 +1,806 @@
+"""The incident page, /incidents/INC-<n>: what it shows, its forms (with and without htmx), the
+conflict answer, privacy (one not-found answer, byte for byte), escaping, and its live feed."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import threading
+import time
+from datetime import timedelta
+
+import httpx2
+import pytest
+import uvicorn
+from sqlalchemy import select
+
+from app.config import Settings
+from app.models import Action, ActionKind, ActionStatus, Incident, StatusCategory
+from app.services import actions, catalog, followers, incidents, members, roles
+from app.services.changes import standing
+from schema import ids
+from tests.live.conftest import free_port
+from tests.pages.conftest import csrf_of
+from views.app import create_app
+
+HOSTILE = '<script>alert(1)</script><a hx-get="/x">'
+CONFLICT = "Someone changed this incident while you were editing"
+
+
+async def _status(db, name):
+    async with db.read() as session:
+        return next(s for s in await catalog.list_statuses(session) if s.name == name)
+
+
+async def _severity(db, name):
+    async with db.read() as session:
+        return next(s for s in await catalog.list_severities(session) if s.name == name)
+
+
+async def _role(db, kind):
+    async with db.read() as session:
+        return next(r for r in await catalog.list_incident_roles(session) if r.kind.name == kind)
+
+
+async def _type(db, name):
+    async with db.read() as session:
+        return next(t for t in await catalog.list_incident_types(session) if t.name == name)
+
+
+async def _incident(db, incident_id):
+    async with db.read() as session:
+        return await session.get_one(Incident, incident_id)
+
+
+async def _private(db, people, name="Lost laptop"):
+    security = await _type(db, "Security")
+    return await incidents.declare(db, actor=people.member, name=name, type_id=security.id)
+
+
+def _version(page: str) -> str:
+    return re.search(r'id="share-version" name="version" value="(\d+)"', page).group(1)
+
+
+def _main(page: str) -> str:
+    return page.split('<main id="main" tabindex="-1">', 1)[1].split("</main>", 1)[0]
+
+
+# What it shows ------------------------------------------------------------------------------
+
+
+async def test_the_page_shows_the_incident(db, people, browsers):
+    incident = await incidents.declare(
+        db, actor=people.member, name="Checkout is down", summary="Card payments fail.",
+        severity_id=(await _severity(db, "Major")).id, next_update_in_minutes=30,
+    )  # fmt: skip
+    lead = await _role(db, "LEAD")
+    await roles.assign_role(
+        db, actor=people.responder, incident_id=incident.id, role_id=lead.id,
+        user_id=people.other_responder.id,
+    )  # fmt: skip
+    due = (await _incident(db, incident.id)).next_update_due_at
+    async with browsers(people.viewer) as browser:
+        answer = await browser.get("/incidents/INC-1")
+    assert answer.status_code == 200
+    page = answer.text
+    assert "<title>INC-1 Checkout is down · Muster</title>" in page
+    assert '<h1 id="incident-name">Checkout is down</h1>' in page
+    assert "Investigating" in page and "Major" in page and "Default" in page
+    assert "<dt>Lead</dt><dd>Ravi Responder</dd>" in page
+    assert f'<time datetime="{due.isoformat()}" data-show="due">due by' in page
+    assert "Card payments fail." in page
+    assert "Incident declared" in page  # the timeline
+    # A viewer watches: no forms to change the incident, but they may follow it.
+    assert 'id="share-form" method="post"' not in page and "Take lead" not in page
+    assert "Add a note" not in page
+    assert 'id="follow-button">Follow</button>' in page
+    assert answer.headers["cache-control"] == "private, no-store"
+
+
+async def test_overdue_promise_and_practice_badge(db, people, browsers, clock):
+    game_day = await _type(db, "Game day")
+    clock.advance(minutes=-20)  # promised 20 minutes ago, for 15 minutes later
+    await incidents.declare(
+        db, actor=people.member, name="Game day", type_id=game_day.id, next_update_in_minutes=15
+    )
+    async with browsers(people.member) as browser:
+        page = (await browser.get("/incidents/inc-1")).text  # any case
+    assert '<span class="badge practice">Practice</span>' in page
+    assert '<div class="due overdue">' in page
+    assert "overdue since" in page
+
+
+async def test_htmx_gets_the_fragment_and_a_plain_get_the_whole_page(db, people, browsers):
+    await incidents.declare(db, actor=people.member, name="Fragment")
+    async with browsers(people.member) as browser:
+        full = await browser.get("/incidents/INC-1")
+        fragment = await browser.get("/incidents/INC-1", headers={"HX-Request": "true"})
+    assert full.text.startswith("<!doctype html>") and '<div id="room"' in full.text
+    assert fragment.status_code == 200
+    assert "<html" not in fragment.text and "<nav" not in fragment.text
+    assert fragment.text.lstrip().startswith('<div id="room"')
+    assert fragment.headers["vary"] == "HX-Request, Cookie"
+
+
+async def test_older_timeline_events_page_back(db, people, browsers):
+    incident = await incidents.declare(db, actor=people.member, name="Chatty")
+    for n in range(55):
+        await incidents.add_note(db, actor=people.member, incident_id=incident.id, message=f"n{n}")
+    async with browsers(people.member) as browser:
+        page = (await browser.get("/incidents/INC-1")).text
+        assert page.index("Note: n54") < page.index("Note: n10")  # newest first
+        assert "Note: n4<" not in page and "Incident declared" not in page
+        older = re.search(r'href="(/incidents/INC-1\?after=[^"#]+)#timeline"', page).group(1)
+        more = await browser.get(older, headers={"HX-Request": "true"})
+        plain = await browser.get(older)
+        broken = await browser.get("/incidents/INC-1?after=nonsense")
+    assert "<html" not in more.text
+    assert "Note: n4<" in more.text and "Incident declared" in more.text
+    assert "Note: n54" not in more.text and 'id="timeline-older"' not in more.text
+    assert "Back to the newest events" in plain.text and "Note: n0<" in plain.text
+    assert broken.status_code == 400
+
+
+# Roles ---------------------------------------------------------------------------------------
+
+
+async def test_take_lead(db, people, browsers):
+    incident = await incidents.declare(db, actor=people.member, name="Leaderless")
+    lead = await _role(db, "LEAD")
+    async with browsers(people.responder) as browser:
+        page = (await browser.get("/incidents/INC-1")).text
+        assert "Take lead" in page
+        answer = await browser.post(
+            "/incidents/INC-1/roles",
+            {"role": ids.encode("IncidentRole", lead.id), "user": ids.encode("User", people.responder.id)},
+        )  # fmt: skip
+        assert answer.status_code == 303
+        assert answer.headers["location"] == "/incidents/INC-1#roles-card"
+        page = (await browser.get("/incidents/INC-1")).text
+    assert "<dt>Lead</dt><dd>Rita Responder</dd>" in page
+    assert 'id="take-lead"' not in page  # already theirs
+    assert "Rita Responder is now Incident lead." in page  # on the timeline
+    async with db.read() as session:
+        assert (await standing(session, people.responder, incident.id)).party
+
+
+async def test_take_lead_with_htmx_answers_the_roles_and_the_rest(db, people, browsers):
+    await incidents.declare(db, actor=people.member, name="Leaderless")
+    lead = await _role(db, "LEAD")
+    async with browsers(people.responder) as browser:
+        answer = await browser.post(
+            "/incidents/INC-1/roles",
+            {"role": ids.encode("IncidentRole", lead.id), "user": ids.encode("User", people.responder.id)},
+            htmx=True,
+        )  # fmt: skip
+    assert answer.status_code == 200
+    assert "<html" not in answer.text
+    roles_block = answer.text.split("<hx-partial", 1)[0]
+    assert '<dl class="roles">' in roles_block and "Rita Responder" in roles_block
+    assert '<hx-partial hx-target="#incident-head" hx-swap="innerMorph">' in answer.text
+    assert "<dt>Lead</dt><dd>Rita Responder</dd>" in answer.text
+    assert '<hx-partial hx-target="#timeline-list" hx-swap="innerMorph">' in answer.text
+    # Their update form now stands on the version their own change made.
+    share = answer.text.split('<hx-partial hx-target="#share-form" hx-swap="outerMorph">', 1)[1]
+    assert 'id="share-version" name="version" value="2"' in share
+
+
+async def test_a_member_without_a_role_cannot_take_the_lead(db, people, browsers):
+    await incidents.declare(db, actor=people.other_member, name="Not mine")
+    lead = await _role(db, "LEAD")
+    async with browsers(people.member) as browser:
+        page = (await browser.get("/incidents/INC-1")).text
+        assert "Take lead" not in page
+        answer = await browser.post(
+            "/incidents/INC-1/roles",
+            {"role": ids.encode("IncidentRole", lead.id), "user": ids.encode("User", people.member.id)},
+        )  # fmt: skip
+    assert answer.status_code == 422
+    assert "You are not allowed to do that on this incident." in answer.text
+
+
+async def test_assign_a_role_with_the_people_picker(db, people, browsers):
+    await incidents.declare(db, actor=people.member, name="Needs comms")
+    comms = await _role(db, "COMMUNICATIONS")
+    async with browsers(people.responder) as browser:
+        found = await browser.get(
+            "/incidents/INC-1?picker=assign&people=ravi", headers={"HX-Request": "true"}
+        )
+        assert found.text.lstrip().startswith('<div class="field people" id="assign-person">')
+        assert "Ravi Responder (ravi@example.com)" in found.text
+        assert "Mo Member" not in found.text
+        plain = await browser.get("/incidents/INC-1?picker=assign&people=ravi")
+        assert plain.text.startswith("<!doctype html>")
+        missing = await browser.post(
+            "/incidents/INC-1/roles", {"from": "picker", "role": ids.encode("IncidentRole", comms.id)}
+        )  # fmt: skip
+        assert missing.status_code == 422 and "Choose a person." in missing.text
+        assert 'aria-describedby="assign-user-error"' in missing.text
+        answer = await browser.post(
+            "/incidents/INC-1/roles",
+            {"from": "picker", "role": ids.encode("IncidentRole", comms.id),
+             "user": ids.encode("User", people.other_responder.id)},
+            htmx=True,
+        )  # fmt: skip
+    assert answer.status_code == 200
+    assert answer.text.lstrip().startswith('<form id="assign-form"')
+    assert "<dt>Communications lead</dt>" in answer.text
+    assert "Ravi Responder" in answer.text.split('<hx-partial hx-target="#roles"', 1)[1]
+
+
+# Updates and conflicts ---------------------------------------------------------------------
+
+
+async def test_share_an_update_promising_the_next_in_15_minutes(db, people, browsers, clock):
+    incident = await incidents.declare(db, actor=people.member, name="Slow search")
+    fixing = await _status(db, "Fixing")
+    async with browsers(people.responder) as browser:
+        page = (await browser.get("/incidents/INC-1")).text
+        answer = await browser.post(
+            "/incidents/INC-1/updates",
+            {"message": "Rolling back the index.", "status": ids.encode("Status", fixing.id),
+             "severity": "", "next": "15", "version": _version(page)},
+        )  # fmt: skip
+        assert answer.status_code == 303
+        page = (await browser.get("/incidents/INC-1")).text
+    row = await _incident(db, incident.id)
+    expected = clock() + timedelta(minutes=15)
+    assert abs(row.next_update_due_at - expected) < timedelta(seconds=30)
+    assert row.status_id == fixing.id
+    assert f'<time datetime="{row.next_update_due_at.isoformat()}" data-show="due">' in page
+    assert '<p class="latest-text">Rolling back the index.</p>' in page
+    assert "Fixing" in page
+
+
+async def test_an_update_without_a_promise_clears_it(db, people, browsers):
+    incident = await incidents.declare(
+        db, actor=people.member, name="Promised", next_update_in_minutes=30
+    )
+    async with browsers(people.member) as browser:  # the reporter may share updates
+        answer = await browser.post(
+            "/incidents/INC-1/updates", {"message": "All quiet.", "next": ""}, htmx=True
+        )
+    assert answer.status_code == 200
+    assert answer.text.lstrip().startswith('<form id="share-form"')
+    assert "All quiet." not in answer.text.split("<hx-partial", 1)[0]  # a fresh, empty form
+    assert "No update promised" in answer.text
+    assert (await _incident(db, incident.id)).next_update_due_at is None
+
+
+async def test_an_empty_update_is_refused_and_nothing_changes(db, people, browsers):
+    incident = await incidents.declare(db, actor=people.member, name="Quiet")
+    fixing = await _status(db, "Fixing")
+    async with browsers(people.responder) as browser:
+        answer = await browser.post(
+            "/incidents/INC-1/updates",
+            {"message": "  ", "status": ids.encode("Status", fixing.id), "next": "30"},
+        )  # fmt: skip
+    assert answer.status_code == 422
+    assert "Write the update" in answer.text
+    assert 'aria-describedby="share-message-error"' in answer.text
+    assert (await _incident(db, incident.id)).version == 1
+
+
+async def test_an_invalid_move_is_explained(db, people, browsers):
+    await incidents.declare(db, actor=people.member, name="Closed soon")
+    closed = await _status(db, "Closed")
+    fixing = await _status(db, "Fixing")
+    incident = await _incident(db, 1)
+    await incidents.change_status(
+        db, actor=people.responder, incident_id=incident.id, status_id=closed.id
+    )
+    canceled = await _status(db, "Canceled")
+    async with browsers(people.responder) as browser:
+        answer = await browser.post(
+            "/incidents/INC-1/updates",
+            {"message": "Cancel it", "status": ids.encode("Status", canceled.id), "next": ""},
+        )  # fmt: skip
+        page = (await browser.get("/incidents/INC-1")).text
+    assert answer.status_code == 422
+    assert "cannot move from Closed to Canceled" in answer.text
+    assert ">Cancel it</textarea>" in answer.text
+    # The form offers only the moves a closed incident can make.
+    assert f'value="{ids.encode("Status", fixing.id)}"' in page
+    assert f'value="{ids.encode("Status", canceled.id)}"' not in page
+
+
+async def test_a_stale_version_is_a_conflict_that_overwrites_nothing(db, people, browsers):
+    incident = await incidents.declare(db, actor=people.member, name="Contested")
+    fixing, monitoring = await _status(db, "Fixing"), await _status(db, "Monitoring")
+    critical = await _severity(db, "Critical")
+    async with browsers(people.responder) as browser:
+        page = (await browser.get("/incidents/INC-1")).text
+        stale = _version(page)
+        # Meanwhile someone else moves it on.
+        await incidents.change_status(
+            db, actor=people.other_responder, incident_id=incident.id, status_id=monitoring.id
+        )
+        form = {"message": "We are fixing it", "status": ids.encode("Status", fixing.id),
+                "severity": ids.encode("Severity", critical.id), "next": "60", "version": stale}  # fmt: skip
+        answer = await browser.post("/incidents/INC-1/updates", form)
+        htmx = await browser.post("/incidents/INC-1/updates", form, htmx=True)
+    assert answer.status_code == 422
+    assert CONFLICT in answer.text
+    assert "the page now shows their change; check it and submit again" in answer.text
+    assert ">We are fixing it</textarea>" in answer.text  # what they typed is kept
+    assert f'<option value="{ids.encode("Status", fixing.id)}" selected>' in answer.text
+    assert '<option value="60" selected>' in answer.text
+    assert "Monitoring" in answer.text  # the page shows the other change
+    assert _version(answer.text) == "2"  # submitting again goes through
+    row = await _incident(db, incident.id)
+    assert (row.status_id, row.severity_id, row.version) == (monitoring.id, incident.severity_id, 2)
+    assert row.next_update_due_at is None
+    assert htmx.status_code == 422
+    assert htmx.text.lstrip().startswith('<form id="share-form"') and CONFLICT in htmx.text
+    assert '<hx-partial hx-target="#incident-head" hx-swap="innerMorph">' in htmx.text
+
+
+async def test_a_message_only_update_does_not_need_the_latest_version(db, people, browsers):
+    incident = await incidents.declare(db, actor=people.member, name="Busy")
+    async with browsers(people.responder) as browser:
+        page = (await browser.get("/incidents/INC-1")).text
+        await incidents.add_note(db, actor=people.member, incident_id=incident.id, message="hi")
+        answer = await browser.post(
+            "/incidents/INC-1/updates",
+            {"message": "Still on it", "next": "30", "version": _version(page)},
+        )  # fmt: skip
+    assert answer.status_code == 303
+
+
+async def test_details_send_their_version(db, people, browsers):
+    incident = await incidents.declare(db, actor=people.member, name="Old name")
+    async with browsers(people.responder) as browser:
+        page = (await browser.get("/incidents/INC-1")).text
+        version = re.search(r'id="details-version" name="version" value="(\d+)"', page).group(1)
+        await incidents.change_details(
+            db, actor=people.other_responder, incident_id=incident.id, summary="Theirs"
+        )
+        answer = await browser.post(
+            "/incidents/INC-1/details", {"name": "Mine", "summary": "Mine", "version": version}
+        )
+        assert answer.status_code == 422 and CONFLICT in answer.text
+        assert 'value="Mine"' in answer.text
+        assert (await _incident(db, incident.id)).name == "Old name"
+        page = (await browser.get("/incidents/INC-1")).text
+        version = re.search(r'id="details-version" name="version" value="(\d+)"', page).group(1)
+        again = await browser.post(
+            "/incidents/INC-1/details", {"name": "Mine", "summary": "Mine", "version": version}
+        )
+    assert again.status_code == 303
+    assert (await _incident(db, incident.id)).name == "Mine"
+
+
+# Triage ----------------------------------------------------------------------------------
+
+
+async def test_responders_accept_or_decline_from_triage(db, people, browsers):
+    await incidents.declare(db, actor=people.member, name="Maybe", triage=True)
+    await incidents.declare(db, actor=people.member, name="Probably not", triage=True)
+    async with browsers(people.member) as browser:
+        page = (await browser.get("/incidents/INC-1")).text
+        assert "In triage." in page and ">Accept</button>" not in page
+    async with browsers(people.responder) as browser:
+        page = (await browser.get("/incidents/INC-1")).text
+        assert ">Accept</button>" in page and ">Decline</button>" in page
+        accepted = await browser.post("/incidents/INC-1/triage", {"decision": "accept"})
+        declined = await browser.post(
+            "/incidents/INC-2/triage", {"decision": "decline", "reason": "A test"}, htmx=True
+        )
+    assert accepted.status_code == 303
+    active = (await _status(db, "Investigating")).id
+    assert (await _incident(db, 1)).status_id == active
+    assert declined.status_code == 200
+    assert "Declined" in declined.text and "In triage." not in declined.text
+    row = await _incident(db, 2)
+    async with db.read() as session:
+        assert (await catalog.first_status(session, StatusCategory.DECLINED)).id == row.status_id
+
+
+# Actions and follow-ups --------------------------------------------------------------------
+
+
+async def test_add_actions_and_follow_ups_and_tick_them_off(db, people, browsers):
+    incident = await incidents.declare(db, actor=people.member, name="Work to do")
+    async with browsers(people.responder) as browser:
+        added = await browser.post(
+            "/incidents/INC-1/actions",
+            {"title": "Restart the workers", "owner": ids.encode("User", people.member.id),
+             "due": "2030-01-02", "kind": "action"},
+        )  # fmt: skip
+        assert added.status_code == 303
+        assert added.headers["location"] == "/incidents/INC-1#work-form"
+        later = await browser.post(
+            "/incidents/INC-1/actions", {"title": "Write it up", "kind": "follow-up"}, htmx=True
+        )
+        assert later.status_code == 200 and later.text.lstrip().startswith('<form id="work-form"')
+        assert "Write it up" in later.text  # in the work partial
+        bad = await browser.post(
+            "/incidents/INC-1/actions", {"title": "", "due": "tomorrow", "kind": "action"}
+        )
+        assert bad.status_code == 422
+        assert "Say what needs doing." in bad.text and "Enter the due date" in bad.text
+        page = (await browser.get("/incidents/INC-1")).text
+        assert "Restart the workers" in page and "Mo Member" in page and "Due 2 Jan 2030" in page
+        async with db.read() as session:
+            work = {a.title: a for a in await session.scalars(select(Action))}
+        first = ids.encode("Action", work["Restart the workers"].id)
+        done = await browser.post(
+            f"/incidents/INC-1/actions/{first}", {"status": "DONE"}, htmx=True
+        )
+        assert done.status_code == 200
+        assert 'aria-pressed="true"' in done.text.split("<hx-partial", 1)[0]
+        assert (await _work(db, work["Restart the workers"].id)).status is ActionStatus.DONE
+        follow_up = ids.encode("Action", work["Write it up"].id)
+        ticked = await browser.post(f"/incidents/INC-1/actions/{follow_up}", {"status": "DONE"})
+        assert ticked.status_code == 303
+        assert (await _work(db, work["Write it up"].id)).status is ActionStatus.DONE
+        reopened = await browser.post(f"/incidents/INC-1/actions/{first}", {"status": "OPEN"})
+        assert reopened.status_code == 303
+    assert (await _work(db, work["Restart the workers"].id)).status is ActionStatus.OPEN
+    assert work["Write it up"].kind is ActionKind.FOLLOW_UP
+    assert incident.id == work["Restart the workers"].incident_id
+
+
+async def _work(db, action_id):
+    async with db.read() as session:
+        return await session.get_one(Action, action_id)
+
+
+async def test_owners_tick_off_their_own_work(db, people, browsers):
+    incident = await incidents.declare(db, actor=people.other_member, name="Owned work")
+    action = await actions.add_action(
+        db, actor=people.other_member, incident_id=incident.id, title="Mine",
+        owner_id=people.member.id,
+    )  # fmt: skip
+    other = await actions.add_action(
+        db, actor=people.other_member, incident_id=incident.id, title="Not mine"
+    )
+    async with browsers(people.member) as browser:
+        page = (await browser.get("/incidents/INC-1")).text
+        assert "Done: Mine" in page and "Done: Not mine" not in page
+        answer = await browser.post(
+            f"/incidents/INC-1/actions/{ids.encode('Action', action.id)}", {"status": "DONE"}
+        )
+    assert answer.status_code == 303
+    assert (await _work(db, action.id)).status is ActionStatus.DONE
+    assert (await _work(db, other.id)).status is ActionStatus.OPEN
+
+
+# Following, notes, fields --------------------------------------------------------------------
+
+
+async def test_follow_and_unfollow(db, people, browsers):
+    incident = await incidents.declare(db, actor=people.member, name="Interesting")
+    await followers.follow(db, actor=people.other_member, incident_id=incident.id)
+    async with browsers(people.viewer) as browser:
+        page = (await browser.get("/incidents/INC-1")).text
+        assert "1 follower<" in page
+        answer = await browser.post("/incidents/INC-1/follow", {"follow": "1"})
+        assert answer.status_code == 303
+        page = (await browser.get("/incidents/INC-1")).text
+        assert "2 followers, you included" in page and ">Unfollow</button>" in page
+        answer = await browser.post("/incidents/INC-1/follow", {"follow": "0"}, htmx=True)
+    assert answer.status_code == 200
+    assert "1 follower<" in answer.text and 'id="follow-button">Follow</button>' in answer.text
+    assert "<html" not in answer.text
+
+
+async def test_add_a_note(db, people, browsers):
+    await incidents.declare(db, actor=people.other_member, name="Noted")
+    async with browsers(people.member) as browser:
+        answer = await browser.post(
+            "/incidents/INC-1/notes", {"message": "Saw this too"}, htmx=True
+        )
+        empty = await browser.post("/incidents/INC-1/notes", {"message": ""})
+    assert answer.status_code == 200
+    assert answer.text.lstrip().startswith('<form id="note-form"')
+    assert "Note: Saw this too" in answer.text  # the timeline partial
+    assert empty.status_code == 422 and "Write the note." in empty.text
+
+
+async def test_custom_fields_show_and_change(db, people, browsers):
+    default = await _type(db, "Default")
+    field = next(f for f in default.fields if f.kind.name == "MULTI_SELECT")
+    async with db.read() as session:
+        field = next(f for f in await catalog.list_custom_fields(session) if f.id == field.id)
+    first, second = field.options[0], field.options[1]
+    incident = await incidents.declare(db, actor=people.member, name="Fields")
+    url = f"/incidents/INC-1/fields/{ids.encode('CustomField', field.id)}"
+    async with browsers(people.responder) as browser:
+        page = (await browser.get("/incidents/INC-1")).text
+        assert "Edit the details" in page and f"<legend>{field.name}</legend>" in page
+        answer = await browser.post(
+            url,
+            {"option": [ids.encode("CustomFieldOption", o.id) for o in (first, second)]},
+        )  # fmt: skip
+        assert answer.status_code == 303
+        page = (await browser.get("/incidents/INC-1")).text
+        assert f"<dt>{field.name}</dt><dd>{first.value}, {second.value}</dd>" in page
+        same = await browser.post(
+            url,
+            {"option": [ids.encode("CustomFieldOption", o.id) for o in (first, second)]},
+            htmx=True,
+        )  # fmt: skip
+        assert same.status_code == 422 and "already has that value" in same.text
+        cleared = await browser.post(url, {})
+        assert cleared.status_code == 303
+    assert (await _incident(db, incident.id)).version == 3
+
+
+# Private incidents and break-glass ---------------------------------------------------------
+
+
+async def test_private_incident_shows_its_members_and_members_invite(db, people, browsers):
+    await _private(db, people)
+    async with browsers(people.member) as browser:
+        page = (await browser.get("/incidents/INC-1")).text
+        assert '<span class="badge private">Private</span>' in page
+        assert "Only its members can see this incident" in page
+        members_card = page.split('<ul class="members">', 1)[1].split("</ul>", 1)[0]
+        assert "Mo Member" in members_card and "Max Member" not in members_card
+        assert "Invite someone" in page
+        invitees = page.split('id="invite-user"', 1)[1].split("</select>", 1)[0]
+        assert "Max Member" in invitees and "Mo Member" not in invitees
+        answer = await browser.post(
+            "/incidents/INC-1/members", {"user": ids.encode("User", people.other_member.id)}
+        )
+        assert answer.status_code == 303
+        again = await browser.post(
+            "/incidents/INC-1/members",
+            {"user": ids.encode("User", people.other_member.id)}, htmx=True,
+        )  # fmt: skip
+        assert again.status_code == 422 and "Max Member is already a member." in again.text
+    async with browsers(people.other_member) as browser:
+        page = (await browser.get("/incidents/INC-1")).text
+    assert "Lost laptop" in page
+    assert "Max Member was let into this private incident." in page
+
+
+async def test_removing_a_member(db, people, browsers):
+    incident = await _private(db, people)
+    await members.invite(
+        db, actor=people.member, incident_id=incident.id, user_id=people.other_member.id
+    )
+    lead = await _role(db, "LEAD")
+    await roles.assign_role(
+        db, actor=people.member, incident_id=incident.id, role_id=lead.id,
+        user_id=people.responder.id,
+    )  # fmt: skip
+    async with browsers(people.responder) as browser:
+        answer = await browser.post(
+            "/incidents/INC-1/members/remove",
+            {"user": ids.encode("User", people.other_member.id)}, htmx=True,
+        )  # fmt: skip
+    assert answer.status_code == 200
+    assert "Max Member" not in answer.text.split("<hx-partial", 1)[0]
+    async with browsers(people.other_member) as browser:
+        assert (await browser.get("/incidents/INC-1")).status_code == 404
+
+
+async def test_break_glass_by_an_admin_is_on_the_timeline(db, people, browsers):
+    incident = await _private(db, people)
+    async with browsers(people.admin) as browser:
+        hidden = await browser.get("/incidents/INC-1")
+        missing = await browser.get("/incidents/INC-2")
+        assert hidden.status_code == missing.status_code == 404
+        assert "Break-glass access" in hidden.text
+        assert hidden.text.replace("INC-1", "INC-X") == missing.text.replace("INC-2", "INC-X")
+        refused = await browser.post("/incidents/INC-1/break-glass", {"reason": " "})
+        assert refused.status_code == 422 and "Give the reason" in refused.text
+        nothing = await browser.post("/incidents/INC-2/break-glass", {"reason": "Audit"})
+        assert (
+            nothing.status_code == 404 and "No private incident has this reference" in nothing.text
+        )
+        entered = await browser.post(
+            "/incidents/INC-1/break-glass", {"reason": "Legal hold <b>request</b>"}
+        )
+        assert entered.status_code == 303 and entered.headers["location"] == "/incidents/INC-1"
+        page = (await browser.get("/incidents/INC-1")).text
+        assert "Lost laptop" in page
+    async with browsers(people.member) as browser:
+        page = (await browser.get("/incidents/INC-1")).text
+    assert "Legal hold &lt;b&gt;request&lt;/b&gt;" in page
+    assert "Ada Admin" in page
+    async with db.read() as session:
+        assert (await standing(session, people.admin, incident.id)).member
+
+
+async def test_break_glass_by_reference_through_the_api(db, people, browsers):
+    await _private(db, people)
+    mutation = (
+        "mutation($input: BreakGlassInput!) { breakGlass(input: $input) "
+        "{ incident { reference } userErrors { field message code } } }"
+    )
+    async with browsers(people.admin) as browser:
+
+        async def ask(input):
+            answer = await browser.http.post(
+                "/graphql", json={"query": mutation, "variables": {"input": input}},
+                headers={"Origin": "http://127.0.0.1:8000", "X-CSRF-Token": browser.csrf},
+            )  # fmt: skip
+            return answer.json()["data"]["breakGlass"]
+
+        missing = await ask({"reference": "INC-99", "reason": "Audit"})
+        malformed = await ask({"reference": "nonsense", "reason": "Audit"})
+        neither = await ask({"reason": "Audit"})
+        entered = await ask({"reference": "inc-1", "reason": "Audit"})
+    assert missing == malformed
+    assert missing["userErrors"] == [
+        {"field": "reference", "message": "No incident with that id.", "code": "NOT_FOUND"}
+    ]
+    assert neither["userErrors"][0]["code"] == "INVALID"
+    assert entered == {"incident": {"reference": "INC-1"}, "userErrors": []}
+    async with browsers(people.responder) as browser:  # not an admin: nothing exists
+        hidden = await browser.http.post(
+            "/graphql",
+            json={"query": mutation, "variables": {"input": {"reference": "INC-1", "reason": "x"}}},
+            headers={"Origin": "http://127.0.0.1:8000", "X-CSRF-Token": browser.csrf},
+        )  # fmt: skip
+        nowhere = await browser.http.post(
+            "/graphql",
+            json={"query": mutation, "variables": {"input": {"reference": "INC-9", "reason": "x"}}},
+            headers={"Origin": "http://127.0.0.1:8000", "X-CSRF-Token": browser.csrf},
+        )  # fmt: skip
+    assert hidden.content == nowhere.content
+    assert hidden.json()["data"]["breakGlass"]["userErrors"][0]["code"] == "NOT_FOUND"
+
+
+async def test_only_admins_get_the_break_glass_form(db, people, browsers):
+    await _private(db, people)
+    async with browsers(people.responder) as browser:
+        page = await browser.get("/incidents/INC-1")
+        post = await browser.post("/incidents/INC-1/break-glass", {"reason": "curious"})
+    assert page.status_code == post.status_code == 404
+    assert "Break-glass" not in page.text and page.text == post.text
+
+
+async def test_hidden_and_missing_incidents_answer_the_same_bytes(db, people, browsers):
+    """An outsider cannot tell a private incident from one that was never declared."""
+    incident = await _private(db, people)
+    action = await actions.add_action(db, actor=people.member, incident_id=incident.id, title="x")
+    async with db.read() as session:
+        field_id = next(iter(await catalog.list_custom_fields(session)), None)
+    field = ids.encode("CustomField", field_id.id if field_id else 1)
+    work = ids.encode("Action", action.id)
+    form = {"message": "m", "title": "t", "name": "n", "reason": "r", "decision": "accept",
+            "follow": "1", "user": ids.encode("User", people.viewer.id), "version": "1",
+            "role": ids.encode("IncidentRole", 1), "status": "DONE", "next": "15"}  # fmt: skip
+    gets = ["", "?after=abc", "?picker=invite&people=a"]
+    posts = ["updates", "details", "triage", "follow", "roles", "roles/unassign", "actions",
+             f"actions/{work}", f"fields/{field}", "members", "members/remove", "notes",
+             "break-glass"]  # fmt: skip
+    await incidents.declare(db, actor=people.member, name="Public")  # what they may see: INC-2
+    async with browsers(people.viewer) as browser:
+
+        async def answers(reference):
+            found = []
+            for suffix in gets:
+                for htmx in (False, True):
+                    headers = {"HX-Request": "true"} if htmx else {}
+                    found.append(
+                        await browser.get(f"/incidents/{reference}{suffix}", headers=headers)
+                    )
+            found.append(await browser.get(f"/live/incidents/{reference}"))
+            for path in posts:
+                for htmx in (False, True):
+                    found.append(
+                        await browser.post(f"/incidents/{reference}/{path}", form, htmx=htmx)
+                    )
+            return [(a.status_code, a.headers.get("hx-refresh"), a.content) for a in found]
+
+        hidden = await answers("INC-1")
+        missing = await answers("INC-99")
+        malformed = await answers("INC-abc")
+        nonsense = await answers("nonsense")
+    assert all(status == 404 for status, _, _ in hidden)
+    assert hidden == missing == malformed == nonsense
+    assert b"Lost laptop" not in b"".join(body for _, _, body in hidden)
+    assert b"Break-glass" not in hidden[0][2]
+
+
+# Escaping ------------------------------------------------------------------------------------
+
+
+async def test_user_text_is_escaped(db, people, browsers):
+    incident = await incidents.declare(db, actor=people.member, name=HOSTILE, summary=HOSTILE)
+    await incidents.share_update(
+        db, actor=people.member, incident_id=incident.id,
+        message='<img src=x onerror=alert(1)><b hx-post="/evil">bold</b>',
+    )  # fmt: skip
+    await actions.add_action(db, actor=people.member, incident_id=incident.id, title=HOSTILE)
+    async with browsers(people.responder) as browser:
+        page = (await browser.get("/incidents/INC-1")).text
+        fragment = (await browser.get("/incidents/INC-1", headers={"HX-Request": "true"})).text
+    for html in (page, _main(page), fragment):
+        assert "<script>alert(1)</script>" not in html
+        assert 'hx-get="/x"' not in html and 'hx-post="/evil"' not in html
+        assert "<img src=x" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;&lt;a hx-get=&#34;/x&#34;&gt;" in page
+    assert "&lt;b hx-post=&#34;/evil&#34;&gt;bold&lt;/b&gt;" in page
+
+
+# Live ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def served(db, database_url):
+    """The app in a real uvicorn (in a thread) with the dev sign-in, and its base URL."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    settings = Settings.from_env(
+        {
+            "MUSTER_DATABASE_URL": database_url,
+            "MUSTER_SECRET_KEY": "k" * 32,
+            "MUSTER_BASE_URL": base,
+            "MUSTER_DEV_LOGIN": "1",
+        }
+    )
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield base
+    server.should_exit = True
+    thread.join(15)
+
+
+async def _sign_in(http, base, user):
+    page = await http.get("/auth/sign-in")
+    answer = await http.post(
+        "/auth/dev", data={"csrf_token": csrf_of(page.text), "email": user.email},
+        headers={"Origin": base},
+    )  # fmt: skip
+    assert answer.status_code == 303
+
+
+async def _messages(response, count, wait=10):
+    """The data of the next ``count`` SSE messages that carry any."""
+    found, current = [], []
+
+    async def read():
+        async for line in response.aiter_lines():
+            if line.startswith("data:"):
+                current.append(line[5:].removeprefix(" "))
+            elif not line and current:
+                found.append("\n".join(current))
+                current.clear()
+                if len(found) == count:
+                    return
+
+    await asyncio.wait_for(read(), wait)
+    return found
+
+
+async def test_the_live_feed_brings_changes_to_the_page(served, db, people):
+    incident = await incidents.declare(db, actor=people.member, name="Live one")
+    monitoring = await _status(db, "Monitoring")
+    async with httpx2.AsyncClient(base_url=served, timeout=20) as http:
+        await _sign_in(http, served, people.viewer)
+        page = await http.get("/incidents/INC-1")
+        assert 'hx-sse:connect="/live/incidents/INC-1"' in page.text
+        async with http.stream("GET", "/live/incidents/INC-1") as response:
+            assert response.status_code == 200
+            assert response.headers["content-type"].startswith("text/event-stream")
+            await asyncio.sleep(0.5)
+            await incidents.share_update(
+                db, actor=people.responder, incident_id=incident.id,
+                message="Fix deployed <b>now</b>", status_id=monitoring.id,
+                next_update_in_minutes=15,
+            )  # fmt: skip
+            [message] = await _messages(response, 1)
+        async with http.stream("GET", "/live/incidents/INC-99") as missing:
+            assert missing.status_code == 404
+    head = message.split('<hx-partial hx-target="#incident-head" hx-swap="innerMorph">', 1)[1]
+    head = head.split("</hx-partial>", 1)[0]
+    assert "Monitoring</span>" in head and "Investigating" not in head
+    assert "Fix deployed &lt;b&gt;now&lt;/b&gt;" in head
+    assert "1 follower" not in head and 'id="follow-button">Follow</button>' in head
+    entry = message.split('<hx-partial hx-target="#timeline-list" hx-swap="afterbegin">', 1)[1]
+    assert re.search(
+        r'<li id="event-[\w-]+" class="entry kind-UPDATE_SHARED fresh" data-announce="', entry
+    )
+    assert "Fix deployed &lt;b&gt;now&lt;/b&gt;" in entry
+    assert "Rita Responder" in entry
+    assert '<hx-partial hx-target="#roles" hx-swap="innerMorph">' in message

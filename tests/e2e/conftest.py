@@ -9,20 +9,17 @@ import asyncio
 import contextlib
 import re
 import shutil
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.async_api import Browser, Page
 
 from app import demo
 from app.cli import migrate
 from app.db import Database
 from tests.conftest import missing
-from tests.live.conftest import free_port
+from tests.live.conftest import free_port, serving
 from tests.pages.conftest import dev_app
 
 AXE = Path(__file__).resolve().parents[1] / "idp" / "node_modules" / "axe-core" / "axe.min.js"
@@ -53,29 +50,16 @@ def database_url(tmp_path: Path, demo_template: Path) -> str:
     return f"sqlite+aiosqlite:///{path}"
 
 
-@contextlib.contextmanager
-def serving(database_url: str) -> Iterator[str]:
-    """The demo served by a real uvicorn in a thread; its base URL."""
+def serving_demo(database_url: str) -> contextlib.AbstractContextManager[str]:
+    """The demo on a real uvicorn in a thread, with the dev sign-in; its base URL."""
     port = free_port()
-    app = dev_app(database_url, MUSTER_BASE_URL=f"http://127.0.0.1:{port}")
-    server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(15)
+    return serving(dev_app(database_url, MUSTER_BASE_URL=f"http://127.0.0.1:{port}"), port)
 
 
 @pytest.fixture
 def site(db: Database, database_url: str) -> Iterator[str]:
     """The demo on its own database, for a test that changes things (``db`` writes to it)."""
-    with serving(database_url) as url:
+    with serving_demo(database_url) as url:
         yield url
 
 
@@ -84,7 +68,7 @@ def demo_site(tmp_path_factory: pytest.TempPathFactory, demo_template: Path) -> 
     """The demo shared by a module's tests that only look."""
     path = tmp_path_factory.mktemp("looking") / "demo.db"
     shutil.copy(demo_template, path)
-    with serving(f"sqlite+aiosqlite:///{path}") as url:
+    with serving_demo(f"sqlite+aiosqlite:///{path}") as url:
         yield url
 
 

@@ -1,5 +1,5 @@
-"""Real servers for the live tests: ``muster serve`` processes on the test database, and a
-``gql`` WebSocket client speaking graphql-transport-ws."""
+"""Real servers for the live tests: ``muster serve`` processes on the test database, an app on
+uvicorn in a thread (``serving``), and a ``gql`` WebSocket client speaking graphql-transport-ws."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import IO
 
 import httpx2
 import pytest
+import uvicorn
 from gql import Client, gql
 from gql.transport.websockets import WebsocketsTransport
 
@@ -48,6 +50,24 @@ class Server:
             return self.process.wait(timeout=timeout)
         finally:
             self.output.close()
+
+
+@contextlib.contextmanager
+def serving(app, port: int):
+    """``app`` on a real uvicorn in a thread of this process (so a test can look inside it, and
+    write to its database meanwhile); its base URL."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "uvicorn did not start"
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(15)
 
 
 def start_server(database_url: str, log: Path, **env: str) -> Server:

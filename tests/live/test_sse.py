@@ -2,33 +2,22 @@
 
 import asyncio
 import json
-import threading
-import time
 
 import httpx2
 import pytest
-import uvicorn
 
 from app.config import Settings
 from app.models import TokenScope
 from app.services import catalog, incidents
-from tests.live.conftest import free_port
+from tests.live.conftest import free_port, serving
 from views.app import create_app
 
 
 @pytest.fixture
 def served(db, database_url):
     app = create_app(Settings(database_url=database_url, secret_key="s" * 32))
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield app, f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(15)
+    with serving(app, free_port()) as url:
+        yield app, url
 
 
 async def messages(response, count, wait=10):

@@ -7,6 +7,7 @@ SQLite and PostgreSQL both, so a second run here would test the same SQL again a
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import re
@@ -17,6 +18,7 @@ import httpx2
 import pytest
 
 from app.config import Settings
+from tests.live.conftest import free_port, serving
 from views.app import create_app
 
 SITE = "http://127.0.0.1:8000"
@@ -85,3 +87,48 @@ async def browsers(db, database_url):
 
     yield signed_in
     await app.state.db.dispose()
+
+
+@pytest.fixture
+def served(db, database_url):
+    """The app on a real uvicorn (in a thread), with the dev sign-in; its base URL."""
+    port = free_port()
+    with serving(dev_app(database_url, MUSTER_BASE_URL=f"http://127.0.0.1:{port}"), port) as url:
+        yield url
+
+
+@contextlib.asynccontextmanager
+async def signed_in(url, user):
+    """An httpx client signed in to a served app as ``user`` through the dev sign-in."""
+    async with httpx2.AsyncClient(base_url=url, timeout=20) as http:
+        page = await http.get("/auth/sign-in")
+        answer = await http.post(
+            "/auth/dev", data={"csrf_token": csrf_of(page.text), "email": user.email},
+            headers={"Origin": url},
+        )  # fmt: skip
+        assert answer.status_code == 303
+        yield http
+
+
+class Feed:
+    """The messages of an SSE response, read with one line iterator throughout."""
+
+    def __init__(self, response):
+        self.lines = response.aiter_lines()
+
+    async def next(self, wait=10) -> str:
+        """The data of the next message (an empty message is "")."""
+        data: list[str] = []
+        started = False
+
+        async def read() -> str:
+            nonlocal started
+            async for line in self.lines:
+                if line.startswith("data:"):
+                    data.append(line[5:].removeprefix(" "))
+                    started = True
+                elif not line and started:
+                    return "\n".join(data)
+            raise AssertionError("the stream ended")
+
+        return await asyncio.wait_for(read(), wait)

@@ -4,22 +4,16 @@ privacy, escaping, fragments, and the live feed that keeps it current."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import html
 import re
-import threading
-import time
 
 import httpx2
-import pytest
-import uvicorn
 from sqlalchemy import select
 
 from app.models import CustomField, IncidentType, Severity, Status, StatusCategory
 from app.services import catalog, fields, incidents, roles
 from schema import ids
-from tests.live.conftest import free_port
-from tests.pages.conftest import csrf_of, dev_app
+from tests.pages.conftest import Feed, signed_in
 
 
 async def named(db, model, name):
@@ -199,53 +193,6 @@ async def test_user_text_is_escaped(db, people, browsers):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
 
-@pytest.fixture
-def served(db, database_url):
-    """The app on a real uvicorn (in a thread), with the dev sign-in."""
-    port = free_port()
-    app = dev_app(database_url, MUSTER_BASE_URL=f"http://127.0.0.1:{port}")
-    server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(15)
-
-
-@contextlib.asynccontextmanager
-async def signed_in(url, user):
-    async with httpx2.AsyncClient(base_url=url, timeout=20) as http:
-        page = await http.get("/auth/sign-in")
-        await http.post(
-            "/auth/dev", data={"csrf_token": csrf_of(page.text), "email": user.email},
-            headers={"Origin": url},
-        )  # fmt: skip
-        yield http
-
-
-class Messages:
-    """The data of an SSE response's messages, read as they come."""
-
-    def __init__(self, response):
-        self.lines = response.aiter_lines()
-
-    async def next(self, wait=10) -> str:
-        data: list[str] = []
-
-        async def read():
-            async for line in self.lines:
-                if line.startswith("data:"):
-                    data.append(line[5:].removeprefix(" "))
-                elif not line and data:
-                    return "\n".join(data)
-            raise AssertionError("the stream ended")
-
-        return await asyncio.wait_for(read(), wait)
-
-
 async def test_the_dashboard_stays_current_live(served, db, people):
     security = await named(db, IncidentType, "Security")
     closed = await status_in(db, StatusCategory.CLOSED)
@@ -254,7 +201,7 @@ async def test_the_dashboard_stays_current_live(served, db, people):
         http.stream("GET", "/live/dashboard") as response,
     ):
         assert response.status_code == 200
-        stream = Messages(response)
+        stream = Feed(response)
         await asyncio.sleep(0.5)
         # Each row shows the incident as it is when the event is delivered: one at a time.
         declared = await incidents.declare(db, actor=people.member, name="Fresh <trouble>")
@@ -288,7 +235,7 @@ async def test_a_filtered_live_dashboard_drops_what_does_not_match(served, db, p
         signed_in(served, people.viewer) as http,
         http.stream("GET", "/live/dashboard", params={"severity": wanted}) as response,
     ):
-        stream = Messages(response)
+        stream = Feed(response)
         await asyncio.sleep(0.5)
         await incidents.declare(db, actor=people.member, name="Minor thing")
         minor = await stream.next()

@@ -5,22 +5,16 @@ incidents and replaces changed rows."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import html
 import re
-import threading
-import time
 
 import httpx2
-import pytest
-import uvicorn
 from sqlalchemy import select
 
 from app.models import IncidentMode, IncidentType, Severity, StatusCategory
 from app.services import catalog, followers, incidents, roles
 from schema import ids
-from tests.live.conftest import free_port
-from tests.pages.conftest import csrf_of, dev_app
+from tests.pages.conftest import Feed, dev_app, signed_in
 
 
 async def named(db, model, name):
@@ -289,58 +283,6 @@ async def test_signed_out_people_are_sent_to_sign_in(db, database_url):
 
 
 # The live list, through a real server.
-
-
-@pytest.fixture
-def served(db, database_url):
-    """The app on a real uvicorn (in a thread), with the dev sign-in."""
-    port = free_port()
-    app = dev_app(database_url, MUSTER_BASE_URL=f"http://127.0.0.1:{port}")
-    server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(15)
-
-
-@contextlib.asynccontextmanager
-async def signed_in(url, user):
-    async with httpx2.AsyncClient(base_url=url, timeout=20) as http:
-        page = await http.get("/auth/sign-in")
-        answer = await http.post(
-            "/auth/dev", data={"csrf_token": csrf_of(page.text), "email": user.email},
-            headers={"Origin": url},
-        )  # fmt: skip
-        assert answer.status_code == 303
-        yield http
-
-
-class Feed:
-    """The messages of an SSE response, read one line iterator throughout."""
-
-    def __init__(self, response):
-        self.lines = response.aiter_lines()
-
-    async def next(self, wait=10) -> str:
-        """The data of the next message (an empty message is "")."""
-        data: list[str] = []
-        started = False
-
-        async def read() -> str:
-            nonlocal started
-            async for line in self.lines:
-                if line.startswith("data:"):
-                    data.append(line[5:].removeprefix(" "))
-                    started = True
-                elif not line and started:
-                    return "\n".join(data)
-            raise AssertionError("the stream ended")
-
-        return await asyncio.wait_for(read(), wait)
 
 
 async def test_new_incidents_arrive_on_top_and_changed_rows_are_replaced(served, db, people):

@@ -5,23 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import re
-import threading
-import time
 from datetime import timedelta
 
-import httpx2
-import pytest
-import uvicorn
 from sqlalchemy import select
 
-from app.config import Settings
 from app.models import Action, ActionKind, ActionStatus, Incident, StatusCategory
 from app.services import actions, catalog, followers, incidents, members, roles
 from app.services.changes import standing
 from schema import ids
-from tests.live.conftest import free_port
-from tests.pages.conftest import csrf_of
-from views.app import create_app
+from tests.pages.conftest import Feed, signed_in
 
 HOSTILE = '<script>alert(1)</script><a hx-get="/x">'
 CONFLICT = "Someone changed this incident while you were editing"
@@ -722,62 +714,10 @@ async def test_user_text_is_escaped(db, people, browsers):
 # Live ----------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def served(db, database_url):
-    """The app in a real uvicorn (in a thread) with the dev sign-in, and its base URL."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    settings = Settings.from_env(
-        {
-            "MUSTER_DATABASE_URL": database_url,
-            "MUSTER_SECRET_KEY": "k" * 32,
-            "MUSTER_BASE_URL": base,
-            "MUSTER_DEV_LOGIN": "1",
-        }
-    )
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield base
-    server.should_exit = True
-    thread.join(15)
-
-
-async def _sign_in(http, base, user):
-    page = await http.get("/auth/sign-in")
-    answer = await http.post(
-        "/auth/dev", data={"csrf_token": csrf_of(page.text), "email": user.email},
-        headers={"Origin": base},
-    )  # fmt: skip
-    assert answer.status_code == 303
-
-
-async def _messages(response, count, wait=10):
-    """The data of the next ``count`` SSE messages that carry any."""
-    found, current = [], []
-
-    async def read():
-        async for line in response.aiter_lines():
-            if line.startswith("data:"):
-                current.append(line[5:].removeprefix(" "))
-            elif not line and current:
-                found.append("\n".join(current))
-                current.clear()
-                if len(found) == count:
-                    return
-
-    await asyncio.wait_for(read(), wait)
-    return found
-
-
 async def test_the_live_feed_brings_changes_to_the_page(served, db, people):
     incident = await incidents.declare(db, actor=people.member, name="Live one")
     monitoring = await _status(db, "Monitoring")
-    async with httpx2.AsyncClient(base_url=served, timeout=20) as http:
-        await _sign_in(http, served, people.viewer)
+    async with signed_in(served, people.viewer) as http:
         page = await http.get("/incidents/INC-1")
         assert 'hx-sse:connect="/live/incidents/INC-1"' in page.text
         async with http.stream("GET", "/live/incidents/INC-1") as response:
@@ -789,7 +729,7 @@ async def test_the_live_feed_brings_changes_to_the_page(served, db, people):
                 message="Fix deployed <b>now</b>", status_id=monitoring.id,
                 next_update_in_minutes=15,
             )  # fmt: skip
-            [message] = await _messages(response, 1)
+            message = await Feed(response).next()
         async with http.stream("GET", "/live/incidents/INC-99") as missing:
             assert missing.status_code == 404
     head = message.split('<hx-partial hx-target="#incident-head" hx-swap="innerMorph">', 1)[1]

@@ -4,13 +4,10 @@ then signing out here and at the provider."""
 
 from __future__ import annotations
 
-import threading
-import time
-
 import pytest
-import uvicorn
 
 from app.config import Settings
+from tests.live.conftest import serving
 from views.app import create_app
 
 
@@ -23,21 +20,8 @@ def site(db, database_url, identity_provider):
         "MUSTER_DATABASE_URL": database_url,
         "MUSTER_SECRET_KEY": "k" * 32,
     }
-    app = create_app(Settings.from_env(environ))
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app, host="127.0.0.1", port=identity_provider.muster_port, log_level="warning"
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    yield base
-    server.should_exit = True
-    thread.join(15)
+    with serving(create_app(Settings.from_env(environ)), identity_provider.muster_port) as url:
+        yield url
 
 
 async def test_sign_in_and_out_in_chromium(site, page, identity_provider):

@@ -153,6 +153,8 @@ def _demo(args: argparse.Namespace) -> None:
     site = f"http://{args.host}:{args.port}"
     print(
         f"Muster demo: {site}/  (data in {DEMO_DATABASE})\n"
+        "Sign in there as any demo person, no password needed; the personas are\n"
+        "  support@, exec@, security@, sre@ and data@demo.muster\n"
         f"GraphQL API and GraphiQL: {site}/graphql, with the header\n"
         f"  Authorization: Bearer {secret}\n"
         f"  (a read-write token of {DEMO_API_USER}, the SRE persona)",

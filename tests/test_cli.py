@@ -147,6 +147,16 @@ def test_serve_refuses_bad_settings_with_one_line():
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+def test_dev_sign_in_refuses_to_listen_beyond_this_machine():
+    env = {"MUSTER_SECRET_KEY": "s" * 32, "MUSTER_DEV_LOGIN": "1"}
+    result = run("serve", "--host", "0.0.0.0", env=env, check=False)
+    assert result.returncode == 2
+    assert "MUSTER_DEV_LOGIN" in result.stderr and "0.0.0.0" in result.stderr
+    public = {**env, "MUSTER_BASE_URL": "https://muster.example.com"}
+    result = run("serve", env=public, check=False)
+    assert result.returncode == 2 and "MUSTER_DEV_LOGIN" in result.stderr
+
+
 def test_demo_refuses_to_listen_beyond_this_machine(tmp_path):
     result = run("demo", "--host", "0.0.0.0", cwd=tmp_path, check=False)
     assert result.returncode == 2 and "only listens on this machine" in result.stderr

@@ -129,9 +129,14 @@ class Provider:
             raise SignInFailed("The ID token was issued to another client.")
         return claims
 
-    def end_session_url(self, *, id_token: str | None, after: str) -> str | None:
-        """Where to sign out at the provider too (RP-initiated logout), if it offers that."""
-        endpoint = (self._metadata or {}).get("end_session_endpoint")
+    async def end_session_url(self, *, id_token: str | None, after: str) -> str | None:
+        """Where to sign out at the provider too (RP-initiated logout), if it offers that (and
+        answers now: signing out here never waits on a provider that is down)."""
+        try:
+            metadata = await self.metadata()
+        except (ProviderUnavailable, SignInFailed):
+            return None
+        endpoint = metadata.get("end_session_endpoint")
         if not isinstance(endpoint, str):
             return None
         query = {"client_id": self.settings.client_id, "post_logout_redirect_uri": after}

@@ -180,7 +180,7 @@ async def logout(request: Request) -> Response:
     provider = _provider(request)
     elsewhere = None
     if provider is not None and ended is not None and ended.id_token is not None:
-        elsewhere = provider.end_session_url(id_token=ended.id_token, after=after)
+        elsewhere = await provider.end_session_url(id_token=ended.id_token, after=after)
     response = RedirectResponse(elsewhere or "/auth/signed-out", status_code=303)
     clear_cookie(response, settings, session_cookie(settings))
     return response

@@ -232,3 +232,19 @@ async def test_pages_send_strangers_to_sign_in(site):
         page = await client.get(answer.headers["location"])
     assert "Sign in with your organisation" in page.text
     assert "Demo sign-in" not in page.text  # no dev sign-in unless MUSTER_DEV_LOGIN
+
+
+async def test_sign_out_reaches_the_provider_from_another_process(
+    site, db, database_url, identity_provider
+):
+    async with signed_in(site, "sre@example.com") as (client, _):
+        cookie = client.cookies["muster_session"]
+        token = csrf_of((await client.get("/auth/logout")).text)
+    other = oidc_app(database_url, identity_provider)  # never signed anyone in: nothing cached
+    async with muster_client(other) as browser:
+        browser.cookies.set("muster_session", cookie, domain="muster.test")
+        answer = await browser.post(
+            "/auth/logout", data={"csrf_token": token}, headers={"Origin": MUSTER_TEST_URL}
+        )
+    await other.state.db.dispose()
+    assert answer.headers["location"].startswith(identity_provider.metadata["end_session_endpoint"])

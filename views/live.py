@@ -4,7 +4,8 @@ result.
 A stream opened from a page of another origin (not the site's own, not in
 ``MUSTER_ALLOWED_ORIGINS``) is refused. Each message's ``id`` is the event's cursor, so a browser
 that reconnects sends it back as ``Last-Event-ID`` and resumes exactly after it. Drawing a message
-may await (a page may read more for it). Pings keep proxies from closing idle streams; the
+may await (a page may read more for it). A message drawn once for many streams (the same string)
+is also encoded once for all of them. Pings keep proxies from closing idle streams; the
 hub's bounded queue is the buffer (a stream that cannot keep up is ended with an ``error``
 message and resumes on reconnect); a browser that leaves ends the subscription at once. The web
 pages render fragments from the results; ``/live/events`` streams them as JSON.
@@ -12,6 +13,7 @@ pages render fragments from the results; ``/live/events`` streams them as JSON.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -32,6 +34,7 @@ from schema.pagination import event_position
 from views.browser import principal
 
 PING_SECONDS = 15
+ENCODED = 1024  # recent messages kept encoded, for the other streams sending the same one
 SEND_TIMEOUT = 10  # a browser that does not take a message for this long is let go
 
 Render = Callable[[ExecutionResult], str | Awaitable[str]]
@@ -62,7 +65,7 @@ def stream(
         except MusterError:
             pass  # not one of our cursors: start from now
 
-    async def messages() -> AsyncIterator[ServerSentEvent]:
+    async def messages() -> AsyncIterator[ServerSentEvent | bytes]:
         try:
             results = await schema.stream(operation, variables, context)
             async for result in results:
@@ -74,13 +77,20 @@ def stream(
                 drawn = render(result)
                 if inspect.isawaitable(drawn):
                     drawn = await drawn
-                yield ServerSentEvent(id=cursor, data=drawn)
+                yield _encoded(cursor, drawn)
         finally:
             await context.close()
 
     return EventSourceResponse(
         messages(), ping=PING_SECONDS, send_timeout=SEND_TIMEOUT, headers={"Vary": "Cookie"}
     )
+
+
+@functools.lru_cache(maxsize=ENCODED)
+def _encoded(cursor: str | None, data: str) -> bytes:
+    """A message as sent. A rendering shared by many streams is the same string object, so the
+    cache finds it at once and the encoding is done once for all of them."""
+    return ServerSentEvent(id=cursor, data=data).encode()
 
 
 def events_endpoint(

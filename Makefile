@@ -2,8 +2,6 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# The PostgreSQL half of the tests; without a server there it is skipped (outside CI) with the reason.
-export MUSTER_TEST_POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
 
 .PHONY: install demo test lint sdl lock screenshots clean
 

@@ -1,8 +1,8 @@
 """Shared fixtures: a fresh database per test on SQLite and on PostgreSQL, a movable clock,
 and a cast of users with every organisation role.
 
-PostgreSQL comes from ``MUSTER_TEST_POSTGRES_URL`` (the Makefile defaults it to the local
-server). Where it is missing the PostgreSQL half of the suite is skipped with the reason, except
+PostgreSQL comes from ``MUSTER_TEST_POSTGRES_URL`` (by default the local server,
+``DEFAULT_POSTGRES``). Where it is missing the PostgreSQL half of the suite is skipped with the reason, except
 in CI (``CI=true``), where a missing tier fails the run.
 """
 
@@ -28,6 +28,7 @@ from app.services import catalog, users
 
 pytest_plugins = ["tests.identity_provider", "tests.browser"]
 
+DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
@@ -61,29 +62,30 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> str:
-    """A dedicated, freshly migrated ``muster_test`` database on the test PostgreSQL server."""
-    admin = os.environ.get("MUSTER_TEST_POSTGRES_URL")
-    if not admin:
-        missing("PostgreSQL tests need MUSTER_TEST_POSTGRES_URL (postgresql://user@host/db)")
+def postgres_url() -> Iterator[str]:
+    """A freshly migrated database of this run's own (``muster_test_<pid>``) on the test
+    PostgreSQL server, so two checkouts or runs can test at once; dropped at the end."""
+    admin = os.environ.get("MUSTER_TEST_POSTGRES_URL", DEFAULT_POSTGRES)
     dsn = admin.replace("postgresql+asyncpg://", "postgresql://")
     base, _, _ = dsn.rpartition("/")
+    name = f"muster_test_{os.getpid()}"
 
-    async def recreate() -> None:
+    async def run(*statements: str) -> None:
         connection = await asyncpg.connect(dsn, timeout=5)
         try:
-            await connection.execute("DROP DATABASE IF EXISTS muster_test WITH (FORCE)")
-            await connection.execute("CREATE DATABASE muster_test")
+            for statement in statements:
+                await connection.execute(statement)
         finally:
             await connection.close()
 
     try:
-        asyncio.run(recreate())
+        asyncio.run(run(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", f"CREATE DATABASE {name}"))
     except (OSError, asyncpg.PostgresError) as error:
         missing(f"PostgreSQL at {admin} is not usable: {error}")
-    url = base.replace("postgresql://", "postgresql+asyncpg://") + "/muster_test"
+    url = base.replace("postgresql://", "postgresql+asyncpg://") + f"/{name}"
     migrate(url)
-    return url
+    yield url
+    asyncio.run(run(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

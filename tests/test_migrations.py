@@ -1,6 +1,7 @@
 """Migrations upgrade and downgrade on both databases, and match the models."""
 
 import asyncio
+import os
 
 import asyncpg
 import pytest
@@ -38,11 +39,12 @@ def empty_database(request, tmp_path, postgres_url_factory):
 @pytest.fixture
 def postgres_url_factory(request):
     def make(name):
-        base = request.getfixturevalue("postgres_url").rpartition("/")[0]
+        base, _, own = request.getfixturevalue("postgres_url").rpartition("/")
         dsn = base.replace("postgresql+asyncpg://", "postgresql://")
+        name = f"{name}_{os.getpid()}"
 
         async def recreate():
-            connection = await asyncpg.connect(f"{dsn}/muster_test")
+            connection = await asyncpg.connect(f"{dsn}/{own}")
             await connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
             await connection.execute(f"CREATE DATABASE {name}")
             await connection.close()

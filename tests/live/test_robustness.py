@@ -89,13 +89,15 @@ async def test_events_cross_processes(servers, token, people, database_url):
     assert time.monotonic() - started < 3
 
 
-async def kill_listeners() -> int:
-    dsn = os.environ["MUSTER_TEST_POSTGRES_URL"].replace("postgresql+asyncpg://", "postgresql://")
+async def kill_listeners(database_url: str) -> int:
+    """End the hubs' LISTEN connections to this run's database (not another run's)."""
+    dsn = database_url.replace("postgresql+asyncpg://", "postgresql://")
     connection = await asyncpg.connect(dsn)
     try:
         return len(
             await connection.fetch(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE application_name = $1 AND datname = current_database()",
                 LISTENER_NAME,
             )
         )
@@ -113,7 +115,7 @@ async def test_a_dropped_listener_loses_nothing(servers, token, people, db, data
         await asyncio.sleep(0.5)
         for n in range(10):
             if n == 3:
-                assert await kill_listeners() >= 1
+                assert await kill_listeners(database_url) >= 1
             await incidents.add_note(
                 db, actor=people.member, incident_id=incident.id, message=f"{n}"
             )

@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install demo test lint sdl lock screenshots clean
+.PHONY: install demo test lint npm-test-packages sdl lock screenshots clean
 
 install: $(VENV)/.installed
 
@@ -25,7 +25,19 @@ lint: install
 	MUSTER_DATABASE_URL=sqlite+aiosqlite:///$(VENV)/alembic-check.db $(BIN)/alembic upgrade head
 	MUSTER_DATABASE_URL=sqlite+aiosqlite:///$(VENV)/alembic-check.db $(BIN)/alembic check
 
-test: lint
+# The npm packages the tests drive (the OpenID Provider, axe-core, the HTTP audit), from their
+# lock files, whenever npm is there; without npm those tests are skipped with the reason.
+NPM_LOCKS := $(wildcard tests/*/package-lock.json)
+NPM_INSTALLED := $(NPM_LOCKS:package-lock.json=node_modules/.package-lock.json)
+
+npm-test-packages: $(NPM_INSTALLED)
+
+tests/%/node_modules/.package-lock.json: tests/%/package-lock.json
+	@if command -v npm >/dev/null; then \
+		npm ci --prefix tests/$* --no-audit --no-fund --loglevel=error; \
+	else echo "npm not found: the tests that need tests/$* will be skipped"; fi
+
+test: lint npm-test-packages
 	$(BIN)/pytest
 
 # Write the GraphQL schema's SDL to schema.graphql (a test fails while it is stale).

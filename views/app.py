@@ -38,6 +38,7 @@ from views import (
     operations,
     settings_page,
 )
+from views.bodies import GRAPHQL_LIMIT, BodyLimit, Limit, SignedInForms, graphql_too_large
 from views.browser import CSRFGuard
 from views.graphql import GraphQLEndpoint
 
@@ -99,7 +100,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *settings_page.routes(),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
-        middleware=[Middleware(CSRFGuard, settings=settings)],
+        middleware=[
+            Middleware(BodyLimit, paths={"/graphql": Limit(GRAPHQL_LIMIT, graphql_too_large)}),
+            Middleware(SignedInForms, api="/graphql", sign_in="/auth/"),
+            Middleware(CSRFGuard, settings=settings),
+        ],
         lifespan=lifespan,
     )
     app.state.settings = settings

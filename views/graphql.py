@@ -2,12 +2,12 @@
 
 HTTP requests must carry credentials (``Authorization: Bearer <token>``, or a browser's session
 cookie, whose state-changing requests the CSRF guard has checked); without valid ones the answer
-is 401 with a JSON error and nothing else. Bodies over ``MAX_BODY`` bytes get 413 before
-they are parsed. Queries may use GET; mutations only POST with JSON. GraphiQL is served only when
-the settings enable it. WebSockets speak ``graphql-transport-ws`` only, from allowed origins;
-they authenticate in ``connection_init`` (``{"authorization": "Bearer <token>"}``, or, from a
-browser, an empty payload and the session cookie of the handshake) within
-``CONNECTION_INIT_TIMEOUT`` seconds, and carry subscriptions only.
+is 401 with a JSON error and nothing else (``views.bodies`` limits the body). Queries may use
+GET; mutations only POST with JSON. GraphiQL is served only when the settings enable it.
+WebSockets speak ``graphql-transport-ws`` only, from allowed origins; they authenticate in
+``connection_init`` (``{"authorization": "Bearer <token>"}``, or, from a browser, an empty
+payload and the session cookie of the handshake) within ``CONNECTION_INIT_TIMEOUT`` seconds, and
+carry subscriptions only.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any
 from cross_web import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -36,31 +36,12 @@ from schema.limits import MusterSchema
 from schema.live import SharedData
 from views.browser import principal
 
-MAX_BODY = 100 * 1024
 CONNECTION_INIT_TIMEOUT = 10  # seconds a socket may wait before saying who it is
-
-
-class BodyTooLarge(Exception):
-    """The request body went past ``MAX_BODY``."""
 
 
 def error_response(status: int, message: str, code: str, **headers: str) -> JSONResponse:
     body = {"errors": [{"message": message, "extensions": {"code": code}}]}
     return JSONResponse(body, status_code=status, headers=headers)
-
-
-def _limited(receive: Receive) -> Receive:
-    seen = 0
-
-    async def limited() -> Message:
-        nonlocal seen
-        message = await receive()
-        seen += len(message.get("body", b""))
-        if seen > MAX_BODY:
-            raise BodyTooLarge
-        return message
-
-    return limited
 
 
 @dataclasses.dataclass
@@ -100,20 +81,15 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
-        request = Request(scope, receive=_limited(receive))
+        request = Request(scope, receive=receive)
         response: Response
-        declared = request.headers.get("content-length", "0")
-        if not declared.isdigit() or int(declared) > MAX_BODY:
-            response = self._too_large()
-        elif self.graphql_ide and self._wants_ide(request):
+        if self.graphql_ide and self._wants_ide(request):
             response = HTMLResponse(self.graphql_ide_html)
         else:
             try:
                 response = await self.run(request)
             except ClientDisconnect:
                 return  # the client left while we read its request: nobody to answer
-            except BodyTooLarge:
-                response = self._too_large()
             except HTTPException as error:
                 response = error_response(error.status_code, error.reason, "BAD_REQUEST")
             except _Unauthenticated:
@@ -182,12 +158,6 @@ class GraphQLEndpoint(GraphQL[Context, None]):
     @staticmethod
     def _wants_ide(request: Request) -> bool:
         return request.method == "GET" and "text/html" in request.headers.get("accept", "")
-
-    @staticmethod
-    def _too_large() -> JSONResponse:
-        return error_response(
-            413, f"The request body is larger than {MAX_BODY // 1024} KB.", "TOO_LARGE"
-        )
 
 
 class _Unauthenticated(Exception):

@@ -355,9 +355,9 @@ Act = Callable[[Request, Mapping[str, Any], Form], Awaitable[None]]
 
 
 async def _submit(request: Request, spec: Spec, act: Act) -> Response:
-    """Run one form: check, change, and answer (303, or the block and the rest of the page)."""
-    if await principal(request) is None:
-        return to_sign_in(request)
+    """Run one form: check, change, and answer (303, or the block and the rest of the page).
+
+    ``SignedInForms`` has made sure someone is signed in before anything read the form."""
     reference = request.path_params["reference"]
     data = await _read(request, reference)
     if data is None:
@@ -677,8 +677,7 @@ async def break_glass(request: Request) -> Response:
 
     Everyone else, and every reference that names nothing, gets the not-found answer."""
     signed_in = await principal(request)
-    if signed_in is None:
-        return to_sign_in(request)
+    assert signed_in is not None, "SignedInForms lets only signed-in people post"
     reference = request.path_params["reference"]
     data = await _read(request, reference)
     if data is not None:  # already visible: nothing to break

@@ -47,8 +47,6 @@ async def page(request: Request) -> Response:
 
 
 async def done(request: Request) -> Response:
-    if await principal(request) is None:
-        return to_sign_in(request)
     action = request.path_params["action"]
     follow_up = request.url.path.startswith("/me/follow-ups/")
     operation = "MyWorkFollowUpDone" if follow_up else "MyWorkActionDone"

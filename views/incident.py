@@ -37,6 +37,7 @@ from schema.context import Context
 from schema.live import SharedData
 from views.browser import csrf_token_for, principal
 from views.live import stream
+from views.numbers import whole
 from views.pages import (
     TEMPLATES,
     Link,
@@ -54,6 +55,7 @@ NEXT_UPDATE_MINUTES = (15, 30, 60, 120, 240)
 DEFAULT_NEXT_UPDATE = 30
 SEARCH_LIMIT = 200  # characters of a people search
 MAX_PROMISE = 7 * 24 * 60  # minutes: more than any form offers (the server has the last word)
+MAX_VERSION = 2**31 - 1
 # The parts of the page that show the incident's state: block name → the id of its container.
 # Live events and htmx answers morph them in place (focus and typing in them survive).
 STATE = {
@@ -428,8 +430,13 @@ async def _change(
 
 
 def _version(form: Form) -> int | None:
+    """The version the form was drawn with (None if it sent none); a version that is not one
+    Muster wrote makes the form fail."""
     text = form.value("version")
-    return int(text) if text.isdigit() and len(text) < 10 else None
+    version = whole(text, most=MAX_VERSION)
+    if text and version is None:
+        form.problem = "Muster could not read this form: reload the page and try again."
+    return version
 
 
 SHARE = Spec("share", "share_form", "share-form")
@@ -440,22 +447,23 @@ async def share_update(request: Request) -> Response:
         incident = data["incident"]
         status, severity = form.value("status") or None, form.value("severity") or None
         next_update = form.value("next")
-        if next_update and not (next_update.isdigit() and int(next_update) <= MAX_PROMISE):
+        promise = whole(next_update, most=MAX_PROMISE)
+        if next_update and promise is None:
             form.errors["next"] = "Choose when the next update is due."
         if not form.value("message").strip():
             form.errors["message"] = "Write the update: what is happening and what is next."
-        if form.failed:
-            return
         changes_state = (status and status != incident["status"]["id"]) or (
             severity and severity != incident["severity"]["id"]
         )
+        version = _version(form) if changes_state else None
+        if form.failed:
+            return
         await _change(
             request, "IncidentShareUpdate", form,
             {"message": "message", "statusId": "status", "severityId": "severity",
              "nextUpdateInMinutes": "next"},
             incidentId=incident["id"], message=form.value("message"), statusId=status,
-            severityId=severity, nextUpdateInMinutes=int(next_update) if next_update else None,
-            expectedVersion=_version(form) if changes_state else None,
+            severityId=severity, nextUpdateInMinutes=promise, expectedVersion=version,
         )  # fmt: skip
 
     return await _submit(request, SHARE, act)
@@ -468,11 +476,13 @@ async def change_details(request: Request) -> Response:
     async def act(request: Request, data: Mapping[str, Any], form: Form) -> None:
         if not form.value("name").strip():
             form.errors["name"] = "Give the incident a name."
+        version = _version(form)
+        if form.failed:
             return
         await _change(
             request, "IncidentChangeDetails", form, {"name": "name", "summary": "summary"},
             incidentId=data["incident"]["id"], name=form.value("name"),
-            summary=form.value("summary"), expectedVersion=_version(form),
+            summary=form.value("summary"), expectedVersion=version,
         )  # fmt: skip
 
     return await _submit(request, DETAILS, act)

@@ -26,6 +26,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from views.browser import principal
+from views.numbers import whole
 from views.pages import OperationFailed, is_htmx, render, run, to_sign_in
 
 ADMIN_ONLY = "Only admins can change the configuration."
@@ -102,13 +103,6 @@ def _texts(form: FormData, name: str) -> list[str]:
     return [v for v in form.getlist(name) if isinstance(v, str) and v]
 
 
-def _whole(text: str) -> int | None:
-    try:
-        return int(text)
-    except ValueError:
-        return None
-
-
 def _severity(form: FormData, creating: bool) -> Reading:
     values = {
         "name": _text(form, "name"),
@@ -118,8 +112,8 @@ def _severity(form: FormData, creating: bool) -> Reading:
     data: dict[str, Any] = {"name": values["name"], "description": values["description"]}
     errors = {}
     if values["rank"]:
-        rank = _whole(values["rank"])
-        if rank is None or not 1 <= rank <= MAX_RANK:
+        rank = whole(values["rank"], most=MAX_RANK)
+        if rank is None or rank < 1:
             errors["rank"] = f"Rank must be a whole number from 1 to {MAX_RANK}."
         else:
             data["rank"] = rank

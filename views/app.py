@@ -41,6 +41,7 @@ from views import (
 from views.bodies import GRAPHQL_LIMIT, BodyLimit, Limit, SignedInForms, graphql_too_large
 from views.browser import CSRFGuard
 from views.graphql import GraphQLEndpoint
+from views.headers import SecurityHeaders, policy, server_error
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 GC_THRESHOLDS = (50_000, 20, 100)
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await db.dispose()
             gc.set_threshold(*thresholds)
 
+    headers = policy(settings)
     app = Starlette(
         routes=[
             Route("/healthz", health.healthz, name="healthz"),
@@ -101,10 +103,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
         middleware=[
+            Middleware(SecurityHeaders, headers=headers),
             Middleware(BodyLimit, paths={"/graphql": Limit(GRAPHQL_LIMIT, graphql_too_large)}),
             Middleware(SignedInForms, api="/graphql", sign_in="/auth/"),
             Middleware(CSRFGuard, settings=settings),
         ],
+        exception_handlers={500: server_error(headers)},
         lifespan=lifespan,
     )
     app.state.settings = settings

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Mount, Route, WebSocketRoute
-from starlette.staticfiles import StaticFiles
 
 from app.config import Settings
 from app.db import Database
@@ -36,8 +36,10 @@ from views import (
     live,
     my_work,
     operations,
+    pages,
     settings_page,
 )
+from views.assets import Assets
 from views.bodies import GRAPHQL_LIMIT, BodyLimit, Limit, SignedInForms, graphql_too_large
 from views.browser import CSRFGuard
 from views.graphql import GraphQLEndpoint
@@ -82,6 +84,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             gc.set_threshold(*thresholds)
 
     headers = policy(settings)
+    assets = Assets(STATIC)
+    pages.use_assets(assets)
     app = Starlette(
         routes=[
             Route("/healthz", health.healthz, name="healthz"),
@@ -100,10 +104,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *incident.routes(),
             *my_work.routes(),
             *settings_page.routes(),
-            Mount("/static", StaticFiles(directory=STATIC), name="static"),
+            Mount("/static", assets.files(), name="static"),
         ],
         middleware=[
             Middleware(SecurityHeaders, headers=headers),
+            Middleware(GZipMiddleware, compresslevel=6),  # passes text/event-stream as is
             Middleware(BodyLimit, paths={"/graphql": Limit(GRAPHQL_LIMIT, graphql_too_large)}),
             Middleware(SignedInForms, api="/graphql", sign_in="/auth/"),
             Middleware(CSRFGuard, settings=settings),

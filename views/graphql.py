@@ -20,7 +20,7 @@ from typing import Any
 
 from cross_web import HTTPException
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -34,6 +34,7 @@ from app.models import TokenScope
 from schema.context import Context, nobody
 from schema.limits import MusterSchema
 from schema.live import SharedData
+from views import graphiql
 from views.browser import principal
 
 CONNECTION_INIT_TIMEOUT = 10  # seconds a socket may wait before saying who it is
@@ -84,7 +85,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         request = Request(scope, receive=receive)
         response: Response
         if self.graphql_ide and self._wants_ide(request):
-            response = HTMLResponse(self.graphql_ide_html)
+            response = graphiql.page(request)
         else:
             try:
                 response = await self.run(request)

@@ -7,6 +7,8 @@ the response as personal (``Cache-Control: private, no-store``) and as varying w
 ``HX-Request``; with ``block`` it answers an htmx request with that block of the page only (the
 same URL without htmx serves the whole page). ``message`` is the page for anything a person must
 be told instead of what they asked for: an expired sign-in, a provider that is down.
+Templates link static files with ``static("<path>")``, the content-hashed URL ``use_assets``
+provides.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from starlette.responses import RedirectResponse, Response
 
 from app.identity import Principal
 from schema.context import Context
+from views.assets import Assets
 from views.browser import csrf_token_for, principal
 
 TEMPLATES = Jinja2Blocks(directory=Path(__file__).parent / "templates")
@@ -40,6 +43,11 @@ def _past(value: str) -> bool:
 
 TEMPLATES.env.filters["utc"] = _utc
 TEMPLATES.env.filters["past"] = _past
+
+
+def use_assets(assets: Assets) -> None:
+    """Templates link to static files by their content-hashed URLs (``static("muster.css")``)."""
+    TEMPLATES.env.globals["static"] = assets.url
 
 
 @dataclasses.dataclass(frozen=True)

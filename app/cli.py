@@ -19,7 +19,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-from app import demo
+from app import demo, logs
 from app.config import DEFAULT_DATABASE_URL, ConfigError, Settings, database_url, is_loopback
 from app.db import Database
 from app.errors import MusterError
@@ -123,15 +123,18 @@ def _serve(args: argparse.Namespace) -> None:
             "MUSTER_DEV_LOGIN lets anyone sign in as anyone without a password, so the server "
             f"only listens on this machine with it (127.0.0.1 or localhost), not {args.host}"
         )
-    _run_server(args.host, args.port, workers=args.workers)
+    _run_server(args.host, args.port, workers=args.workers, settings=settings)
 
 
-def _run_server(host: str, port: int, *, workers: int = 1) -> None:
+def _run_server(host: str, port: int, *, settings: Settings, workers: int = 1) -> None:
     import uvicorn  # imported here: only the serving commands need it
 
     if workers < 1:
         raise ConfigError("--workers must be at least 1")
-    uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, workers=workers)
+    log_config = logs.config(settings.log_format, settings.log_level)
+    uvicorn.run(
+        APP_FACTORY, factory=True, host=host, port=port, workers=workers, log_config=log_config
+    )
 
 
 def _demo(args: argparse.Namespace) -> None:
@@ -160,7 +163,7 @@ def _demo(args: argparse.Namespace) -> None:
         f"  (a read-write token of {DEMO_API_USER}, the SRE persona)",
         flush=True,
     )
-    _run_server(args.host, args.port)
+    _run_server(args.host, args.port, settings=Settings.from_env(os.environ))
 
 
 async def _demo_token(url: str) -> str:

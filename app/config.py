@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from urllib.parse import urlsplit
 
+from app import logs
 from app.models import OrgRole
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./muster.db"
@@ -39,6 +40,8 @@ class Settings:
     dev_login: bool = False
     session_idle: timedelta = timedelta(hours=12)
     session_max: timedelta = timedelta(days=7)
+    log_format: str = "plain"
+    log_level: str = "INFO"
 
     @property
     def https(self) -> bool:
@@ -75,6 +78,8 @@ class Settings:
             dev_login=dev_login,
             session_idle=timedelta(hours=_number(environ, "MUSTER_SESSION_IDLE_HOURS", 12)),
             session_max=timedelta(days=_number(environ, "MUSTER_SESSION_MAX_DAYS", 7)),
+            log_format=_choice(environ, "MUSTER_LOG_FORMAT", logs.FORMATS),
+            log_level=_choice(environ, "MUSTER_LOG_LEVEL", logs.LEVELS, default="INFO"),
         )
 
 
@@ -216,6 +221,19 @@ def _origins(value: str | None, base_url: str) -> tuple[str, ...]:
                 f"separated by commas: {each!r}"
             )
     return origins
+
+
+def _choice(
+    environ: Mapping[str, str], name: str, choices: tuple[str, ...], default: str | None = None
+) -> str:
+    """One of ``choices`` (case as listed), the first when unset unless ``default`` says."""
+    value = environ.get(name, "").strip()
+    if not value:
+        return default or choices[0]
+    for choice in choices:
+        if value.lower() == choice.lower():
+            return choice
+    raise ConfigError(f"{name} must be one of {', '.join(choices)} (got {value!r})")
 
 
 def _flag(environ: Mapping[str, str], name: str) -> bool:

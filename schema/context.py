@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import logs
 from app.db import Database
 from app.errors import Forbidden
 from app.events import EventHub
@@ -74,7 +74,8 @@ class Context:
     hub: EventHub | None = None
     credential: Credential | None = None
     connection_params: dict[str, object] | None = None  # a socket's connection_init payload
-    request_id: str = dataclasses.field(default_factory=lambda: uuid.uuid4().hex[:16])
+    # The request being served (its log lines name it too), or a new id outside any request.
+    request_id: str = dataclasses.field(default_factory=logs.request_id)
     _reads: Reads | None = dataclasses.field(init=False, default=None)
     _loaders: Loaders | None = dataclasses.field(init=False, default=None)
 

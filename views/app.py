@@ -44,6 +44,7 @@ from views.bodies import GRAPHQL_LIMIT, BodyLimit, Limit, SignedInForms, graphql
 from views.browser import CSRFGuard
 from views.graphql import GraphQLEndpoint
 from views.headers import SecurityHeaders, policy, server_error
+from views.request_ids import RequestIds
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 GC_THRESHOLDS = (50_000, 20, 100)
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Mount("/static", assets.files(), name="static"),
         ],
         middleware=[
+            Middleware(RequestIds),
             Middleware(SecurityHeaders, headers=headers),
             Middleware(GZipMiddleware, compresslevel=6),  # passes text/event-stream as is
             Middleware(BodyLimit, paths={"/graphql": Limit(GRAPHQL_LIMIT, graphql_too_large)}),

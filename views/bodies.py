@@ -4,7 +4,8 @@
 ``Content-Length`` over the route's limit is refused at once (413; past ``DRAIN_LIMIT`` the
 connection is closed so the rest is never read, below it the server skips the rest so a browser
 still shows the answer); a chunked body is counted as it streams and cut off (413) as soon as it
-passes the limit. Every route gets ``FORM_LIMIT`` unless the app factory gives its path its own
+passes the limit: what follows is skipped up to ``DRAIN_LIMIT`` for the answer's sake, then the
+connection is closed. Every route gets ``FORM_LIMIT`` unless the app factory gives its path its own
 ``Limit`` (``/graphql``: ``GRAPHQL_LIMIT``, answered with the API's JSON error).
 
 ``SignedInForms`` decides before any body is read whether a state-changing request to a page may
@@ -94,6 +95,7 @@ class BodyLimit:
             await self.app(scope, counted, watched)
         except BodyTooLarge:
             if not started:  # (a response under way cannot become a 413: it just ends)
+                await _skip(receive, seen)
                 await _early(scope, limit.answer(limit.size))(scope, receive, send)
 
 
@@ -128,6 +130,16 @@ class SignedInForms:
             await _early(scope, refusal)(scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+
+async def _skip(receive: Receive, seen: int) -> None:
+    """Read and drop what a client still sends, up to ``DRAIN_LIMIT`` bytes in all: a server that
+    closes with unread data resets the connection, and the client may lose the answer with it."""
+    while seen <= DRAIN_LIMIT:
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return
+        seen += len(message.get("body", b""))
 
 
 def _early(scope: Scope, response: Response) -> Response:

@@ -90,14 +90,17 @@ class OidcSettings:
     issuer: str
     client_id: str
     client_secret: str
-    audience: str  # the ``aud`` of access tokens sent to the API as bearer tokens
+    # The ``aud`` of provider access tokens sent to the API as bearer tokens; None (not set):
+    # no provider tokens are taken as bearers, since no default could be trusted to be the API's.
+    audience: str | None
     groups_claim: str = "groups"
     role_map: tuple[tuple[str, OrgRole], ...] = ()
     default_role: OrgRole = OrgRole.MEMBER
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> OidcSettings | None:
-        issuer = environ.get("MUSTER_OIDC_ISSUER", "").strip().rstrip("/")
+        # Kept exactly as written (a trailing slash too): the provider's ``iss`` must match it.
+        issuer = environ.get("MUSTER_OIDC_ISSUER", "").strip()
         if not issuer:
             return None
         if urlsplit(issuer).scheme not in {"http", "https"} or not urlsplit(issuer).netloc:
@@ -113,7 +116,7 @@ class OidcSettings:
             issuer=issuer,
             client_id=client_id,
             client_secret=client_secret,
-            audience=environ.get("MUSTER_OIDC_AUDIENCE", "").strip() or client_id,
+            audience=environ.get("MUSTER_OIDC_AUDIENCE", "").strip() or None,
             groups_claim=environ.get("MUSTER_OIDC_GROUPS_CLAIM", "").strip() or "groups",
             role_map=_role_map(environ.get("MUSTER_OIDC_ROLE_MAP", "")),
             default_role=_role("MUSTER_DEFAULT_ROLE", environ.get("MUSTER_DEFAULT_ROLE", "member")),

@@ -4,8 +4,10 @@ whether those credentials still hold.
 Three kinds of credentials name a user: a browser session (the cookie's secret), a personal API
 token (``Authorization: Bearer mst_…``) and an access token (a JWT) from the configured identity
 provider (``Authorization: Bearer <JWT>``), accepted for people who have signed in to Muster
-before. The answer is the same ``None`` for anything missing, malformed, unknown, expired, revoked
-or belonging to a deactivated user, so a caller learns nothing about which it was.
+before (access tokens only, never ID tokens: ``Provider.verify_access_token``). The answer is the
+same ``None`` for anything missing, malformed, unknown, expired, revoked or belonging to a
+deactivated user, so a caller learns nothing about which it was. Access tokens hold until their
+``exp`` plus ``oidc.LEEWAY`` by the database's clock, for a request and a live feed alike.
 ``Authenticator.live`` says which of many credentials still hold, in one query per kind: the
 event hub asks it every few seconds to end the live feeds of sessions that signed out.
 """
@@ -15,14 +17,14 @@ from __future__ import annotations
 import dataclasses
 import enum
 from collections.abc import Collection
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import Database
 from app.models import ApiToken, TokenScope, User
-from app.oidc import Provider
+from app.oidc import LEEWAY, Provider
 from app.services import sessions, tokens
 
 
@@ -34,8 +36,8 @@ class CredentialKind(enum.Enum):
 
 @dataclasses.dataclass(frozen=True)
 class Credential:
-    """What a principal signed in with: a session or API token by id, or an access token that
-    holds until ``expires_at``."""
+    """What a principal signed in with: a session or API token by id, or an access token
+    whose ``exp`` is ``expires_at`` (it holds ``LEEWAY`` longer)."""
 
     kind: CredentialKind
     id: int
@@ -75,7 +77,8 @@ class Authenticator:
             return Principal(user, token.scope, Credential(CredentialKind.API_TOKEN, token.id))
         if self.provider is None or secret.count(".") != 2:
             return None
-        claims = await self.provider.verify_access_token(secret)
+        now = int(self.db.now().timestamp())
+        claims = await self.provider.verify_access_token(secret, now=now)
         if claims is None:
             return None
         async with self.db.read() as session:
@@ -126,6 +129,7 @@ class Authenticator:
             or (
                 credential.kind is CredentialKind.ACCESS_TOKEN
                 and credential.expires_at is not None
-                and credential.expires_at > now
+                # Whole seconds, as the token check over HTTP counts them.
+                and credential.expires_at + timedelta(seconds=LEEWAY) > now.replace(microsecond=0)
             )
         }

@@ -2,9 +2,10 @@
 ``tests/idp/provider.mjs`` (oidc-provider, Node) on a free port with a signing key made here, so
 tests can both sign in for real and forge tokens with the provider's own key. Helpers drive the
 provider's login with httpx2 (``sign_in_with_httpx``), route ``http://muster.test`` to an ASGI
-app (``muster_client``) and fetch a real JWT access token for an account
-(``IdentityProvider.access_token``). Without Node or ``tests/idp/node_modules`` the tests that use
-it are skipped with the reason (failed in CI).
+app (``muster_client``) and fetch real tokens for an account (``IdentityProvider.tokens``: the
+JWT access token and the ID token). ``identity_provider_with_slash`` is a second provider whose
+issuer ends with a slash, as Auth0's and Azure AD v1's do. Without Node or
+``tests/idp/node_modules`` the tests that use it are skipped with the reason (failed in CI).
 """
 
 from __future__ import annotations
@@ -63,13 +64,15 @@ class IdentityProvider:
         header_extra: dict[str, Any] | None = None,
     ) -> str:
         """A token signed with the provider's key (or ``key``), its ``kid`` in the header and
-        ``typ: at+jwt`` like the provider's access tokens (``header_extra`` overrides either)."""
+        ``typ: at+jwt`` like the provider's access tokens (``header_extra`` overrides either;
+        a None value leaves that header out)."""
         key = key or self.key
         header = {"alg": alg, "typ": "at+jwt"}
         if key.kid:
             header["kid"] = key.kid
         header.update(header_extra or {})
-        return jwt.encode(header, claims, key, algorithms=[alg])
+        header = {name: value for name, value in header.items() if value is not None}
+        return jwt.encode(header, claims, key, algorithms=[alg], default_type=None)
 
     @staticmethod
     def unsigned(claims: dict[str, Any]) -> str:
@@ -91,6 +94,15 @@ class IdentityProvider:
 
     async def access_token(self, login: str) -> str:
         """A real JWT access token for ``login``: authorization code + PKCE, no browser."""
+        token = (await self.tokens(login))["access_token"]
+        assert token.count(".") == 2, f"not a JWT: {token[:20]}…"
+        claims = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
+        assert claims["aud"] == self.resource, claims
+        return token
+
+    async def tokens(self, login: str) -> dict[str, Any]:
+        """The token endpoint's answer for ``login`` (``access_token``, ``id_token``, …) after
+        a real authorization code + PKCE sign-in, no browser."""
         verifier = secrets.token_urlsafe(48)
         state = secrets.token_urlsafe(16)
         redirect_uri = f"{MUSTER_TEST_URL}/auth/callback"
@@ -123,11 +135,8 @@ class IdentityProvider:
                 },
             )
         assert answer.status_code == 200, answer.text
-        token = answer.json()["access_token"]
-        assert token.count(".") == 2, f"not a JWT: {token[:20]}…"
-        claims = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
-        assert claims["aud"] == self.resource, claims
-        return token
+        answered: dict[str, Any] = answer.json()
+        return answered
 
 
 class _Forms(HTMLParser):
@@ -215,6 +224,20 @@ def _wait_until_up(process: subprocess.Popen[bytes], url: str, log: Path) -> dic
 
 @pytest.fixture(scope="session")
 def identity_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IdentityProvider]:
+    yield from _run_provider(tmp_path_factory, issuer_path="")
+
+
+@pytest.fixture(scope="session")
+def identity_provider_with_slash(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[IdentityProvider]:
+    """A provider whose issuer is ``http://127.0.0.1:<port>/``, trailing slash and all."""
+    yield from _run_provider(tmp_path_factory, issuer_path="/")
+
+
+def _run_provider(
+    tmp_path_factory: pytest.TempPathFactory, *, issuer_path: str
+) -> Iterator[IdentityProvider]:
     node = shutil.which("node")
     if node is None:
         missing("Node.js is not installed: the identity provider tests need `node` (20+)")
@@ -230,7 +253,7 @@ def identity_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Iden
     jwks.chmod(0o600)
 
     port, muster_port = _free_ports(2)
-    issuer = f"http://127.0.0.1:{port}"
+    issuer = f"http://127.0.0.1:{port}{issuer_path}"
     muster_urls = [MUSTER_TEST_URL, f"http://127.0.0.1:{muster_port}"]
     provider = IdentityProvider(
         issuer=issuer,
@@ -258,7 +281,7 @@ def identity_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Iden
         )
     try:
         provider.metadata = _wait_until_up(
-            process, f"{issuer}/.well-known/openid-configuration", log
+            process, f"http://127.0.0.1:{port}/.well-known/openid-configuration", log
         )
         yield provider
     finally:

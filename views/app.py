@@ -81,6 +81,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             yield
         finally:
             await hub.stop()
+            if provider is not None:
+                await provider.aclose()
             await db.dispose()
             gc.set_threshold(*thresholds)
 

@@ -5,9 +5,10 @@ state and nonce are kept server-side, tied to the browser by the sign-in cookie,
 ``/auth/callback`` checks the answer, provisions the person with the role their groups give them,
 starts a new session and returns to the page they asked for. ``/auth/logout`` shows a sign-out
 button (GET) and signs out (POST with the CSRF token), then at the provider too when it offers
-RP-initiated logout. ``/auth/sign-in`` is the page with the provider's button and, only with
+RP-initiated logout (naming Muster's client, never putting the ID token in a URL; the ID token is
+not kept). ``/auth/sign-in`` is the page with the provider's button and, only with
 ``MUSTER_DEV_LOGIN``, the demo personas that ``/auth/dev`` signs in without a password. Every
-failure is a page that says what happened and what to do.
+failure is a page that says what happened and what to do, and a warning in the log with why.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from views.browser import (
 )
 from views.pages import Link, message, render
 
-log = logging.getLogger("muster.auth")
+log = logging.getLogger(__name__)
 PERSONAS_SHOWN = 50
 
 
@@ -97,9 +98,10 @@ async def login(request: Request) -> Response:
             redirect_uri=_redirect_uri(settings), state=state, nonce=nonce
         )
     except ProviderUnavailable as error:
-        log.warning("identity provider unavailable: %s", error)
+        log.warning("sign-in failed at /auth/login: identity provider unavailable: %s", error)
         return await _provider_down(request)
     except SignInFailed as error:
+        log.warning("sign-in failed at /auth/login: %s", error)
         return await _failed(request, str(error))
     await sessions.begin_sign_in(
         _db(request),
@@ -122,6 +124,7 @@ async def callback(request: Request) -> Response:
     query = request.query_params
     if "error" in query:
         reason = query.get("error_description") or query["error"]
+        log.warning("sign-in failed at /auth/callback: the provider answered %r", reason)
         return await _failed(request, f"The identity provider did not sign you in: {reason}.")
     pending = await sessions.take_sign_in(
         _db(request),
@@ -129,6 +132,10 @@ async def callback(request: Request) -> Response:
         browser=request.cookies.get(sign_in_cookie(settings), ""),
     )
     if pending is None:
+        log.warning(
+            "sign-in failed at /auth/callback: the state is unknown, used, expired "
+            "or from another browser"
+        )
         return await message(
             request,
             400,
@@ -138,7 +145,7 @@ async def callback(request: Request) -> Response:
             Link("/auth/login", "Sign in again"),
         )
     try:
-        identity, id_token = await provider.sign_in(
+        identity = await provider.sign_in(
             code=query.get("code", ""),
             redirect_uri=_redirect_uri(settings),
             code_verifier=pending.code_verifier,
@@ -146,14 +153,15 @@ async def callback(request: Request) -> Response:
         )
         user = await users.sign_in(_db(request), identity)
     except ProviderUnavailable as error:
-        log.warning("identity provider unavailable: %s", error)
+        log.warning("sign-in failed at /auth/callback: identity provider unavailable: %s", error)
         return await _provider_down(request)
     except SignInFailed as error:
-        log.warning("sign-in refused: %s", error)
+        log.warning("sign-in failed at /auth/callback: %s", error)
         return await _failed(request, str(error))
     except MusterError as error:
+        log.warning("sign-in failed at /auth/callback: %s", error.message)
         return await _failed(request, error.message, status=403)
-    return await _start_session(request, user, pending.return_to, id_token)
+    return await _start_session(request, user, pending.return_to, via_provider=True)
 
 
 async def dev_sign_in(request: Request) -> Response:
@@ -166,7 +174,9 @@ async def dev_sign_in(request: Request) -> Response:
         user = await users.find_user_by_email(session, email)
     if user is None or not user.active:
         return await _failed(request, f"There is no active user {email!r} to sign in as.")
-    return await _start_session(request, user, return_to(str(form.get("next", "/"))), None)
+    return await _start_session(
+        request, user, return_to(str(form.get("next", "/"))), via_provider=False
+    )
 
 
 async def logout(request: Request) -> Response:
@@ -179,8 +189,8 @@ async def logout(request: Request) -> Response:
     after = settings.base_url + "/auth/signed-out"
     provider = _provider(request)
     elsewhere = None
-    if provider is not None and ended is not None and ended.id_token is not None:
-        elsewhere = await provider.end_session_url(id_token=ended.id_token, after=after)
+    if provider is not None and ended is not None and ended.via_provider:
+        elsewhere = await provider.end_session_url(after=after)
     response = RedirectResponse(elsewhere or "/auth/signed-out", status_code=303)
     clear_cookie(response, settings, session_cookie(settings))
     return response
@@ -199,7 +209,7 @@ async def signed_out(request: Request) -> Response:
 
 
 async def _start_session(
-    request: Request, user: User, destination: str, id_token: str | None
+    request: Request, user: User, destination: str, *, via_provider: bool
 ) -> Response:
     """A new session (never the one the browser had before) and the page asked for."""
     settings = _settings(request)
@@ -209,7 +219,7 @@ async def _start_session(
         await sessions.end_session(db, previous)
     authenticator: Authenticator = request.app.state.authenticator
     _, secret = await sessions.start_session(
-        db, user=user, timeouts=authenticator.timeouts, id_token=id_token
+        db, user=user, timeouts=authenticator.timeouts, via_provider=via_provider
     )
     response = RedirectResponse(destination, status_code=303)
     max_age = int(settings.session_max.total_seconds())

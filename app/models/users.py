@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base
@@ -80,8 +80,8 @@ class BrowserSession(Base):
     created_at: Mapped[datetime]
     last_seen_at: Mapped[datetime]
     expires_at: Mapped[datetime]  # the absolute end, however active the session is
-    # Sent back to the provider as ``id_token_hint`` when signing out there.
-    id_token: Mapped[str | None] = mapped_column(Text)
+    # Signed in at the identity provider (not the dev sign-in): signing out goes on to it.
+    via_provider: Mapped[bool] = mapped_column(default=False)
 
 
 class PendingSignIn(Base):

@@ -42,9 +42,10 @@ class Timeouts:
 
 
 async def start_session(
-    db: Database, *, user: User, timeouts: Timeouts, id_token: str | None = None
+    db: Database, *, user: User, timeouts: Timeouts, via_provider: bool = False
 ) -> tuple[BrowserSession, str]:
-    """A new session for ``user``; returns it with the secret for the cookie."""
+    """A new session for ``user`` (``via_provider``: signed in at the identity provider);
+    returns it with the secret for the cookie."""
     secret = secrets.token_urlsafe(32)
     now = db.now()
     async with db.write() as session:
@@ -54,7 +55,7 @@ async def start_session(
             created_at=now,
             last_seen_at=now,
             expires_at=now + timeouts.absolute,
-            id_token=id_token,
+            via_provider=via_provider,
         )
         session.add(row)
         await session.flush()

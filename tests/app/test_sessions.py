@@ -100,7 +100,14 @@ def test_roles_come_from_groups_with_the_highest_winning():
     assert settings.role_for(["muster-admins"]) is OrgRole.ADMIN
     assert settings.role_for(["marketing"]) is OrgRole.VIEWER
     assert settings.role_for([]) is OrgRole.VIEWER
-    assert settings.audience == "muster"  # access tokens for the client, unless told otherwise
+    assert settings.audience is None  # no provider tokens as bearers until it is set
+    assert settings.issuer == "https://id.example.com"
+    slash = OidcSettings.from_env(
+        {"MUSTER_OIDC_ISSUER": " https://tenant.auth0.com/ ", "MUSTER_OIDC_CLIENT_ID": "m",
+         "MUSTER_OIDC_CLIENT_SECRET": "s", "MUSTER_OIDC_AUDIENCE": "https://muster.example.com"}
+    )  # fmt: skip
+    assert slash.issuer == "https://tenant.auth0.com/"  # as written: the provider's iss has it
+    assert slash.audience == "https://muster.example.com"
 
 
 def test_bad_oidc_settings_name_the_variable():

@@ -1,6 +1,7 @@
 """Live feeds end when their credentials do: a browser session that signs out (its SSE stream
-and its WebSocket subscription) and a revoked API token stop receiving within 5 seconds, on a
-real server."""
+and its WebSocket subscription) and a revoked API token stop receiving within 5 seconds, and a
+provider's access token ends with the same leeway past ``exp`` as requests take it, on a real
+server."""
 
 from __future__ import annotations
 
@@ -14,7 +15,10 @@ import pytest
 from gql import Client, GraphQLRequest
 from gql.transport.exceptions import TransportQueryError
 from gql.transport.websockets import WebsocketsTransport
+from sqlalchemy import update
 
+from app.models import User
+from app.oidc import LEEWAY
 from app.services import incidents, tokens
 from tests.live.conftest import EVENTS, subscriber
 
@@ -118,6 +122,52 @@ async def test_a_revoked_tokens_subscription_ends_within_5s(servers, db, people)
         with pytest.raises(TransportQueryError, match="ended"):
             await asyncio.wait_for(running, LIMIT)
         assert time.monotonic() - revoked < LIMIT
+
+
+async def test_an_access_tokens_feed_ends_when_requests_stop_taking_it(
+    servers, db, people, identity_provider
+):
+    idp = identity_provider
+    env = {k: v for k, v in idp.muster_env("").items() if k != "MUSTER_BASE_URL"}
+    server = servers(**env)
+    async with db.write() as session:  # someone who has signed in at the provider before
+        await session.execute(
+            update(User).where(User.id == people.member.id).values(oidc_subject="mo")
+        )
+    now = int(time.time())
+    # Expired LEEWAY - 6 seconds ago: still taken for 6 seconds, by requests and feeds alike.
+    exp = now - LEEWAY + 6
+    token = idp.sign({"iss": idp.issuer, "aud": idp.resource, "sub": "mo", "iat": now - 600,
+                      "exp": exp})  # fmt: skip
+
+    async def over_http() -> int:
+        async with httpx2.AsyncClient(base_url=server.url) as http:
+            answer = await http.post(
+                "/graphql",
+                json={"query": "{ viewer { email } }"},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+        return answer.status_code
+
+    assert await over_http() == 200
+    received = []
+    async with subscriber(server, token) as session:
+
+        async def run():
+            async for result in session.subscribe(GraphQLRequest(EVENTS)):
+                received.append(result)
+
+        running = asyncio.create_task(run())
+        await asyncio.sleep(0.5)
+        await incidents.declare(db, actor=people.member, name="Seen with the access token")
+        with pytest.raises(TransportQueryError, match="ended"):
+            await asyncio.wait_for(running, exp + LEEWAY - time.time() + LIMIT)
+        ended = time.time()
+    assert [r["incidentEvents"]["incident"]["name"] for r in received] == [
+        "Seen with the access token"
+    ]  # the feed ran past exp, within the leeway
+    assert exp + LEEWAY <= ended < exp + LEEWAY + LIMIT
+    assert await over_http() == 401  # and requests stop taking the token as the feed ends
 
 
 def _csrf(page) -> str:

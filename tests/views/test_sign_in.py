@@ -1,12 +1,14 @@
 """Signing in through a real OpenID Provider (oidc-provider, started by a fixture) with an HTTP
 client: provisioning and roles from groups, the session cookie, returning to the page asked for,
-single-use state bound to the browser, signing out here and at the provider, and a provider that
-is down."""
+single-use state bound to the browser, signing out here and at the provider (with no ID token in
+the URL), an issuer with a trailing slash, a provider that is down, and every failure logged with
+its reason."""
 
 from __future__ import annotations
 
 import contextlib
 import html
+import logging
 import re
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -201,8 +203,11 @@ async def test_sign_out_ends_the_session_here_and_at_the_provider(site, identity
         location = answer.headers["location"]
         assert location.startswith(identity_provider.metadata["end_session_endpoint"])
         query = parse_qs(urlsplit(location).query)
-        assert query["post_logout_redirect_uri"] == [f"{MUSTER_TEST_URL}/auth/signed-out"]
-        assert query["id_token_hint"]
+        assert query == {
+            "client_id": [identity_provider.client_id],
+            "post_logout_redirect_uri": [f"{MUSTER_TEST_URL}/auth/signed-out"],
+        }  # the client names itself: no ID token in the URL, which history and logs keep
+        assert "eyJ" not in location  # nor any JWT elsewhere in it
         assert (await viewer(client))[0] == 401
         landed = await sign_in_with_httpx(client, location, "sre@example.com")
         assert str(landed.url) == f"{MUSTER_TEST_URL}/auth/signed-out"
@@ -248,3 +253,86 @@ async def test_sign_out_reaches_the_provider_from_another_process(
         )
     await other.state.db.dispose()
     assert answer.headers["location"].startswith(identity_provider.metadata["end_session_endpoint"])
+
+
+async def test_the_id_token_is_not_kept(site, db):
+    async with signed_in(site, "sre@example.com"):
+        pass
+    async with db.read() as session:
+        stored = (await session.scalars(select(BrowserSession))).one()
+    assert stored.via_provider is True
+    assert "id_token" not in BrowserSession.__table__.columns
+
+
+async def test_an_issuer_with_a_trailing_slash_signs_in(
+    db, database_url, identity_provider_with_slash
+):
+    idp = identity_provider_with_slash
+    assert idp.issuer.endswith("/") and idp.metadata["issuer"] == idp.issuer
+    app = oidc_app(database_url, idp)
+    try:
+        async with signed_in(app, "admin@example.com") as (client, landed):
+            assert str(landed.url) == f"{MUSTER_TEST_URL}/"
+            status, body = await viewer(client)
+            assert (status, body["data"]["viewer"]["role"]) == (200, "ADMIN")
+        bearer = await idp.access_token("admin@example.com")  # its iss ends with "/" too
+        async with muster_client(app) as api:
+            answer = await api.get(
+                "/graphql", params={"query": VIEWER}, headers={"Authorization": f"Bearer {bearer}"}
+            )
+        assert answer.json()["data"]["viewer"]["email"] == "admin@example.com"
+    finally:
+        await app.state.db.dispose()
+
+
+def failures(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "views.auth"]
+
+
+async def test_an_issuer_written_otherwise_is_refused_and_logged(
+    db, database_url, identity_provider_with_slash, caplog
+):
+    idp = identity_provider_with_slash
+    app = oidc_app(database_url, idp, MUSTER_OIDC_ISSUER=idp.issuer.rstrip("/"))
+    caplog.set_level(logging.WARNING, logger="views.auth")
+    try:
+        async with muster_client(app) as client:
+            answer = await client.get("/auth/login")
+    finally:
+        await app.state.db.dispose()
+    assert answer.status_code == 400
+    assert "MUSTER_OIDC_ISSUER" in html.unescape(answer.text)
+    [logged] = failures(caplog)
+    assert logged.startswith("sign-in failed at /auth/login: ")
+    assert repr(idp.issuer) in logged  # what the provider calls itself
+
+
+async def test_every_sign_in_failure_is_logged_with_its_reason(
+    site, db, database_url, identity_provider, caplog
+):
+    caplog.set_level(logging.WARNING, logger="views.auth")
+    async with muster_client(site) as client:
+        await client.get("/auth/callback", params={"error": "access_denied"})
+        await client.get("/auth/callback", params={"state": "forged", "code": "x"})
+        callback = await sign_in_with_httpx(
+            client, "/auth/login", "sre@example.com", stop_at=f"{MUSTER_TEST_URL}/auth/callback"
+        )
+        tampered = callback.headers["location"].replace("code=", "code=tampered")
+        assert (await client.get(tampered)).status_code == 400
+    down = oidc_app(database_url, identity_provider, MUSTER_OIDC_ISSUER="http://127.0.0.1:9")
+    try:
+        async with muster_client(down) as client:
+            assert (await client.get("/auth/login")).status_code == 503
+    finally:
+        await down.state.db.dispose()
+    logged = failures(caplog)
+    assert len(logged) == 4, logged
+    provider_refused, unknown_state, bad_code, unreachable = logged
+    assert (
+        provider_refused
+        == "sign-in failed at /auth/callback: the provider answered 'access_denied'"
+    )
+    assert unknown_state.startswith("sign-in failed at /auth/callback: the state is unknown")
+    assert bad_code.startswith("sign-in failed at /auth/callback: The identity provider refused")
+    assert unreachable.startswith("sign-in failed at /auth/login: identity provider unavailable")
+    assert "127.0.0.1:9" in unreachable

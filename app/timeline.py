@@ -1,11 +1,14 @@
 """How timeline events read to people: one plain sentence per event, from its kind and payload.
 
 The payload keeps the names as they were when the event happened, so a sentence stays true after
-statuses or severities are renamed. The actor is shown beside the sentence, not inside it.
+statuses or severities are renamed. The actor is shown beside the sentence, not inside it. An
+event that names another incident (a merge, either way) is described for the reader's access to
+*that* incident, which may have become private since: ``names_incident`` says which one.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -78,10 +81,26 @@ def _details(p: Payload) -> str:
     return "Summary rewritten."
 
 
-def _merged(p: Payload) -> str:
+def _merged(p: Payload, named_visible: bool) -> str:
     if "into" in p:
-        return f"Merged into {p['into']}."
+        return f"Merged into {p['into']}." if named_visible else "Merged into another incident."
+    if not named_visible:
+        return "Another incident was merged into this incident."
     return f"{p['from']} ({p['name']}) was merged into this incident."
+
+
+@dataclasses.dataclass(frozen=True)
+class _Naming:
+    """A kind whose payload names another incident: where the reference is, and its sentence
+    for a reader who may see that incident (``True``) or may not."""
+
+    reference: Callable[[Payload], str]
+    sentence: Callable[[Payload, bool], str]
+
+
+_NAMING: dict[EventKind, _Naming] = {
+    EventKind.MERGED: _Naming(lambda p: p["into"] if "into" in p else p["from"], _merged),
+}
 
 
 _SENTENCES: dict[EventKind, Callable[[Payload], str]] = {
@@ -90,7 +109,6 @@ _SENTENCES: dict[EventKind, Callable[[Payload], str]] = {
     EventKind.DECLINED: lambda p: (
         "Declined in triage" + (f": {p['reason']}" if p["reason"] else ".")
     ),
-    EventKind.MERGED: _merged,
     EventKind.STATUS_CHANGED: _status,
     EventKind.SEVERITY_CHANGED: lambda p: f"Severity changed: {p['from']} → {p['to']}.",
     EventKind.UPDATE_SHARED: _update,
@@ -110,6 +128,17 @@ _SENTENCES: dict[EventKind, Callable[[Payload], str]] = {
 }
 
 
-def describe(event: TimelineEvent) -> str:
-    """The sentence people read for ``event``."""
+def names_incident(event: TimelineEvent) -> str | None:
+    """The reference (``INC-<n>``) of the other incident ``event`` names, if it names one."""
+    naming = _NAMING.get(event.kind)
+    return None if naming is None else naming.reference(event.payload)
+
+
+def describe(event: TimelineEvent, *, named_visible: bool) -> str:
+    """The sentence people read for ``event``. For an event that names another incident
+    (``names_incident``), ``named_visible`` says whether the reader may see that incident: if
+    not, the sentence does not name it."""
+    naming = _NAMING.get(event.kind)
+    if naming is not None:
+        return naming.sentence(event.payload, named_visible)
     return _SENTENCES[event.kind](event.payload)

@@ -189,6 +189,7 @@ async def prepare(url: str, dashboards: int) -> tuple[list[str], list[int], str]
             )
         )
     settings = Settings.from_env({"MUSTER_SECRET_KEY": SECRET_KEY})
+    ids.use_secret(settings.secret_key)  # the ids the server gives out
     timeouts = sessions.Timeouts(idle=settings.session_idle, absolute=settings.session_max)
     secrets = []
     for watcher in watchers:

@@ -253,6 +253,7 @@ async def main() -> int:
 
     env = {**os.environ, "MUSTER_SECRET_KEY": "b" * 32,
            "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}  # fmt: skip
+    ids.use_secret(env["MUSTER_SECRET_KEY"])  # the ids the servers give out
     url = await database("muster_bench_live")
     result = await fan_out(url, {**env, "MUSTER_DATABASE_URL": url}, args.subscribers, args.events)
     sample = json.dumps({"id": "1", "type": "next", "payload": {"data": {"incidentEvents": {

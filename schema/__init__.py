@@ -1,7 +1,8 @@
 """Muster's GraphQL API: the types, queries and mutations over the domain in ``app/``.
 
 ``build_schema`` makes the schema the web layer serves at ``/graphql`` and executes in-process
-for the web pages. Only whether introspection is allowed varies between instances.
+for the web pages. Whether introspection is allowed varies between instances; the secret key
+that seals ids and cursors (``schema.ids``) is one per process.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.schema.config import StrawberryConfig
 
+from schema import ids
 from schema.admin import AdminMutations
 from schema.errors import MaskUnexpectedErrors
 from schema.limits import CachedDocuments, MusterSchema
@@ -22,7 +24,11 @@ class Mutation(IncidentMutations, AdminMutations):
     """Every change: incidents first, then configuration and tokens."""
 
 
-def build_schema(*, introspection: bool = False) -> MusterSchema:
+def build_schema(*, introspection: bool = False, secret_key: str | None = None) -> MusterSchema:
+    """The schema; ``secret_key`` (``MUSTER_SECRET_KEY``) seals the process's ids and cursors
+    (only the SDL is built without one)."""
+    if secret_key is not None:
+        ids.use_secret(secret_key)
     schema = MusterSchema(
         query=Query,
         mutation=Mutation,

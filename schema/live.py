@@ -168,7 +168,7 @@ class LiveFeeds:
 
         try:
             async for event in source:  # each event the resolver yields, as graphql-core would
-                key = (*shape, event.row.id)
+                key = (*shape, event.row.id, event.audience(context.viewer))
                 result = await self.audiences.get(
                     key,
                     lambda event=event: self._execute(

@@ -36,6 +36,7 @@ from app.models import (
     TimelineEvent,
     User,
 )
+from app.services.incidents import reference_number
 
 K = TypeVar("K", bound=Hashable)
 
@@ -76,6 +77,9 @@ class Loaders:
         self.role: DataLoader[int, IncidentRole] = self._by_id(IncidentRole)
         self.incident: DataLoader[int, Incident | None] = self._loader(
             self._visible_incidents, lambda: None
+        )
+        self.visible_reference: DataLoader[str, bool] = self._loader(
+            self._visible_references, lambda: False
         )
         self.assignments: DataLoader[int, list[RoleAssignment]] = self._loader(
             self._assignments, list
@@ -124,6 +128,16 @@ class Loaders:
     ) -> dict[int, Incident]:
         query = select(Incident).where(Incident.id.in_(keys), policy.visible_incidents(self.viewer))
         return {row.id: row for row in await session.scalars(query)}
+
+    async def _visible_references(self, session: AsyncSession, keys: list[str]) -> dict[str, bool]:
+        """Whether the viewer may see the incident each ``INC-<n>`` names (events name them)."""
+        numbers = {key: reference_number(key) for key in keys}
+        query = select(Incident.number).where(
+            Incident.number.in_({n for n in numbers.values() if n is not None}),
+            policy.visible_incidents(self.viewer),
+        )
+        seen = set(await session.scalars(query))
+        return {key: number in seen for key, number in numbers.items()}
 
     async def _assignments(
         self, session: AsyncSession, keys: list[int]

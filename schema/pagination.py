@@ -2,22 +2,25 @@
 
 Incident cursors carry the keyset position (declaration time and id) so the next page starts
 with an index seek; timeline cursors carry the event id, the same position live feeds resume
-from. A malformed cursor is a clear error, never a silent first page.
+from (and SSE streams' ``Last-Event-ID``). Both are sealed like ids (``schema.ids``), so neither
+can be read, counted or forged; anything else is a clear error, never a silent first page.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Generic, TypeVar
 
 import strawberry
 
 from app.errors import Invalid
 from app.services.incident_queries import MAX_PAGE, Position
+from schema import ids
 
 T = TypeVar("T")
+_INCIDENTS = "cursor:incidents"  # declaration time (microseconds since 1970) and id
+_EVENTS = "cursor:events"  # event id
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @strawberry.type
@@ -38,46 +41,36 @@ def page_size(first: int) -> int:
     return first
 
 
-def _encode(text: str) -> str:
-    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
-
-
-def _decode(cursor: str, field: str) -> str:
-    try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError) as error:
-        raise Invalid("That cursor is not one this server gave out.", field=field) from error
+def _not_a_cursor() -> Invalid:
+    return Invalid("That cursor is not one this server gave out.", field="after")
 
 
 def incident_cursor(declared_at: datetime, incident_id: int) -> str:
-    return _encode(f"i:{declared_at.isoformat()}|{incident_id}")
+    return ids.sealer().seal(_INCIDENTS, (_microseconds(declared_at), incident_id))
 
 
 def incident_position(cursor: str | None) -> Position | None:
     if cursor is None:
         return None
-    text = _decode(cursor, "after")
-    when, _, key = text.removeprefix("i:").rpartition("|")
-    try:
-        if not text.startswith("i:") or not key.isdigit():
-            raise ValueError(text)
-        at = datetime.fromisoformat(when)
-        if at.tzinfo is None:
-            raise ValueError(when)
-    except ValueError as error:
-        raise Invalid("That cursor is not one this server gave out.", field="after") from error
-    return Position(declared_at=at, id=int(key))
+    opened = ids.sealer().open(_INCIDENTS, cursor, 2)
+    if opened is None:
+        raise _not_a_cursor()
+    at, key = opened
+    return Position(declared_at=_EPOCH + timedelta(microseconds=at), id=key)
 
 
 def event_cursor(event_id: int) -> str:
-    return _encode(f"e:{event_id}")
+    return ids.sealer().seal(_EVENTS, (event_id,))
 
 
 def event_position(cursor: str | None) -> int | None:
     if cursor is None:
         return None
-    text = _decode(cursor, "after")
-    key = text.removeprefix("e:")
-    if not text.startswith("e:") or not key.isdigit() or len(key) > 18:
-        raise Invalid("That cursor is not one this server gave out.", field="after")
-    return int(key)
+    opened = ids.sealer().open(_EVENTS, cursor, 1)
+    if opened is None:
+        raise _not_a_cursor()
+    return opened[0]
+
+
+def _microseconds(at: datetime) -> int:
+    return (at - _EPOCH) // timedelta(microseconds=1)

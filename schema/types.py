@@ -288,6 +288,11 @@ class TimelineEvent:
     def id(self) -> strawberry.ID:
         return ids.encode("TimelineEvent", self.row.id)
 
+    def audience(self, viewer: models.User) -> int | None:
+        """Whose live feeds may share this event's execution: anyone's (None), or only this
+        viewer's when the event names another incident, since who may see that one differs."""
+        return None if timeline.names_incident(self.row) is None else viewer.id
+
     @strawberry.field(description="Resume a timeline or a live feed after this event.")
     def cursor(self) -> str:
         return event_cursor(self.row.id)
@@ -304,9 +309,14 @@ class TimelineEvent:
     async def actor(self, info: Info) -> User | None:
         return await _user(info, self.row.actor_id)
 
-    @strawberry.field(description="What happened, in one plain sentence.")
-    def summary(self) -> str:
-        return timeline.describe(self.row)
+    @strawberry.field(
+        description="What happened, in one plain sentence. Depends on the viewer when the "
+        "event names another incident (a merge): one they may not see is not named."
+    )
+    async def summary(self, info: Info) -> str:
+        named = timeline.names_incident(self.row)
+        visible = named is None or await info.context.loaders.visible_reference.load(named)
+        return timeline.describe(self.row, named_visible=visible)
 
     @strawberry.field
     async def incident(self, info: Info) -> Incident | None:

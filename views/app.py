@@ -58,7 +58,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         db, Timeouts(idle=settings.session_idle, absolute=settings.session_max), provider
     )
     hub = EventHub(db, authenticator=authenticator)
-    schema = build_schema(introspection=settings.graphiql)
+    schema = build_schema(introspection=settings.graphiql, secret_key=settings.secret_key)
     web_operations = operations.load(schema)
     graphql = GraphQLEndpoint(
         schema,

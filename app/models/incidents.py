@@ -212,10 +212,14 @@ class Counter(Base):
 
 
 class IdempotencyKey(Base):
-    """Remembers which incident a client's idempotency key declared, and with what input."""
+    """Remembers which incident a client's idempotency key declared, and with what input.
+
+    A key holds for ``services.incidents.KEY_LIFETIME`` after ``created_at``; expired keys are
+    purged by later declares (the index on ``created_at`` finds them).
+    """
 
     __tablename__ = "idempotency_keys"
-    __table_args__ = (UniqueConstraint("user_id", "key"),)
+    __table_args__ = (UniqueConstraint("user_id", "key"), Index(None, "created_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))

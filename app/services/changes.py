@@ -1,7 +1,8 @@
 """The shared first and last steps of every write to an incident.
 
 ``open_incident`` loads the incident for update, works out the actor's standing, and refuses in
-one fixed order: an incident the actor cannot see is ``NotFound`` (exactly as a missing one), an
+one fixed order: an incident the actor cannot see is ``NotFound`` (exactly as a missing one, by
+the same single statement: visibility is part of its WHERE), an
 action the policy forbids is ``Forbidden``, a stale ``expected_version`` is ``Conflict``. The
 returned ``Change`` appends timeline events and bumps the version once per transaction.
 """
@@ -73,14 +74,15 @@ async def open_incident(
     expected_version: int | None = None,
 ) -> Change:
     """Lock the incident for this transaction and check the actor may change it."""
+    # The access rule is in the WHERE: a hidden incident takes the very path of a missing one.
     incident = await session.scalar(
-        select(Incident).where(Incident.id == incident_id).with_for_update()
+        select(Incident)
+        .where(Incident.id == incident_id, policy.visible_incidents(actor))
+        .with_for_update(of=Incident)
     )
     if incident is None:
         raise incident_not_found()
     relation = await standing(session, actor, incident.id)
-    if not policy.can_view(actor, incident, relation):
-        raise incident_not_found()
     if not allowed(actor, incident, relation):
         raise Forbidden("You are not allowed to do that on this incident.")
     if expected_version is not None and expected_version != incident.version:

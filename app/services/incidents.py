@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import lifecycle, policy, search
@@ -43,7 +44,7 @@ from app.models import (
     User,
 )
 from app.services import catalog
-from app.services.changes import Change, open_incident, standing
+from app.services.changes import Change, open_incident
 from app.services.fields import FieldValue, prepare_values
 from app.text import clean_text
 
@@ -51,6 +52,8 @@ NAME_LIMIT = 200
 SUMMARY_LIMIT = 10_000
 MESSAGE_LIMIT = 10_000
 LONGEST_PROMISE = 7 * 24 * 60  # minutes: a week
+KEY_LIFETIME = timedelta(hours=24)  # how long an idempotency key replays its declare
+PURGE_BATCH = 100  # expired idempotency keys deleted by one declare, at most
 
 
 async def declare(
@@ -75,7 +78,10 @@ async def declare(
     ``triage`` starts it in triage for a responder to accept. A ``RETROSPECTIVE`` incident is
     recorded after the fact: ``declared_at`` (required) and ``resolved_at`` are backdated and it
     starts in the post-incident stage. With an ``idempotency_key``, declaring again with the same
-    key and input returns the first incident; the same key with other input is refused.
+    key and input within ``KEY_LIFETIME`` returns the first incident as the actor may see it now
+    (if they may not, ``NotFound`` on ``idempotencyKey``, exactly as for an incident that no
+    longer exists); the same key with other input is refused; after ``KEY_LIFETIME`` the key is
+    forgotten and declaring with it declares anew.
     """
     if not policy.can_declare(actor):
         raise Forbidden("Viewers can follow incidents but not declare them.")
@@ -125,9 +131,10 @@ async def declare(
                 .where(Counter.name == catalog.INCIDENT_COUNTER)
                 .with_for_update()
             )
-            earlier = await _replay(session, actor, idempotency_key, fingerprint)
+            earlier = await _replay(session, actor, idempotency_key, fingerprint, now)
             if earlier is not None:
                 return earlier
+            await _purge_expired_keys(session, now)
         incident = Incident(
             number=await _next_number(session),
             name=name,
@@ -457,13 +464,13 @@ async def add_note(
 
 
 async def find_incident(session: AsyncSession, actor: User, incident_id: int) -> Incident | None:
-    """The incident with that id if ``actor`` may see it, else None (the two are one answer)."""
-    incident = await session.get(Incident, incident_id)
-    if incident is None:
-        return None
-    if not policy.can_view(actor, incident, await standing(session, actor, incident.id)):
-        return None
-    return incident
+    """The incident with that id if ``actor`` may see it, else None (the two are one answer).
+
+    One statement with the access rule in its WHERE: a hidden incident costs exactly what a
+    missing one does, so not even the time of the answer tells them apart.
+    """
+    query = select(Incident).where(Incident.id == incident_id, policy.visible_incidents(actor))
+    return await session.scalar(query)
 
 
 async def get_incident(session: AsyncSession, actor: User, incident_id: int) -> Incident:
@@ -480,18 +487,17 @@ async def find_incident_by_reference(
     number = reference_number(reference)
     if number is None:
         return None
-    query = select(Incident.id).where(Incident.number == number)
-    incident_id = await session.scalar(query)
-    return None if incident_id is None else await find_incident(session, actor, incident_id)
+    query = select(Incident).where(Incident.number == number, policy.visible_incidents(actor))
+    return await session.scalar(query)
+
+
+REFERENCE = re.compile(r"INC-([0-9]{1,12})")  # ASCII digits only: INC-٢١ is not INC-21
 
 
 def reference_number(reference: str) -> int | None:
     """The number in ``INC-<n>`` (any case, surrounding spaces ignored); None if malformed."""
-    text = reference.strip().upper()
-    number = text.removeprefix("INC-")
-    if not text.startswith("INC-") or not number.isdigit() or len(number) > 12:
-        return None
-    return int(number)
+    matched = REFERENCE.fullmatch(reference.strip().upper())
+    return None if matched is None else int(matched[1])
 
 
 # Inside the transaction ------------------------------------------------------------------------
@@ -575,19 +581,41 @@ async def _next_number(session: AsyncSession) -> int:
 
 
 async def _replay(
-    session: AsyncSession, actor: User, key: str, fingerprint: str
+    session: AsyncSession, actor: User, key: str, fingerprint: str, now: datetime
 ) -> Incident | None:
+    """The incident an unexpired ``key`` declared, as ``actor`` sees it now; None if the key is
+    new (or expired: then it is forgotten here)."""
     earlier = await session.scalar(
         select(IdempotencyKey).where(IdempotencyKey.user_id == actor.id, IdempotencyKey.key == key)
     )
     if earlier is None:
+        return None
+    if earlier.created_at <= now - KEY_LIFETIME:
+        await session.delete(earlier)
+        await session.flush()
         return None
     if earlier.request_hash != fingerprint:
         raise IdempotencyMismatch(
             "This idempotency key was already used to declare a different incident.",
             field="idempotencyKey",
         )
-    return await session.get_one(Incident, earlier.incident_id)
+    # Whether it is gone or hidden from them now, the one answer for an incident they may not see.
+    incident = await find_incident(session, actor, earlier.incident_id)
+    if incident is None:
+        raise incident_not_found("idempotencyKey")
+    return incident
+
+
+async def _purge_expired_keys(session: AsyncSession, now: datetime) -> None:
+    """Delete up to ``PURGE_BATCH`` expired keys, oldest first. Each declare with a key adds one
+    and purges up to that many, so expired keys never pile up, and no declare waits long."""
+    expired = (
+        select(IdempotencyKey.id)
+        .where(IdempotencyKey.created_at <= now - KEY_LIFETIME)
+        .order_by(IdempotencyKey.created_at)
+        .limit(PURGE_BATCH)
+    )
+    await session.execute(delete(IdempotencyKey).where(IdempotencyKey.id.in_(expired)))
 
 
 def _promise(minutes: int | None) -> timedelta | None:

@@ -120,6 +120,7 @@ async def test_subscribing_to_a_hidden_incident_answers_as_for_a_missing_one(
     secret = await incidents.declare(db, actor=people.member, name="Secret", type_id=security.id)
     from schema import ids
 
+    ids.use_secret("s" * 32)  # the servers' key (tests.live.conftest), to name their ids
     outsider = await token(people.responder)
     answers = []
     for incident_id in (ids.encode("Incident", secret.id), ids.encode("Incident", 10_000)):

@@ -9,8 +9,6 @@ from app.services import actions, incidents
 from schema import ids
 from tests.schema.test_incidents_api import catalog
 
-NEVER = ids.encode("Incident", 999_999)
-
 
 @pytest.fixture
 async def secret(db, people):
@@ -39,6 +37,7 @@ def mutation(name, input_type, fields):
 async def test_every_path_answers_as_for_a_missing_incident(api, db, people, secret):
     incident, action = secret
     hidden = ids.encode("Incident", incident.id)
+    never = ids.encode("Incident", 999_999)
     outsider = await api.as_(people.admin)  # no role sees private incidents implicitly
     insider = await api.as_(people.member)
     ref = await catalog(outsider)
@@ -49,7 +48,7 @@ async def test_every_path_answers_as_for_a_missing_incident(api, db, people, sec
 
     async def same(query, make_variables):
         shown = await outsider.post(query, make_variables(hidden))
-        absent = await outsider.post(query, make_variables(NEVER))
+        absent = await outsider.post(query, make_variables(never))
         assert shown.status_code == absent.status_code == 200
         assert shown.content == absent.content, query
         return shown.json()

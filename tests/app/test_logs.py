@@ -26,16 +26,18 @@ async def test_json_lines_carry_the_request_id_of_a_masked_error(servers, db, pe
     _, secret = await tokens.create_token(db, user=people.member, name="t", scope=TokenScope.READ)
     server = servers(MUSTER_LOG_FORMAT="json", MUSTER_LOG_LEVEL="info")
     await _rename(db, "severities", "severities_gone")  # reading them is now a bug: masked
-    async with httpx2.AsyncClient(base_url=server.url) as http:
-        answer = await http.post(
-            "/graphql", json=QUERY, headers={"Authorization": f"Bearer {secret}"}
-        )
+    try:
+        async with httpx2.AsyncClient(base_url=server.url) as http:
+            answer = await http.post(
+                "/graphql", json=QUERY, headers={"Authorization": f"Bearer {secret}"}
+            )
+    finally:
+        await _rename(db, "severities_gone", "severities")  # as the test database's end needs
     error = answer.json()["errors"][0]
     assert error["extensions"]["code"] == "INTERNAL"
     reference = error["extensions"]["requestId"]
     assert answer.headers["x-request-id"] == reference
     server.stop()
-    await _rename(db, "severities_gone", "severities")
     lines = [json.loads(line) for line in server.log.read_text().splitlines() if line.strip()]
     for line in lines:
         assert {"timestamp", "level", "logger", "message", "request_id"} <= line.keys(), line

@@ -18,6 +18,9 @@ from app.models import OrgRole
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./muster.db"
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+# The largest WebSocket frame taken after connection_init (the HTTP API's body limit too); uvicorn
+# is given it as ws_max_size, so no larger frame is even buffered.
+WEBSOCKET_FRAME_LIMIT = 100 * 1024
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -40,6 +43,10 @@ class Settings:
     dev_login: bool = False
     session_idle: timedelta = timedelta(hours=12)
     session_max: timedelta = timedelta(days=7)
+    live_feeds_per_person: int = 100  # open live feeds (SSE and WebSocket) per person, per process
+    subscriptions_per_socket: int = 50
+    database_pool_size: int = 15  # connections per process
+    database_pool_timeout: float = 10  # seconds a request waits for one before a 503
     log_format: str = "plain"
     log_level: str = "INFO"
 
@@ -78,6 +85,10 @@ class Settings:
             dev_login=dev_login,
             session_idle=timedelta(hours=_number(environ, "MUSTER_SESSION_IDLE_HOURS", 12)),
             session_max=timedelta(days=_number(environ, "MUSTER_SESSION_MAX_DAYS", 7)),
+            live_feeds_per_person=_whole(environ, "MUSTER_LIVE_FEEDS_PER_PERSON", 100),
+            subscriptions_per_socket=_whole(environ, "MUSTER_SUBSCRIPTIONS_PER_SOCKET", 50),
+            database_pool_size=_whole(environ, "MUSTER_DATABASE_POOL_SIZE", 15),
+            database_pool_timeout=_number(environ, "MUSTER_DATABASE_POOL_TIMEOUT", 10),
             log_format=_choice(environ, "MUSTER_LOG_FORMAT", logs.FORMATS),
             log_level=_choice(environ, "MUSTER_LOG_LEVEL", logs.LEVELS, default="INFO"),
         )
@@ -162,6 +173,15 @@ def _number(environ: Mapping[str, str], name: str, default: float) -> float:
     if number <= 0:
         raise ConfigError(f"{name} must be a positive number (got {value!r})")
     return number
+
+
+def _whole(environ: Mapping[str, str], name: str, default: int) -> int:
+    value = environ.get(name, "").strip()
+    if not value:
+        return default
+    if not (value.isascii() and value.isdigit()) or int(value) < 1:
+        raise ConfigError(f"{name} must be a whole number of at least 1 (got {value!r})")
+    return int(value)
 
 
 def database_url(value: str) -> str:

@@ -3,6 +3,8 @@
 ``Database.write()`` opens the one transaction a service call runs in; on SQLite it begins with
 ``BEGIN IMMEDIATE`` so concurrent writers queue on the write lock instead of failing with
 "database is locked" halfway through. ``Database.read()`` gives a plain read transaction. The
+pool holds at most ``pool_size`` connections; whoever waits longer than ``pool_timeout`` for one
+gets ``PoolBusy`` (the web answers 503 with Retry-After rather than an error). The
 clock lives here too, so every timestamp a service writes comes from one place (the demo data
 and the tests move it; production reads the system clock).
 """
@@ -17,8 +19,11 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import TimeoutError as PoolBusy
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
+
+__all__ = ["EVENTS_CHANNEL", "EVENTS_LOCK", "Database", "PoolBusy", "appending_events"]
 
 _WRITE = "muster_write"
 _EVENTS = "muster_events"
@@ -36,7 +41,14 @@ def system_clock() -> datetime:
 class Database:
     """An engine plus the two ways of opening a transaction on it."""
 
-    def __init__(self, url: str, *, clock: Callable[[], datetime] = system_clock) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        clock: Callable[[], datetime] = system_clock,
+        pool_size: int = 15,
+        pool_timeout: float = 10,
+    ) -> None:
         self.url = url
         self.now = clock
         self.is_sqlite = url.startswith("sqlite")
@@ -47,6 +59,9 @@ class Database:
             # Pre-ping notices connections a restarted server has dropped; the timeouts make a
             # dead server fail requests fast instead of hanging them.
             options = {"pool_pre_ping": True, "connect_args": {"timeout": 5, "command_timeout": 30}}
+        # At most pool_size connections; a burst queues for one up to pool_timeout seconds, then
+        # gets ``PoolBusy`` (the web answers 503 with Retry-After).
+        options |= {"pool_size": pool_size, "max_overflow": 0, "pool_timeout": pool_timeout}
         self.engine = create_async_engine(url, **options)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_connect)

@@ -16,6 +16,12 @@ and no duplicate. Every ``CREDENTIAL_CHECK`` seconds the hub asks the ``Authenti
 its subscribers' credentials still hold (one query per kind) and ends the feeds of the others
 (``SignedOut``): a session that signs out anywhere stops streaming here within seconds. Sessions
 with a feed open are recorded as in use, so a page left open does not time out as idle.
+
+A person has at most ``feeds_per_person`` feeds open in this process (``TooManyFeeds`` beyond).
+``follow`` counts every feed; a stream that must refuse before it starts (an HTTP response,
+before its headers) takes its place first with ``admit`` and hands it to ``follow`` by the same
+``admission`` name. Starting feeds is cheap under a burst: feeds starting together share one
+read of the newest event, and an admitted feed's credentials were checked by its own request.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 
@@ -56,6 +62,12 @@ class SignedOut(MusterError):
     """The credentials a feed was opened with no longer hold (signed out, revoked, expired)."""
 
     code = "UNAUTHENTICATED"
+
+
+class TooManyFeeds(MusterError):
+    """The person already has as many live feeds open as they may."""
+
+    code = "TOO_MANY_FEEDS"
 
 
 class Subscriber:
@@ -99,6 +111,7 @@ class EventHub:
         authenticator: Authenticator | None = None,
         queue_size: int = 1000,
         poll_interval: float = 1.0,
+        feeds_per_person: int = 100,
     ) -> None:
         self.db = db
         self.authenticator = authenticator
@@ -106,6 +119,10 @@ class EventHub:
         self.poll_interval = poll_interval
         self.position = -1  # the id of the last event delivered (-1: not read yet)
         self.subscribers: set[Subscriber] = set()
+        self.feeds_per_person = feeds_per_person
+        self.feeds: Counter[int] = Counter()  # open (or admitted) feeds per user id
+        self._admitted: dict[str, int] = {}  # admission name → user id, until a feed takes it
+        self._newest_read: asyncio.Future[int] | None = None  # joined by feeds starting now
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._closed = False
@@ -137,6 +154,31 @@ class EventHub:
     def wake(self) -> None:
         self._wake.set()
 
+    def admit(self, user: User, admission: str) -> None:
+        """Take a place for a feed of ``user`` before it starts (raises ``TooManyFeeds``);
+        ``follow(admission=...)`` takes it over, ``release`` gives it back if none did."""
+        self._claim(user.id)
+        self._admitted[admission] = user.id
+
+    def release(self, admission: str) -> None:
+        """Give back an admission no feed took over (nothing, if one did)."""
+        user_id = self._admitted.pop(admission, None)
+        if user_id is not None:
+            self._free(user_id)
+
+    def _claim(self, user_id: int) -> None:
+        if self.feeds[user_id] >= self.feeds_per_person:
+            raise TooManyFeeds(
+                f"You have {self.feeds_per_person} live feeds open, as many as you may; "
+                "close one (another tab or client) and try again."
+            )
+        self.feeds[user_id] += 1
+
+    def _free(self, user_id: int) -> None:
+        self.feeds[user_id] -= 1
+        if self.feeds[user_id] <= 0:
+            del self.feeds[user_id]
+
     async def follow(
         self,
         user: User,
@@ -144,24 +186,38 @@ class EventHub:
         credential: Credential | None = None,
         incident_id: int | None = None,
         after: int | None = None,
+        admission: str | None = None,
     ) -> AsyncIterator[TimelineEvent]:
         """Events ``user`` may see (of one incident, or all), from after ``after`` or from now,
         for as long as ``credential`` holds.
 
-        Raises ``FellBehind`` if the subscriber could not keep up, ``SignedOut`` when the
-        credential stops holding.
+        Raises ``TooManyFeeds`` (before anything else) if the person has as many feeds open as
+        they may, unless ``admission`` names a place ``admit`` took for them;
+        ``FellBehind`` if the subscriber could not keep up, ``SignedOut`` when the credential
+        stops holding.
         """
+        admitted = admission is not None and self._admitted.get(admission) == user.id
+        if admitted:
+            assert admission is not None
+            del self._admitted[admission]
+        else:
+            self._claim(user.id)
         subscriber = Subscriber(user, credential, incident_id, self.queue_size)
         self.subscribers.add(subscriber)
         try:
-            if credential is not None and not await self._holds(credential):
+            # An admitted feed's request has just checked its credentials.
+            if credential is not None and not admitted and not await self._holds(credential):
                 raise SignedOut("Your session has ended; sign in again.")
             # "From now" means after the newest committed event, which this hub may not have
-            # read yet if another process wrote it.
-            last = await self._newest() if after is None else after
-            for event in await self._missed(user, incident_id, last):
-                last = event.id
-                yield event
+            # read yet if another process wrote it; anything newer reaches this subscriber
+            # through its queue (it is subscribed already).
+            if after is None:
+                last = await self._now()
+            else:
+                last = after
+                for event in await self._missed(user, incident_id, after):
+                    last = event.id
+                    yield event
             while not self._closed:
                 live = await subscriber.queue.get()
                 if live is None:
@@ -173,6 +229,27 @@ class EventHub:
                     yield live
         finally:
             self.subscribers.discard(subscriber)
+            self._free(user.id)
+
+    async def _now(self) -> int:
+        """The newest committed event's id, read after this call began. Feeds starting together
+        (a burst waiting for database connections) share one read."""
+        if self._newest_read is None:
+            self._newest_read = asyncio.ensure_future(self._read_newest())
+        return await asyncio.shield(self._newest_read)
+
+    async def _read_newest(self) -> int:
+        this = asyncio.current_task()
+        try:
+            async with self.db.read() as session:
+                await session.connection()
+                # Connected: whoever asks from now on needs a read that starts after them.
+                if self._newest_read is this:
+                    self._newest_read = None
+                return int(await session.scalar(select(func.max(TimelineEvent.id))) or 0)
+        finally:
+            if self._newest_read is this:
+                self._newest_read = None
 
     async def _holds(self, credential: Credential) -> bool:
         if self.authenticator is None:

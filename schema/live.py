@@ -6,16 +6,18 @@ arrives. ``LiveFeeds.stream`` runs a subscription operation the way graphql-core
 does (the resolver gives the source stream), except for one step: each event is executed once
 per *audience* (the same document and variables, and, for documents selecting viewer-dependent
 fields, the same viewer) and the result is shared by every subscriber in it, so a thousand
-dashboards cost one execution per event.
+dashboards cost one execution per event. That shared execution survives any one subscriber going
+away, and a feed that cannot go on ends with an error, never silently.
 Every result carries the event's cursor in ``extensions.cursor`` for resuming.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 from collections import OrderedDict
-from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Awaitable, Callable
 from typing import Any, cast
 
 import strawberry
@@ -89,24 +91,49 @@ class Subscription:
             credential=context.credential,
             incident_id=key,
             after=event_position(after),
+            admission=context.request_id,  # a stream admitted before it started (views.live)
         ):
             yield TimelineEvent(row=row)
 
 
 class _Audiences:
-    """Results of recent events, per audience, each executed by whoever asked first."""
+    """Results of recent events, per audience, each executed once for everyone who asks.
+
+    Waiters await the shared execution through ``asyncio.shield``: one of them going away (its
+    client hung up) never cancels it for the others. An execution that failed or was cancelled
+    is forgotten at once, so whoever asks next executes the event again.
+    """
 
     def __init__(self) -> None:
         self._results: OrderedDict[tuple[Any, ...], asyncio.Task[CoreResult]] = OrderedDict()
 
-    def get(self, key: tuple[Any, ...], execute: Any) -> asyncio.Task[CoreResult]:
-        task = self._results.get(key)
-        if task is None:
-            task = asyncio.ensure_future(execute())
-            self._results[key] = task
-            while len(self._results) > RENDERED:
-                self._results.popitem(last=False)
-        return task
+    async def result(
+        self, key: tuple[Any, ...], execute: Callable[[], Awaitable[CoreResult]]
+    ) -> CoreResult:
+        for _ in range(RETRIES):
+            task = self._results.get(key)
+            if task is None or task.cancelled():
+                task = asyncio.ensure_future(execute())
+                self._results[key] = task
+                task.add_done_callback(functools.partial(self._settled, key))
+                while len(self._results) > RENDERED:
+                    self._results.popitem(last=False)
+            try:
+                return await asyncio.shield(task)
+            except asyncio.CancelledError:
+                waiter = asyncio.current_task()
+                if waiter is None or waiter.cancelling():
+                    raise  # this subscriber is going away; the execution goes on for the others
+                # The shared execution itself was cancelled, not this subscriber: run it again.
+        raise GraphQLError(
+            "The live feed was interrupted; resume from your last cursor.",
+            extensions={"code": "INTERRUPTED"},
+        )
+
+    def _settled(self, key: tuple[Any, ...], task: asyncio.Task[CoreResult]) -> None:
+        failed = task.cancelled() or task.exception() is not None
+        if failed and self._results.get(key) is task:
+            del self._results[key]
 
 
 def _per_viewer(document: DocumentNode) -> bool:
@@ -169,16 +196,14 @@ class LiveFeeds:
         try:
             async for event in source:  # each event the resolver yields, as graphql-core would
                 key = (*shape, event.row.id, event.audience(context.viewer))
-                result = await self.audiences.get(
-                    key,
-                    lambda event=event: self._execute(
-                        document, variables, operation_name, context, event
-                    ),
+                execute = functools.partial(
+                    self._execute, document, variables, operation_name, context, event
                 )
+                result = await self.audiences.result(key, execute)
                 yield ExecutionResult(
                     data=result.data, errors=result.errors, extensions=result.extensions
                 )
-        except MusterError as error:  # fell behind, or a refused incident
+        except MusterError as error:  # fell behind, too many feeds, or a refused incident
             yield ExecutionResult(
                 data=None,
                 errors=[GraphQLError(error.message, extensions={"code": error.code})],

@@ -20,7 +20,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Mount, Route, WebSocketRoute
 
 from app.config import Settings
-from app.db import Database
+from app.db import Database, PoolBusy
 from app.events import EventHub
 from app.identity import Authenticator
 from app.oidc import Provider
@@ -28,6 +28,7 @@ from app.services.sessions import Timeouts
 from schema import build_schema
 from views import (
     auth,
+    busy,
     dashboard,
     declare,
     health,
@@ -52,12 +53,16 @@ GC_THRESHOLDS = (50_000, 20, 100)
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env(os.environ)
-    db = Database(settings.database_url)
+    db = Database(
+        settings.database_url,
+        pool_size=settings.database_pool_size,
+        pool_timeout=settings.database_pool_timeout,
+    )
     provider = Provider(settings.oidc) if settings.oidc else None
     authenticator = Authenticator(
         db, Timeouts(idle=settings.session_idle, absolute=settings.session_max), provider
     )
-    hub = EventHub(db, authenticator=authenticator)
+    hub = EventHub(db, authenticator=authenticator, feeds_per_person=settings.live_feeds_per_person)
     schema = build_schema(introspection=settings.graphiql, secret_key=settings.secret_key)
     web_operations = operations.load(schema)
     graphql = GraphQLEndpoint(
@@ -67,6 +72,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         authenticator=authenticator,
         hub=hub,
         allowed_origins=settings.allowed_origins,
+        subscriptions_per_socket=settings.subscriptions_per_socket,
     )
 
     @asynccontextmanager
@@ -117,7 +123,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Middleware(SignedInForms, api="/graphql", sign_in="/auth/"),
             Middleware(CSRFGuard, settings=settings),
         ],
-        exception_handlers={500: server_error(headers)},
+        exception_handlers={500: server_error(headers), PoolBusy: busy.pool_busy},
         lifespan=lifespan,
     )
     app.state.settings = settings

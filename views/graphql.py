@@ -7,7 +7,8 @@ GET; mutations only POST with JSON. GraphiQL is served only when the settings en
 WebSockets speak ``graphql-transport-ws`` only, from allowed origins; they authenticate in
 ``connection_init`` (``{"authorization": "Bearer <token>"}``, or, from a browser, an empty
 payload and the session cookie of the handshake) within ``CONNECTION_INIT_TIMEOUT`` seconds, and
-carry subscriptions only.
+carry subscriptions only, at most ``subscriptions_per_socket`` at once, in frames limited by
+``views.sockets``.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from app.models import TokenScope
 from schema.context import Context, nobody
 from schema.limits import MusterSchema
 from schema.live import SharedData
-from views import graphiql
+from views import graphiql, sockets
 from views.browser import principal
 
 CONNECTION_INIT_TIMEOUT = 10  # seconds a socket may wait before saying who it is
@@ -65,6 +66,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         authenticator: Authenticator,
         hub: EventHub | None = None,
         allowed_origins: Sequence[str] = (),
+        subscriptions_per_socket: int = 50,
     ) -> None:
         super().__init__(
             schema,
@@ -77,8 +79,12 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         self.db = db
         self.authenticator = authenticator
         self.hub = hub
+        self.max_subscriptions_per_connection = subscriptions_per_socket  # then an ``error``
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await super().__call__(scope, sockets.limit_frames(receive, send), send)
+            return
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return

@@ -9,6 +9,10 @@ is also encoded once for all of them. Pings keep proxies from closing idle strea
 hub's bounded queue is the buffer (a stream that cannot keep up is ended with an ``error``
 message and resumes on reconnect); a browser that leaves ends the subscription at once. The web
 pages render fragments from the results; ``/live/events`` streams them as JSON.
+
+A stream takes its place among its person's live feeds (``EventHub.admit``) before answering, so
+one over the cap is a 429 with ``Retry-After``, not a stream that fails after its headers; the
+place is given back however the response ends.
 """
 
 from __future__ import annotations
@@ -22,18 +26,20 @@ from typing import Any
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 
 from app.config import origin
 from app.db import Database
 from app.errors import MusterError
-from app.events import EventHub
+from app.events import EventHub, TooManyFeeds
 from schema.context import Context
 from schema.limits import MusterSchema
 from schema.pagination import event_position
 from views.browser import principal
 
 PING_SECONDS = 15
+RETRY_AFTER = 10  # seconds a refused stream is told to wait
 ENCODED = 1024  # recent messages kept encoded, for the other streams sending the same one
 SEND_TIMEOUT = 10  # a browser that does not take a message for this long is let go
 
@@ -65,6 +71,17 @@ def stream(
         except MusterError:
             pass  # not one of our cursors: start from now
 
+    hub = context.hub
+    if hub is not None:
+        try:
+            hub.admit(context.viewer, context.request_id)
+        except TooManyFeeds as error:
+            return JSONResponse(
+                {"error": error.message, "code": error.code},
+                429,
+                headers={"Retry-After": str(RETRY_AFTER)},
+            )
+
     async def messages() -> AsyncIterator[ServerSentEvent | bytes]:
         try:
             results = await schema.stream(operation, variables, context)
@@ -81,9 +98,27 @@ def stream(
         finally:
             await context.close()
 
-    return EventSourceResponse(
-        messages(), ping=PING_SECONDS, send_timeout=SEND_TIMEOUT, headers={"Vary": "Cookie"}
-    )
+    return _Feed(
+        messages(), ping=PING_SECONDS, send_timeout=SEND_TIMEOUT, headers={"Vary": "Cookie"},
+        admitted=(hub, context.request_id),
+    )  # fmt: skip
+
+
+class _Feed(EventSourceResponse):
+    """An event stream that gives its admission back when it ends, however it ends (even if it
+    ended before its first message, when the subscription never took the admission over)."""
+
+    def __init__(self, *args: Any, admitted: tuple[EventHub | None, str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.admitted = admitted
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            hub, admission = self.admitted
+            if hub is not None:
+                hub.release(admission)
 
 
 @functools.lru_cache(maxsize=ENCODED)

@@ -1,10 +1,13 @@
 """Real servers for the live tests: ``muster serve`` processes on the test database, an app on
-uvicorn in a thread (``serving``), and a ``gql`` WebSocket client speaking graphql-transport-ws."""
+uvicorn in a thread (``serving``), a ``gql`` WebSocket client speaking graphql-transport-ws, and
+a bare one (``Socket``) that shows every protocol message."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
+import json
 import os
 import socket
 import subprocess
@@ -153,3 +156,44 @@ DECLARE = """mutation($name: String!) { declareIncident(input: {name: $name}) {
   incident { id reference } userErrors { message } } }"""
 NOTE = """mutation($id: ID!, $message: String!) { addNote(input: {incidentId: $id, message: $message}) {
   userErrors { message } } }"""
+
+
+class Socket:
+    """A bare graphql-transport-ws client (``websockets``), to see every message the server sends,
+    an ``error`` or a ``complete`` as much as a ``next``."""
+
+    def __init__(self, connection) -> None:
+        self.connection = connection
+
+    @classmethod
+    async def open(cls, url: str, secret: str, init: dict | None = None) -> Socket:
+        import websockets
+
+        ws_url = url.replace("http://", "ws://") + "/graphql"
+        connection = await websockets.connect(ws_url, subprotocols=["graphql-transport-ws"])
+        socket_ = cls(connection)
+        payload = init if init is not None else {"authorization": f"Bearer {secret}"}
+        await socket_.send({"type": "connection_init", "payload": payload})
+        assert (await socket_.receive())["type"] == "connection_ack"
+        return socket_
+
+    async def send(self, message: dict) -> None:
+        await self.connection.send(json.dumps(message))
+
+    async def receive(self, wait: float = 10) -> dict:
+        return json.loads(await asyncio.wait_for(self.connection.recv(), wait))
+
+    async def subscribe(self, operation_id: str, query: str, variables: dict | None = None) -> None:
+        payload = {"query": query, "variables": variables or {}}
+        await self.send({"id": operation_id, "type": "subscribe", "payload": payload})
+
+    async def close(self) -> None:
+        await self.connection.close()
+
+
+async def until(condition, wait: float = 10) -> None:
+    """Wait (polling the server thread's state) until ``condition()`` holds."""
+    deadline = time.monotonic() + wait
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        await asyncio.sleep(0.02)

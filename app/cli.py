@@ -20,7 +20,14 @@ from alembic import command
 from alembic.config import Config
 
 from app import demo, logs
-from app.config import DEFAULT_DATABASE_URL, ConfigError, Settings, database_url, is_loopback
+from app.config import (
+    DEFAULT_DATABASE_URL,
+    WEBSOCKET_FRAME_LIMIT,
+    ConfigError,
+    Settings,
+    database_url,
+    is_loopback,
+)
 from app.db import Database
 from app.errors import MusterError
 from app.models import OrgRole, TokenScope
@@ -133,8 +140,9 @@ def _run_server(host: str, port: int, *, settings: Settings, workers: int = 1) -
         raise ConfigError("--workers must be at least 1")
     log_config = logs.config(settings.log_format, settings.log_level)
     uvicorn.run(
-        APP_FACTORY, factory=True, host=host, port=port, workers=workers, log_config=log_config
-    )
+        APP_FACTORY, factory=True, host=host, port=port, workers=workers, log_config=log_config,
+        ws_max_size=WEBSOCKET_FRAME_LIMIT,  # no larger frame is even buffered (views.sockets)
+    )  # fmt: skip
 
 
 def _demo(args: argparse.Namespace) -> None:

@@ -250,7 +250,7 @@ async def test_htmx_gets_the_redrawn_form_only(db, people, browsers):
     assert answer.text.lstrip().startswith('<form id="declare-form"')
     assert "<html" not in answer.text and "data-checklist" not in answer.text
     assert "Name cannot be empty." in answer.text
-    assert answer.headers["vary"] == "HX-Request, Cookie"
+    assert {v.strip() for v in answer.headers["vary"].split(",")} >= {"HX-Request", "Cookie"}
 
 
 async def test_security_comes_out_private_and_a_type_default_severity_applies(db, people, browsers):
@@ -410,7 +410,7 @@ async def test_the_htmx_type_switch_returns_only_the_type_dependent_part(db, peo
     assert part.status_code == 200
     assert part.text.lstrip().startswith('<div id="type-part" class="type-part fresh"')
     assert "<html" not in part.text and 'name="name"' not in part.text
-    assert part.headers["vary"] == "HX-Request, Cookie"
+    assert {v.strip() for v in part.headers["vary"].split(",")} >= {"HX-Request", "Cookie"}
     assert checked(part.text, "severity") == [await severity_id(db, "Major")]
     assert checked(part.text, "private") == ["on"]
     assert f'name="defaults_for" value="{security}"' in part.text

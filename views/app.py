@@ -2,8 +2,10 @@
 
 ``create_app()`` builds everything from ``MUSTER_*`` settings (read once, here) and is what
 ``muster serve`` hands to uvicorn: the database, the identity provider (if configured), the
-authenticator, the event hub, the GraphQL endpoint, the pages and the CSRF guard in front of them
-all. The lifespan starts the hub and disposes of the database engine on shutdown.
+authenticator, the event hub, the GraphQL endpoint, the pages and static files, and the
+middleware in front of them all (request ids, security headers, compression, body limits, sign-in
+before any page body is read, the CSRF guard). The lifespan starts the hub and disposes of the
+database engine on shutdown.
 """
 
 from __future__ import annotations

@@ -46,7 +46,7 @@ class Settings:
     live_feeds_per_person: int = 100  # open live feeds (SSE and WebSocket) per person, per process
     subscriptions_per_socket: int = 50
     database_pool_size: int = 15  # connections per process
-    database_pool_timeout: float = 10  # seconds a request waits for one before a 503
+    database_pool_timeout: float = 30  # seconds a request waits for one before a 503
     log_format: str = "plain"
     log_level: str = "INFO"
 
@@ -88,7 +88,7 @@ class Settings:
             live_feeds_per_person=_whole(environ, "MUSTER_LIVE_FEEDS_PER_PERSON", 100),
             subscriptions_per_socket=_whole(environ, "MUSTER_SUBSCRIPTIONS_PER_SOCKET", 50),
             database_pool_size=_whole(environ, "MUSTER_DATABASE_POOL_SIZE", 15),
-            database_pool_timeout=_number(environ, "MUSTER_DATABASE_POOL_TIMEOUT", 10),
+            database_pool_timeout=_number(environ, "MUSTER_DATABASE_POOL_TIMEOUT", 30),
             log_format=_choice(environ, "MUSTER_LOG_FORMAT", logs.FORMATS),
             log_level=_choice(environ, "MUSTER_LOG_LEVEL", logs.LEVELS, default="INFO"),
         )

@@ -47,7 +47,7 @@ class Database:
         *,
         clock: Callable[[], datetime] = system_clock,
         pool_size: int = 15,
-        pool_timeout: float = 10,
+        pool_timeout: float = 30,
     ) -> None:
         self.url = url
         self.now = clock

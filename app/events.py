@@ -236,7 +236,16 @@ class EventHub:
         (a burst waiting for database connections) share one read."""
         if self._newest_read is None:
             self._newest_read = asyncio.ensure_future(self._read_newest())
-        return await asyncio.shield(self._newest_read)
+        try:
+            return await asyncio.shield(self._newest_read)
+        except Exception:
+            if self.position < 0:
+                raise
+            # The database is too busy to answer in time (a burst): start from what this hub
+            # has read. Anything newer still arrives through the queue, so nothing is skipped;
+            # at most a few events committed just before the feed started arrive too.
+            log.warning("reading the newest event failed; starting a feed from the hub's position")
+            return self.position
 
     async def _read_newest(self) -> int:
         this = asyncio.current_task()

@@ -5,9 +5,11 @@ Starts a real ``muster serve`` (one process, on CPU 0) on a fresh database with 
 users, each with a browser session, and opens ``--streams`` ``/live/dashboard`` event streams
 (spread over the people, round robin) at ``--rate`` per second from this process (CPU 1), on raw
 asyncio sockets. Each stream's answer is read up to its status line; 200 streams stay open until
-every stream has answered (as browsers keep them), then all are closed. It prints the count of
-each status (and of connections that failed or got no answer within ``--timeout``), the time to
-the last answer, and whether refused streams carried ``Retry-After``. Bar: no 5xx.
+every stream has answered and ``SETTLE`` seconds more (as browsers keep them), then all are
+closed. It prints the count of each status (and of connections that failed or got no answer
+within ``--timeout``), the time to answer (p50, p99, max), whether refused streams carried
+``Retry-After``, and how many opened streams then ended with an ``error`` message. Bar: no 5xx,
+no stream ended.
 
 Bounded: at most 20,000 streams, the server on 127.0.0.1 only, every answer awaited at most
 ``--timeout`` seconds.
@@ -45,6 +47,7 @@ from graphql_list import free_port, fresh_postgres
 ROOT = Path(__file__).resolve().parent.parent
 SECRET_KEY = "b" * 32
 MAX_STREAMS = 20_000
+SETTLE = 3  # seconds the streams stay open after the last answer
 
 
 class Stream(asyncio.Protocol):
@@ -53,6 +56,7 @@ class Stream(asyncio.Protocol):
     def __init__(self, answered: asyncio.Future[tuple[int, bool]]) -> None:
         self.answered = answered
         self.head = b""
+        self.failed = False  # an ``error`` message came after the headers: the feed ended
         self.transport: asyncio.Transport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -61,6 +65,7 @@ class Stream(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         if self.answered.done():
+            self.failed = self.failed or b"event: error" in data
             return
         self.head += data
         if b"\r\n\r\n" in self.head:
@@ -78,11 +83,14 @@ async def burst(port: int, secrets: list[str], streams: int, rate: float, timeou
     statuses: Counter[str] = Counter()
     retry_after: Counter[int] = Counter()
     transports: list[asyncio.Transport] = []
+    protocols: list[Stream] = []
     done_at: list[float] = []
+    waits: list[float] = []  # seconds from connecting to the answer's headers
     started = time.monotonic()
 
     async def one(n: int) -> None:
         answered: asyncio.Future[tuple[int, bool]] = loop.create_future()
+        asked = time.monotonic()
         try:
             transport, _ = await loop.create_connection(lambda: Stream(answered), "127.0.0.1", port)
             transports.append(transport)
@@ -92,6 +100,7 @@ async def burst(port: int, secrets: list[str], streams: int, rate: float, timeou
                 f"Cookie: muster_session={secrets[n % len(secrets)]}\r\n\r\n".encode()
             )
             status, retry = await asyncio.wait_for(answered, timeout)
+            waits.append(time.monotonic() - asked)
             statuses[str(status)] += 1
             if status != 200:
                 retry_after[status] += retry
@@ -110,18 +119,25 @@ async def burst(port: int, secrets: list[str], streams: int, rate: float, timeou
         tasks.append(asyncio.create_task(one(n)))
     sent = time.monotonic() - started
     await asyncio.gather(*tasks)
+    await asyncio.sleep(SETTLE)  # a feed failing just after its headers shows meanwhile
+    failed = sum(stream.failed for stream in protocols)
     for transport in transports:
         transport.close()
     print(f"  {streams:,} streams opened in {sent:.2f} s ({streams / sent:,.0f}/s); "
           f"last answer after {max(done_at):.2f} s")  # fmt: skip
+    if waits:
+        waits.sort()
+        p50, p99 = waits[len(waits) // 2], waits[int(len(waits) * 0.99)]
+        print(f"  time to answer: p50 {p50 * 1000:,.0f} ms, p99 {p99 * 1000:,.0f} ms, "
+              f"max {waits[-1] * 1000:,.0f} ms")  # fmt: skip
     for status, count in sorted(statuses.items()):
         extra = ""
         if status.isdigit() and status != "200":
             extra = f" ({retry_after[int(status)]:,} with Retry-After)"
         print(f"  {status}: {count:,}{extra}")
     server_errors = sum(c for s, c in statuses.items() if s.startswith("5"))
-    print(f"  5xx: {server_errors:,} (bar: 0)")
-    return 1 if server_errors else 0
+    print(f"  5xx: {server_errors:,} (bar: 0); opened, then ended with an error: {failed:,}")
+    return 1 if server_errors or failed else 0
 
 
 async def prepare(url: str, people: int) -> list[str]:

@@ -75,13 +75,15 @@ class BodyLimit:
             await _early(scope, limit.answer(limit.size))(scope, receive, send)
             return
         seen = 0
+        more = True  # whether the client has more of the body to send
         started = False
 
         async def counted() -> Message:
-            nonlocal seen
+            nonlocal seen, more
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
+                more = message.get("more_body", False)
                 if seen > limit.size:
                     raise BodyTooLarge
             return message
@@ -95,7 +97,8 @@ class BodyLimit:
             await self.app(scope, counted, watched)
         except BodyTooLarge:
             if not started:  # (a response under way cannot become a 413: it just ends)
-                await _skip(receive, seen)
+                if more:  # (past the body's end, receive would wait for the client to leave)
+                    await _skip(receive, seen)
                 await _early(scope, limit.answer(limit.size))(scope, receive, send)
 
 

@@ -3,7 +3,9 @@
 Fields that reach other rows go through the request's loaders, so a page of incidents costs a
 fixed number of queries whatever its size. Viewer-dependent fields (``followedByMe``,
 ``viewerCanEdit``, and ``mergedInto``, whose target the viewer may not see) are listed in
-``schema.live.PER_VIEWER_FIELDS``: a live feed selecting one is executed per viewer.
+``schema.live.PER_VIEWER_FIELDS``: a live feed selecting one is executed per viewer. So is
+every event that names another incident (``TimelineEvent.audience``): its ``summary`` names that
+incident only to viewers who may see it. Ids and cursors are sealed (``schema.ids``).
 """
 
 from __future__ import annotations

@@ -82,6 +82,7 @@ class Subscriber:
         self.queue: asyncio.Queue[TimelineEvent | None] = asyncio.Queue(size + 1)
         self.size = size
         self.ended: MusterError | None = None  # why the feed was ended, if it was
+        self.started = False  # its starting position is known: every later event reaches it
 
     def offer(self, event: TimelineEvent) -> None:
         if self.ended is not None:
@@ -215,6 +216,8 @@ class EventHub:
                 last = await self._now()
             else:
                 last = after
+            subscriber.started = True
+            if after is not None:
                 for event in await self._missed(user, incident_id, after):
                     last = event.id
                     yield event

@@ -197,3 +197,24 @@ async def until(condition, wait: float = 10) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out waiting"
         await asyncio.sleep(0.02)
+
+
+async def sse_messages(lines, count, wait=10):
+    """Parse SSE messages (event, data) from ``lines`` (a response's ``aiter_lines()``, read
+    across calls) until ``count`` arrived."""
+    found, current = [], {}
+
+    async def read():
+        async for line in lines:
+            if not line:
+                if "data" in current:
+                    found.append(dict(current))
+                    if len(found) == count:
+                        return
+                current.clear()
+                continue
+            field, _, value = line.partition(":")
+            current[field] = value.lstrip()
+
+    await asyncio.wait_for(read(), wait)
+    return found

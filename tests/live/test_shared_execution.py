@@ -16,7 +16,7 @@ import pytest
 from app.config import Settings
 from app.models import TokenScope
 from app.services import incidents
-from tests.live.conftest import Socket, free_port, serving, until
+from tests.live.conftest import Socket, free_port, serving, sse_messages, until
 from views.app import create_app
 
 
@@ -55,27 +55,6 @@ class Held:
     def restore(self) -> None:
         self.released.set()
         self.feeds._execute = self.original
-
-
-async def sse_messages(lines, count, wait=10):
-    """Parse SSE messages (event, data) from ``lines`` (a response's ``aiter_lines()``, read
-    across calls) until ``count`` arrived."""
-    found, current = [], {}
-
-    async def read():
-        async for line in lines:
-            if not line:
-                if "data" in current:
-                    found.append(dict(current))
-                    if len(found) == count:
-                        return
-                current.clear()
-                continue
-            field, _, value = line.partition(":")
-            current[field] = value.lstrip()
-
-    await asyncio.wait_for(read(), wait)
-    return found
 
 
 def started(hub) -> int:

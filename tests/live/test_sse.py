@@ -9,7 +9,7 @@ import pytest
 from app.config import Settings
 from app.models import TokenScope
 from app.services import catalog, incidents
-from tests.live.conftest import free_port, serving
+from tests.live.conftest import free_port, serving, sse_messages
 from views.app import create_app
 
 
@@ -22,22 +22,7 @@ def served(db, database_url):
 
 async def messages(response, count, wait=10):
     """Parse SSE messages (id, event, data) until ``count`` data messages arrived."""
-    found, current = [], {}
-
-    async def read():
-        async for line in response.aiter_lines():
-            if not line:
-                if "data" in current:
-                    found.append(dict(current))
-                    if len(found) == count:
-                        return
-                current.clear()
-                continue
-            field, _, value = line.partition(":")
-            current[field] = value.lstrip()
-
-    await asyncio.wait_for(read(), wait)
-    return found
+    return await sse_messages(response.aiter_lines(), count, wait)
 
 
 async def test_stream_resume_and_teardown(served, db, people, token):

@@ -191,6 +191,11 @@ class Socket:
         await self.connection.close()
 
 
+def started(hub) -> int:
+    """How many feeds have their starting position, so that every event after now reaches them."""
+    return sum(s.started for s in list(hub.subscribers))
+
+
 async def until(condition, wait: float = 10) -> None:
     """Wait (polling the server thread's state) until ``condition()`` holds."""
     deadline = time.monotonic() + wait

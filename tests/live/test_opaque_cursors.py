@@ -2,7 +2,6 @@
 Unicode-digit ``Last-Event-ID`` starts the feed from now (never a 500, never a replay of events
 the forger picked)."""
 
-import asyncio
 import base64
 
 import httpx2
@@ -11,7 +10,7 @@ import pytest
 from app.config import Settings
 from app.models import TokenScope
 from app.services import incidents
-from tests.live.conftest import free_port, serving
+from tests.live.conftest import free_port, serving, started, until
 from tests.live.test_sse import messages
 from views.app import create_app
 
@@ -21,15 +20,6 @@ def served(db, database_url):
     app = create_app(Settings(database_url=database_url, secret_key="s" * 32))
     with serving(app, free_port()) as url:
         yield app, url
-
-
-async def settled(hub, count: int) -> None:
-    """Wait until the hub has ``count`` subscribers."""
-    for _ in range(200):
-        if len(hub.subscribers) == count:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{len(hub.subscribers)} subscribers, not {count}")
 
 
 def b64(text: str) -> str:
@@ -46,10 +36,12 @@ async def test_a_forged_last_event_id_starts_from_now(served, db, people, token)
             resume = {**headers, "Last-Event-ID": forged}
             async with http.stream("GET", "/live/events", headers=resume) as response:
                 assert response.status_code == 200, forged
-                await settled(app.state.hub, 1)  # the feed follows the hub: a note now is news
+                await until(
+                    lambda: started(app.state.hub) == 1
+                )  # the feed follows the hub: a note now is news
                 await incidents.add_note(
                     db, actor=people.member, incident_id=incident.id, message=forged[:8]
                 )
                 [first] = await messages(response, 1)
             assert f'"Note: {forged[:8]}"' in first["data"], forged  # not a replay of "old"
-            await settled(app.state.hub, 0)
+            await until(lambda: not app.state.hub.subscribers)

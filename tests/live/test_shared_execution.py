@@ -16,7 +16,7 @@ import pytest
 from app.config import Settings
 from app.models import TokenScope
 from app.services import incidents
-from tests.live.conftest import Socket, free_port, serving, sse_messages, until
+from tests.live.conftest import Socket, free_port, serving, sse_messages, started, until
 from views.app import create_app
 
 
@@ -55,11 +55,6 @@ class Held:
     def restore(self) -> None:
         self.released.set()
         self.feeds._execute = self.original
-
-
-def started(hub) -> int:
-    """How many feeds have their starting position, so that every event after now reaches them."""
-    return sum(s.started for s in list(hub.subscribers))
 
 
 async def next_summary(socket: Socket) -> str:

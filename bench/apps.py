@@ -2,8 +2,8 @@
 
 - ``raw``: a plain Starlette + SQLAlchemy JSON endpoint returning what the GraphQL query asks for,
   with the same authentication and the same list service (the baseline);
-- ``limits_off``: Muster's GraphQL server with its limits and error masking taken out (the
-  document cache kept), to price the limits;
+- ``limits_off``: Muster's GraphQL server with its limits (depth, aliases, one operation, cost,
+  time) and error masking taken out (the document cache kept), to price the limits;
 - ``naive``: a plain Strawberry schema over the same types: no document cache, no limits.
 Muster itself is ``views.app:create_app``.
 """
@@ -121,9 +121,14 @@ def _with_schema(schema: Any) -> Starlette:
 
 
 class _NoLimits(MusterSchema):
+    """Muster's schema without its validation rules, cost limit, time limit and masking."""
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, introspection=True, **kwargs)
         self.validation_rules = tuple(specified_rules)
+
+    async def execute(self, *args: Any, **kwargs: Any) -> Any:
+        return await strawberry.Schema.execute(self, *args, **kwargs)
 
 
 def limits_off() -> Starlette:

@@ -12,6 +12,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from schema import ids
 from schema.admin import AdminMutations
+from schema.cost import QueryCost
 from schema.errors import MaskUnexpectedErrors
 from schema.limits import CachedDocuments, MusterSchema
 from schema.live import LiveFeeds, Subscription
@@ -33,7 +34,7 @@ def build_schema(*, introspection: bool = False, secret_key: str | None = None) 
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        extensions=[CachedDocuments, MaskUnexpectedErrors],
+        extensions=[CachedDocuments, QueryCost, MaskUnexpectedErrors],
         config=StrawberryConfig(disable_field_suggestions=not introspection),
         introspection=introspection,
     )

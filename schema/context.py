@@ -74,6 +74,8 @@ class Context:
     hub: EventHub | None = None
     credential: Credential | None = None
     connection_params: dict[str, object] | None = None  # a socket's connection_init payload
+    # A query only reads: the web layer may stop it when its client leaves (schema.limits).
+    interruptible: bool = False
     # The request being served (its log lines name it too), or a new id outside any request.
     request_id: str = dataclasses.field(default_factory=logs.request_id)
     _reads: Reads | None = dataclasses.field(init=False, default=None)

@@ -1,15 +1,21 @@
-"""Limits checked before execution, and the document cache that makes them nearly free.
+"""Limits checked before and during execution, and the document cache that makes them cheap.
 
 Every query text is parsed (at most ``MAX_TOKENS`` tokens) and validated against the schema plus
 Muster's rules (depth, aliases counted through fragments, one operation per document, no
 introspection unless enabled) once; the document and its errors are kept in an LRU cache shared
 by all requests, so the web pages' fixed operations and integrators' repeated ones skip both
-steps. Validation does not depend on variables, which is what makes caching it sound.
+steps. Validation does not depend on variables, which is what makes caching it sound; the cost,
+which does, is ``schema.cost``'s. ``MusterSchema.execute`` runs queries and mutations only
+(subscriptions are streamed), stops a query after ``QUERY_TIME_LIMIT`` seconds, and marks a
+query's context ``interruptible``, so the web layer may cancel it when its client goes away;
+a mutation always runs to its end, so a change is never cut in half by a closed connection.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Iterable, Iterator
 from functools import lru_cache
 from typing import Any
 
@@ -24,24 +30,34 @@ from graphql import (
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    get_operation_ast,
     parse,
     specified_rules,
+    validate,
 )
+from graphql.language import OperationType as GraphQLOperation
 from graphql.validation import (
     ASTValidationContext,
     ASTValidationRule,
     NoSchemaIntrospectionCustomRule,
 )
 from strawberry.extensions import SchemaExtension
-from strawberry.schema.schema import validate_document
-from strawberry.types import ExecutionContext
+from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
+from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
+from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
+from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.graphql import OperationType
 
+from schema.context import Context
 from schema.errors import log_unexpected, request_id
+
+log = logging.getLogger("muster.graphql")
 
 MAX_DEPTH = 12
 MAX_ALIASES = 30
 MAX_TOKENS = 2000
 CACHED_DOCUMENTS = 1024
+QUERY_TIME_LIMIT = 10.0  # seconds
 
 
 class _FragmentWalk:
@@ -65,7 +81,12 @@ class _FragmentWalk:
 
 
 class DepthLimit(ASTValidationRule):
-    """Refuse operations nested deeper than ``MAX_DEPTH`` fields."""
+    """Refuse operations nested deeper than ``MAX_DEPTH`` fields. Introspection (``__schema``,
+    ``__type``), where allowed, is as deep as the schema and no deeper: it is not counted.
+
+    Strawberry's ``QueryDepthLimiter`` and ``MaxAliasesLimiter`` walk a fragment again at each
+    spread, so a chain of fragments each spread twice costs them 2^n steps; these rules measure
+    each fragment once (``_FragmentWalk``)."""
 
     def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
         walk = _FragmentWalk(self.context)
@@ -73,6 +94,8 @@ class DepthLimit(ASTValidationRule):
         def depth(selections: SelectionSetNode | None) -> int:
             deepest = 0
             for selection in selections.selections if selections else ():
+                if isinstance(selection, FieldNode) and selection.name.value.startswith("__"):
+                    continue
                 if isinstance(selection, FieldNode):
                     deepest = max(deepest, 1 + depth(selection.selection_set))
                 elif isinstance(selection, InlineFragmentNode):
@@ -133,9 +156,13 @@ MUSTER_RULES: tuple[type[ASTValidationRule], ...] = (DepthLimit, AliasLimit, Sin
 def compile_document(
     schema: GraphQLSchema, query: str, rules: tuple[type[ASTValidationRule], ...]
 ) -> tuple[DocumentNode, tuple[GraphQLError, ...]]:
-    """Parse and validate a query once; later calls with the same text are a cache hit."""
+    """Parse and validate a query once; later calls with the same text are a cache hit. Where
+    introspection is refused, so are hints about the schema: no "Did you mean" for fields,
+    arguments, types or enum values."""
     document = parse(query, max_tokens=MAX_TOKENS)
-    return document, tuple(validate_document(schema, document, rules))
+    hide = NoSchemaIntrospectionCustomRule in rules
+    every = (*rules, MaybeNullValidationRule, OneOfInputValidationRule)  # as Strawberry's own
+    return document, tuple(validate(schema, document, every, hide_suggestions=hide))
 
 
 class MusterSchema(strawberry.Schema):
@@ -146,6 +173,54 @@ class MusterSchema(strawberry.Schema):
         extra = () if introspection else (NoSchemaIntrospectionCustomRule,)
         self.validation_rules = (*specified_rules, *MUSTER_RULES, *extra)
         self.live: Any = None
+
+    async def execute(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        allowed = set(allowed_operation_types or DEFAULT_ALLOWED_OPERATION_TYPES)
+        running = super().execute(
+            query, variable_values, context_value, root_value, operation_name,
+            allowed - {OperationType.SUBSCRIPTION}, operation_extensions,
+        )  # fmt: skip
+        if not self._is_query(query, operation_name):
+            return await running
+        if isinstance(context_value, Context):
+            context_value.interruptible = True
+        try:
+            async with asyncio.timeout(QUERY_TIME_LIMIT):
+                return await running
+        except TimeoutError:
+            log.warning("a query ran past %g s and was stopped", QUERY_TIME_LIMIT)
+            error = GraphQLError(
+                f"This query ran longer than {QUERY_TIME_LIMIT:g} s, the limit, and was stopped."
+                " Ask for less (smaller pages, fewer nested lists).",
+                extensions={"code": "TIME_LIMIT"},
+            )
+            return ExecutionResult(data=None, errors=[error])
+
+    def _get_custom_context_kwargs(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """What Strawberry hands graphql-core's ``execute``; without introspection, variables
+        that do not fit get no "Did you mean" either."""
+        options = super()._get_custom_context_kwargs(*args, **kwargs)
+        options["hide_suggestions"] = NoSchemaIntrospectionCustomRule in self.validation_rules
+        return options
+
+    def _is_query(self, query: str | None, operation_name: str | None) -> bool:
+        if query is None:
+            return False
+        try:
+            document, _ = compile_document(self._schema, query, self.validation_rules)
+        except GraphQLError:
+            return False  # it does not parse: execution answers that
+        operation = get_operation_ast(document, operation_name)
+        return operation is not None and operation.operation == GraphQLOperation.QUERY
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None

@@ -178,3 +178,146 @@ async def test_overlong_text_is_a_user_error(member):
     assert answer["declareIncident"]["userErrors"] == [
         {"field": "name", "code": "INVALID", "message": "Name is too long: at most 200 characters."}
     ]
+
+
+async def test_a_mutation_over_get_is_405_naming_post(member):
+    headers = {"Authorization": f"Bearer {member.secret}"}
+    mutation = 'mutation { declareIncident(input: {name: "via GET"}) { incident { id } } }'
+    refused = await member.http.get("/graphql", params={"query": mutation}, headers=headers)
+    assert refused.status_code == 405
+    assert refused.headers["allow"] == "POST"
+    assert "POST" in refused.json()["errors"][0]["message"]
+    assert (await member("{ incidents { totalCount } }"))["incidents"]["totalCount"] == 0
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+async def test_a_subscription_over_http_says_where_subscriptions_are(member, method):
+    headers = {"Authorization": f"Bearer {member.secret}"}
+    query = "subscription { incidentEvents { kind } }"
+    if method == "GET":
+        response = await member.http.get("/graphql", params={"query": query}, headers=headers)
+    else:
+        response = await member.http.post("/graphql", json={"query": query}, headers=headers)
+    assert response.status_code == 400
+    assert "WebSocket" in response.json()["errors"][0]["message"]
+
+
+@pytest.mark.parametrize(
+    ("accept", "expected"),
+    [
+        (None, "application/json"),
+        ("application/json", "application/json"),
+        ("*/*", "application/json"),
+        ("application/graphql-response+json", "application/graphql-response+json"),
+        (
+            "application/graphql-response+json, application/json;q=0.9",
+            "application/graphql-response+json",
+        ),
+        ("application/json, application/graphql-response+json;q=0.5", "application/json"),
+        ("text/plain", "application/json"),
+    ],
+)
+async def test_answers_in_the_media_type_the_client_prefers(member, accept, expected):
+    headers = {"Authorization": f"Bearer {member.secret}"}
+    if accept is not None:
+        headers["Accept"] = accept
+    response = await member.http.post(
+        "/graphql", json={"query": "{ viewer { email } }"}, headers=headers
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"].split(";")[0] == expected
+    assert response.json()["data"]["viewer"]["email"] == "mo@example.com"
+
+
+@pytest.mark.parametrize(
+    ("query", "variables"),
+    [
+        ("{ viewer { email", None),  # does not parse
+        ("{ viewer { nope } }", None),  # does not validate
+        ("query($n: Int!) { incidents(first: $n) { totalCount } }", {"n": "many"}),  # bad variable
+    ],
+)
+async def test_request_errors_are_400_without_data_in_graphql_response_json(
+    member, query, variables
+):
+    headers = {
+        "Authorization": f"Bearer {member.secret}",
+        "Accept": "application/graphql-response+json",
+    }
+    body = {"query": query, "variables": variables}
+    strict = await member.http.post("/graphql", json=body, headers=headers)
+    assert strict.status_code == 400
+    assert "data" not in strict.json() and strict.json()["errors"][0]["message"]
+    headers["Accept"] = "application/json"
+    legacy = await member.http.post("/graphql", json=body, headers=headers)
+    assert legacy.status_code == 200 and legacy.json()["data"] is None
+
+
+async def test_a_field_error_keeps_status_200_and_data_in_graphql_response_json(member):
+    headers = {
+        "Authorization": f"Bearer {member.secret}",
+        "Accept": "application/graphql-response+json",
+    }
+    body = {"query": "{ viewer { email } incidents(first: -1) { totalCount } }"}
+    response = await member.http.post("/graphql", json=body, headers=headers)
+    assert response.status_code == 200  # execution started: a field failed, not the request
+    assert "data" in response.json()
+    assert response.json()["errors"][0]["path"] == ["incidents"]
+
+
+async def test_deeply_nested_json_is_a_400(member):
+    headers = {"Authorization": f"Bearer {member.secret}", "Content-Type": "application/json"}
+    nested = '{"query": "{ viewer { id } }", "variables": {"a": ' + "[" * 20_000 + "]" * 20_000
+    response = await member.http.post("/graphql", content=nested + "}}", headers=headers)
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+
+
+async def test_graphiqls_introspection_query_passes_the_limits_when_enabled(http, db, people):
+    from graphql import get_introspection_query
+
+    from app.services import tokens
+
+    _, secret = await tokens.create_token(db, user=people.member, name="t")
+    opened = await http(graphiql=True)
+    answer = await opened.post(
+        "/graphql",
+        json={"query": get_introspection_query(descriptions=True)},
+        headers={"Authorization": f"Bearer {secret}"},
+    )
+    assert "errors" not in answer.json(), answer.json()["errors"]
+    assert answer.json()["data"]["__schema"]["queryType"]["name"] == "Query"
+
+
+async def test_a_chain_of_fragments_spread_twice_each_is_measured_once(member):
+    chain = " ".join(f"fragment F{i} on Query {{ ...F{i + 1} ...F{i + 1} }}" for i in range(40))
+    query = "{ ...F0 } " + chain + " fragment F40 on Query { viewer { email } }"
+    response = await member.post(query)  # 2^40 spreads if walked at each one: this would hang
+    error = response.json()["errors"][0]
+    assert error["extensions"]["code"] == "TOO_COSTLY"
+
+
+@pytest.mark.parametrize(
+    ("query", "variables"),
+    [
+        ("{ incidents(frist: 1) { totalCount } }", None),  # an argument
+        ("{ incidents(filter: {statusCategories: [TRIAG]}) { totalCount } }", None),  # enum value
+        ("query($f: IncidentFiltr) { incidents(filter: $f) { totalCount } }", None),  # a type
+        ("{ incidents { totalCont } }", None),  # a field
+        (
+            "query($f: IncidentFilter) { incidents(filter: $f) { totalCount } }",
+            {"f": {"statusCategories": ["TRIAG"]}},
+        ),  # an enum value in the variables
+    ],
+)
+async def test_no_hints_about_the_schema_without_introspection(http, db, people, query, variables):
+    from app.services import tokens
+
+    _, secret = await tokens.create_token(db, user=people.member, name="t")
+    headers = {"Authorization": f"Bearer {secret}"}
+    body = {"query": query, "variables": variables}
+    closed, opened = await http(), await http(graphiql=True)
+    hidden = (await closed.post("/graphql", json=body, headers=headers)).json()["errors"]
+    shown = (await opened.post("/graphql", json=body, headers=headers)).json()["errors"]
+    assert "Did you mean" in shown[0]["message"]  # the hint exists, for those allowed to look
+    assert hidden[0]["message"] and not any("Did you mean" in e["message"] for e in hidden)

@@ -4,8 +4,8 @@
 missed after a cursor, then streams new events, each checked against the caller's access as it
 arrives. ``LiveFeeds.stream`` runs a subscription operation the way graphql-core's ``subscribe``
 does (the resolver gives the source stream), except for one step: each event is executed once
-per *audience* (the same document and variables, and, for documents selecting viewer-dependent
-fields, the same viewer) and the result is shared by every subscriber in it, so a thousand
+per *audience* (the same document and variables, and, for documents selecting a field declared
+``per_viewer``, the same viewer) and the result is shared by every subscriber in it, so a thousand
 dashboards cost one execution per event. That shared execution survives any one subscriber going
 away, and a feed that cannot go on ends with an error, never silently.
 Every result carries the event's cursor in ``extensions.cursor`` for resuming.
@@ -28,6 +28,8 @@ from graphql import (
     GraphQLSchema,
     OperationDefinitionNode,
     OperationType,
+    TypeInfo,
+    TypeInfoVisitor,
     visit,
 )
 from graphql import ExecutionResult as CoreResult
@@ -50,8 +52,8 @@ from schema.errors import log_unexpected, shown
 from schema.limits import compile_document
 from schema.pagination import event_cursor, event_position
 from schema.types import TimelineEvent
+from schema.viewers import per_viewer_fields
 
-PER_VIEWER_FIELDS = frozenset({"followedByMe", "viewerCanEdit", "viewer", "mergedInto"})
 RENDERED = 4096  # recent (audience, event) results kept for the other subscribers
 RETRIES = 5  # reads of an event's result when the database connection drops meanwhile
 
@@ -136,18 +138,6 @@ class _Audiences:
             del self._results[key]
 
 
-def _per_viewer(document: DocumentNode) -> bool:
-    found = False
-
-    class Finder(Visitor):
-        def enter_field(self, node: FieldNode, *_: Any) -> None:
-            nonlocal found
-            found = found or node.name.value in PER_VIEWER_FIELDS
-
-    visit(document, Finder())
-    return found
-
-
 class LiveFeeds:
     """Runs subscription operations for one schema, sharing each event's execution."""
 
@@ -155,6 +145,7 @@ class LiveFeeds:
         self.schema = schema
         self.rules = rules
         self.audiences = _Audiences()
+        self.per_viewer_fields = per_viewer_fields(schema)
 
     async def stream(
         self,
@@ -190,7 +181,7 @@ class LiveFeeds:
         if isinstance(source, CoreResult):
             yield PreExecutionError(data=None, errors=source.errors or [])
             return
-        audience = context.viewer.id if _per_viewer(document) else "everyone"
+        audience = context.viewer.id if self._per_viewer(document) else "everyone"
         shape = (query, json.dumps(variables or {}, sort_keys=True), operation_name, audience)
 
         try:
@@ -217,6 +208,21 @@ class LiveFeeds:
         finally:
             if hasattr(source, "aclose"):
                 await source.aclose()
+
+    def _per_viewer(self, document: DocumentNode) -> bool:
+        """Whether the document selects a field declared ``per_viewer`` (fragments included)."""
+        found = False
+        types = TypeInfo(self.schema)
+        fields = self.per_viewer_fields
+
+        class Finder(Visitor):
+            def enter_field(self, node: FieldNode, *_: Any) -> None:
+                nonlocal found
+                parent = types.get_parent_type()
+                found = found or (parent is not None and (parent.name, node.name.value) in fields)
+
+        visit(document, TypeInfoVisitor(types, Finder()))
+        return found
 
     async def _execute(
         self,

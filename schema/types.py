@@ -1,9 +1,9 @@
 """The GraphQL object types, each built explicitly from its model with ``from_model``.
 
 Fields that reach other rows go through the request's loaders, so a page of incidents costs a
-fixed number of queries whatever its size. Viewer-dependent fields (``followedByMe``,
-``viewerCanEdit``, and ``mergedInto``, whose target the viewer may not see) are listed in
-``schema.live.PER_VIEWER_FIELDS``: a live feed selecting one is executed per viewer. So is
+fixed number of queries whatever its size. Viewer-dependent fields are declared with
+``schema.viewers.per_viewer`` (``followedByMe``, ``viewerCanEdit``, ``mergedInto``, whose target
+the viewer may not see): a live feed selecting one is executed per viewer. So is
 every event that names another incident (``TimelineEvent.audience``): its ``summary`` names that
 incident only to viewers who may see it. Ids and cursors are sealed (``schema.ids``).
 """
@@ -20,6 +20,7 @@ from schema import ids
 from schema.context import Info
 from schema.loaders import TimelineKey
 from schema.pagination import Edge, PageInfo, event_cursor, event_position, page_size
+from schema.viewers import per_viewer, shared_by_audience
 
 OrgRole = strawberry.enum(models.OrgRole, name="OrgRole")
 StatusCategory = strawberry.enum(models.StatusCategory, name="StatusCategory")
@@ -266,7 +267,7 @@ class Action:
     def completed_at(self) -> datetime | None:
         return self.row.completed_at
 
-    @strawberry.field
+    @shared_by_audience("its own incident: a feed reaches an action only through it")
     async def incident(self, info: Info) -> Incident | None:
         row = await info.context.loaders.incident.load(self.row.incident_id)
         return None if row is None else Incident(row=row)
@@ -311,16 +312,17 @@ class TimelineEvent:
     async def actor(self, info: Info) -> User | None:
         return await _user(info, self.row.actor_id)
 
-    @strawberry.field(
+    @shared_by_audience(
+        "an event naming another incident is executed per viewer (TimelineEvent.audience)",
         description="What happened, in one plain sentence. Depends on the viewer when the "
-        "event names another incident (a merge): one they may not see is not named."
+        "event names another incident (a merge): one they may not see is not named.",
     )
     async def summary(self, info: Info) -> str:
         named = timeline.names_incident(self.row)
         visible = named is None or await info.context.loaders.visible_reference.load(named)
         return timeline.describe(self.row, named_visible=visible)
 
-    @strawberry.field
+    @shared_by_audience("the event's own incident: the hub delivers it only to who may see it")
     async def incident(self, info: Info) -> Incident | None:
         row = await info.context.loaders.incident.load(self.row.incident_id)
         return None if row is None else Incident(row=row)
@@ -406,7 +408,7 @@ class Incident:
     def next_update_due_at(self) -> datetime | None:
         return self.row.next_update_due_at
 
-    @strawberry.field
+    @per_viewer(description="Null when the viewer may not see the incident it was merged into.")
     async def merged_into(self, info: Info) -> Incident | None:
         if self.row.merged_into_id is None:
             return None
@@ -493,7 +495,7 @@ class Incident:
             )
         return values
 
-    @strawberry.field(description="Depends on the viewer.")
+    @per_viewer(description="Depends on the viewer.")
     async def followed_by_me(self, info: Info) -> bool:
         return await info.context.loaders.followed.load(self.row.id)
 
@@ -501,7 +503,7 @@ class Incident:
     async def follower_count(self, info: Info) -> int:
         return await info.context.loaders.follower_count.load(self.row.id)
 
-    @strawberry.field(description="Depends on the viewer.")
+    @per_viewer(description="Depends on the viewer.")
     async def viewer_can_edit(self, info: Info) -> bool:
         standing = await info.context.loaders.standing.load(self.row.id)
         return policy.can_edit(info.context.viewer, self.row, standing)

@@ -15,7 +15,7 @@ import pytest
 
 from app.config import Settings
 from app.models import TokenScope
-from app.services import incidents
+from app.services import followers, incidents
 from tests.live.conftest import Socket, free_port, serving, sse_messages, started, until
 from views.app import create_app
 
@@ -183,3 +183,41 @@ async def test_a_cancelled_shared_execution_is_run_again_for_its_waiters(served,
         held.restore()
         for socket_ in sockets:
             await socket_.close()
+
+
+PER_VIEWER = """subscription Watch($incidentId: ID) {
+  incidentEvents(incidentId: $incidentId) {
+    summary
+    incident { reference followedByMe viewerCanEdit }
+  }
+}"""
+
+
+async def test_viewer_dependent_fields_are_never_shared_across_viewers(served, db, people, token):
+    app, url = served
+    hub = app.state.hub
+    incident = await incidents.declare(db, actor=people.member, name="Mine to edit")
+    await followers.follow(db, actor=people.viewer, incident_id=incident.id)
+    held = Held(app, hold=False)  # counts the executions
+    # The reporter may edit but does not follow; the viewer follows but may not edit.
+    editor = await Socket.open(url, await token(people.member, TokenScope.READ))
+    watcher = await Socket.open(url, await token(people.viewer, TokenScope.READ))
+    try:
+        for socket_ in (editor, watcher):  # the same document and variables for both
+            await socket_.subscribe("feed", PER_VIEWER, {"incidentId": None})
+        await until(lambda: started(hub) == 2)
+        await incidents.add_note(db, actor=people.member, incident_id=incident.id, message="hi")
+        answers = []
+        for socket_ in (editor, watcher):
+            message = await socket_.receive()
+            assert message["type"] == "next" and "errors" not in message["payload"], message
+            answers.append(message["payload"]["data"]["incidentEvents"]["incident"])
+        assert answers == [
+            {"reference": "INC-1", "followedByMe": False, "viewerCanEdit": True},
+            {"reference": "INC-1", "followedByMe": True, "viewerCanEdit": False},
+        ]
+        assert held.executions == 2  # one per viewer: each gets their own answers
+    finally:
+        held.restore()
+        await editor.close()
+        await watcher.close()

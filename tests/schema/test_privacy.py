@@ -135,8 +135,9 @@ def test_live_feeds_run_selections_that_depend_on_the_viewer_per_viewer():
     """A merged incident's target may be hidden from some subscribers: never shared."""
     from graphql import parse
 
-    from schema.live import _per_viewer
+    from schema import schema
 
+    _per_viewer = schema.live._per_viewer
     for field in ("mergedInto { reference }", "followedByMe", "viewerCanEdit"):
         document = parse(f"subscription {{ incidentEvents {{ incident {{ {field} }} }} }}")
         assert _per_viewer(document), field

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 
 import strawberry
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import logs
@@ -25,6 +27,8 @@ from app.events import EventHub
 from app.identity import Credential, Principal
 from app.models import OrgRole, TokenScope, User
 from schema.loaders import Loaders
+
+log = logging.getLogger("muster.graphql")
 
 
 class Reads:
@@ -56,8 +60,14 @@ class Reads:
         self._stale = True
 
     async def close(self) -> None:
+        """End the session. A read stopped mid-statement (its client left, or it ran past the
+        time limit) may find that the driver has already closed its connection: a read has
+        nothing to roll back, so that is no error."""
         if self._open is not None:
-            await self._open.aclose()
+            try:
+                await self._open.aclose()
+            except DBAPIError as error:
+                log.info("a stopped read found its connection closed (%s)", error.orig)
         self._open = self._session = None
 
 

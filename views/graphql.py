@@ -25,7 +25,6 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from cross_web import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -147,8 +146,6 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                 response = answer
             except ClientDisconnect:
                 return  # the client left while we read its request: nobody to answer
-            except HTTPException as error:
-                response = self._refusal(request, error, media_type)
             except _Unauthenticated:
                 response = error_response(
                     401,
@@ -157,6 +154,13 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                     media_type,
                     **{"WWW-Authenticate": "Bearer"},
                 )
+            except Exception as error:
+                # Strawberry refuses a request it cannot run (bad JSON, no query, a mutation
+                # over GET) with an exception carrying ``status_code`` and ``reason``.
+                status = getattr(error, "status_code", None)
+                if not isinstance(status, int):
+                    raise
+                response = self._refusal(request, error, status, media_type)
             finally:
                 context = getattr(request.state, "context", None)
                 if context is not None:
@@ -185,8 +189,9 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             left.cancel()
 
     @staticmethod
-    def _refusal(request: Request, error: HTTPException, media_type: str) -> Response:
+    def _refusal(request: Request, error: Exception, status: int, media_type: str) -> Response:
         """The answer to a request refused before execution, as a GraphQL error."""
+        reason = getattr(error, "reason", None) or str(error)
         refused = error.__cause__
         if isinstance(refused, InvalidOperationTypeError):
             if refused.operation_type == OperationType.SUBSCRIPTION:
@@ -194,7 +199,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             if request.method == "GET":
                 message = "Mutations must be sent with POST."
                 return error_response(405, message, "BAD_REQUEST", media_type, Allow="POST")
-        return error_response(error.status_code, error.reason, "BAD_REQUEST", media_type)
+        return error_response(status, reason, "BAD_REQUEST", media_type)
 
     async def process_result(
         self, request: Request, result: ExecutionResult

@@ -5,6 +5,7 @@ stay well under it. Also the time limit, and a query stopped when its client goe
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import httpx2
 import pytest
@@ -167,3 +168,35 @@ async def until_value(read, ok, wait: float = 10.0):
             return value
         assert asyncio.get_running_loop().time() < deadline, f"still {value}"
         await asyncio.sleep(0.05)
+
+
+async def test_clients_hanging_up_mid_query_leave_no_error_behind(database_url, db, people, caplog):
+    from app.models import TokenScope
+    from app.services import tokens
+
+    for n in range(30):
+        await incidents.declare(db, actor=people.member, name=f"Incident {n}")
+    _, secret = await tokens.create_token(db, user=people.member, name="t", scope=TokenScope.READ)
+    query = "{ incidents(first: 100) { edges { node { name timeline(first: 20) { edges { node {" \
+        " kind summary actor { name } } } } } } } }"  # fmt: skip
+    app = app_for(database_url)
+    with serving(app, free_port()) as url:
+        async with httpx2.AsyncClient(base_url=url) as client:
+            whole = await client.post(
+                "/graphql", json={"query": query}, headers={"Authorization": f"Bearer {secret}"}
+            )
+            assert len(whole.json()["data"]["incidents"]["edges"]) == 30
+        for wait in [0.001 * n for n in range(1, 40)]:
+            async with httpx2.AsyncClient(base_url=url) as client:
+                with contextlib.suppress(httpx2.TimeoutException):  # hung up, or answered
+                    await client.post(
+                        "/graphql", json={"query": query},
+                        headers={"Authorization": f"Bearer {secret}"}, timeout=wait,
+                    )  # fmt: skip
+        async with httpx2.AsyncClient(base_url=url) as client:
+            again = await client.post(
+                "/graphql", json={"query": query}, headers={"Authorization": f"Bearer {secret}"}
+            )
+            assert again.status_code == 200 and "errors" not in again.json()
+    await app.state.db.dispose()
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]

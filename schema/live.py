@@ -8,7 +8,9 @@ per *audience* (the same document and variables, and, for documents selecting a 
 ``per_viewer``, the same viewer) and the result is shared by every subscriber in it, so a thousand
 dashboards cost one execution per event. That shared execution survives any one subscriber going
 away, and a feed that cannot go on ends with an error, never silently.
-Every result carries the event's cursor in ``extensions.cursor`` for resuming.
+Every result carries the event's cursor in ``extensions.cursor`` for resuming. A feed with a
+``filter`` delivers only what ``schema.filtered`` decides, each result saying
+``extensions.matchesFilter``.
 """
 
 from __future__ import annotations
@@ -43,14 +45,16 @@ from graphql.pyutils import is_awaitable
 from sqlalchemy.exc import DBAPIError
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 
+from app import models
 from app.errors import MusterError, incident_not_found
 from app.models import TokenScope
 from app.services import incidents
-from schema import ids
+from schema import filtered, ids
 from schema.context import Context, Info
 from schema.errors import log_unexpected, shown
 from schema.limits import compile_document
 from schema.pagination import event_cursor, event_position
+from schema.queries import IncidentFilter
 from schema.types import TimelineEvent
 from schema.viewers import per_viewer_fields
 
@@ -74,10 +78,17 @@ class SharedData(dict[str, Any]):
 class Subscription:
     @strawberry.subscription(
         description="Timeline events as they happen: of one incident, or of every incident you "
-        "can see. With `after` (a cursor), first the events you missed since it, in order."
+        "can see. With `after` (a cursor), first the events you missed since it, in order. "
+        "With `filter` (as for `incidents`), only events of incidents matching it after the "
+        "event, and the event through which one stopped matching, whose result says "
+        "`extensions.matchesFilter: false`."
     )
     async def incident_events(
-        self, info: Info, incident_id: strawberry.ID | None = None, after: str | None = None
+        self,
+        info: Info,
+        incident_id: strawberry.ID | None = None,
+        after: str | None = None,
+        filter: IncidentFilter | None = None,
     ) -> AsyncGenerator[TimelineEvent, None]:
         context = info.context
         if context.hub is None:
@@ -88,14 +99,31 @@ class Subscription:
             async with context.db.read() as session:  # not the request's reads: this lives long
                 if await incidents.find_incident(session, context.viewer, key) is None:
                     raise incident_not_found()
-        async for row in context.hub.follow(
+        rows = context.hub.follow(
             context.viewer,
             credential=context.credential,
             incident_id=key,
             after=event_position(after),
             admission=context.request_id,  # a stream admitted before it started (views.live)
-        ):
-            yield TimelineEvent(row=row)
+        )
+        if filter is None:
+            async for row in rows:
+                yield TimelineEvent(row=row)
+            return
+        async with filtered.group(context.db, filter.to_app(context.viewer.id)) as deciding:
+            async for row in rows:
+                matches = await deciding.decide(row)
+                if matches is not None:
+                    yield Filtered(row=row, matches=matches)
+
+
+class Filtered(TimelineEvent):
+    """An event as a filtered feed delivers it: ``matches`` is False for the event through which
+    its incident stopped matching the feed's filter."""
+
+    def __init__(self, *, row: models.TimelineEvent, matches: bool) -> None:
+        super().__init__(row=row)
+        self.matches = matches
 
 
 class _Audiences:
@@ -186,7 +214,8 @@ class LiveFeeds:
 
         try:
             async for event in source:  # each event the resolver yields, as graphql-core would
-                key = (*shape, event.row.id, event.audience(context.viewer))
+                matches = event.matches if isinstance(event, Filtered) else None
+                key = (*shape, event.row.id, event.audience(context.viewer), matches)
                 execute = functools.partial(
                     self._execute, document, variables, operation_name, context, event
                 )
@@ -261,7 +290,8 @@ class LiveFeeds:
         return CoreResult(
             data=None if result.data is None else SharedData(result.data),
             errors=[shown(error, reference) for error in result.errors or []] or None,
-            extensions={"cursor": event_cursor(event.row.id)},
+            extensions={"cursor": event_cursor(event.row.id)}
+            | ({"matchesFilter": event.matches} if isinstance(event, Filtered) else {}),
         )
 
 

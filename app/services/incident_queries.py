@@ -8,7 +8,7 @@ pages over (declared_at, id), newest first: the 100th page costs what the first 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, Select, exists, func, select, tuple_
@@ -69,11 +69,30 @@ def _holds(kind: RoleKind, user_id: int) -> ColumnElement[bool]:
 
 
 async def _filtered(session: AsyncSession, actor: User, wanted: IncidentFilter) -> Select[int]:
-    """The ids of the incidents ``actor`` may see that match, as one query whose conditions sit
-    on ``incidents`` itself, so the database can walk an index and stop early (an ``id IN
+    """The ids of the incidents ``actor`` may see that match."""
+    return await _narrowed(
+        session, select(Incident.id).where(policy.visible_incidents(actor)), wanted
+    )
+
+
+async def matching_ids(
+    session: AsyncSession, wanted: IncidentFilter, among: Collection[int] | None = None
+) -> set[int]:
+    """Which incidents (of ``among``, or all) match ``wanted``, whoever may see them: the list's
+    own conditions, for live feeds, which check who may see each event themselves."""
+    query = select(Incident.id)
+    if among is not None:
+        query = query.where(Incident.id.in_(among))
+    return set(await session.scalars(await _narrowed(session, query, wanted)))
+
+
+async def _narrowed(
+    session: AsyncSession, query: Select[int], wanted: IncidentFilter
+) -> Select[int]:
+    """``query`` (of incident ids) narrowed to ``wanted``, with conditions that sit on
+    ``incidents`` itself, so the database can walk an index and stop early (an ``id IN
     (subquery)`` made SQLite read and sort every visible incident for each page, and a status
     subquery hid from PostgreSQL how few incidents are ongoing)."""
-    query = select(Incident.id).where(policy.visible_incidents(actor))
     if wanted.categories:
         in_category = await session.scalars(
             select(Status.id).where(Status.category.in_(wanted.categories))

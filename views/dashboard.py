@@ -3,11 +3,12 @@
 Triage and active incidents come first, by severity (highest first) then newest; post-incident
 ones follow. Each row shows the reference, name, severity, status, lead, time since declared, the
 latest update and when the next one is due. Filters (type, severity, custom field options) are a
-plain GET form; htmx swaps just the board. ``/live/dashboard`` (same filters) streams each event
-as the incident's new row, drawn once per event for every open dashboard (the row selects no
-viewer-dependent field) and appended to its list: the page's script drops the row it replaces
-and keeps the lists sorted, so unrelated rows never move or flicker. An incident that leaves the
-dashboard (closed, filtered out) arrives as an empty row marked ``data-remove``. ``?tv=1`` is the
+plain GET form; htmx swaps just the board. ``/live/dashboard`` streams the events of the
+incidents matching the same filters (the API decides which), each as the incident's new row,
+drawn once per event for every open dashboard (the row selects no viewer-dependent field) and
+appended to its list: the page's script drops the row it replaces and keeps the lists sorted,
+so unrelated rows never move or flicker. An incident that leaves the dashboard (closed, another
+severity) arrives as an empty row marked ``data-remove``. ``?tv=1`` is the
 wall-screen mode.
 """
 
@@ -72,17 +73,6 @@ class Filters:
         pairs = [("type", v) for v in self.types] + [("severity", v) for v in self.severities]
         return urlencode(pairs + [("option", v) for v in self.options])
 
-    def shows(self, incident: Mapping[str, Any]) -> bool:
-        """Whether an incident, as a live event shows it, belongs on this dashboard now."""
-        if incident["status"]["category"] not in ONGOING:
-            return False
-        if self.types and incident["type"]["id"] not in self.types:
-            return False
-        if self.severities and incident["severity"]["id"] not in self.severities:
-            return False
-        chosen = {o["id"] for value in incident["customFieldValues"] for o in value["options"]}
-        return not self.options or bool(chosen & set(self.options))
-
     @property
     def any(self) -> bool:
         return bool(self.types or self.severities or self.options)
@@ -144,7 +134,7 @@ async def live(request: Request) -> Response:
         incident = event.get("incident")
         if incident is None:
             return ""
-        if not filters.shows(incident):
+        if (result.extensions or {}).get("matchesFilter") is False:  # it left the dashboard
             return template_text("dashboard_live.html", incident=incident, gone=True)
         if not isinstance(data, SharedData):
             return _row(event)
@@ -154,7 +144,8 @@ async def live(request: Request) -> Response:
         return drawn
 
     context = Context.of(state.db, found, state.hub)
-    return stream(request, state.schema, context, state.operations["DashboardEvents"], {}, draw)
+    operation = state.operations["DashboardEvents"]
+    return stream(request, state.schema, context, operation, filters.variables(), draw)
 
 
 def _row(event: Mapping[str, Any]) -> str:

@@ -4,11 +4,10 @@ Filters (status, severity, type, mode, visibility, followed by me, where I hold 
 search) are a plain GET form; htmx swaps just the results and puts the filters in the address,
 searching as one types. Pages are keyset pages of ``PAGE`` incidents: "Next page" carries the
 last row's cursor and the filters, "Back to the first page" drops the cursor. ``/live/incidents``
-(same query string) keeps the rows current: a newly declared incident that matches is inserted at
-the top of the first page, a row whose incident changed is replaced in place (or removed if it
-no longer matches). What an event alone cannot settle (the words searched, following, roles) is
-settled for a new incident by running the list's query as the viewer: it is inserted only if it
-is among the newest ``PAGE`` matching incidents.
+(same query string) keeps the rows current with the events of the incidents matching the same
+filters (the API decides which, words searched included): a newly declared incident is inserted
+at the top of the first page, a row whose incident changed is replaced in place, and removed
+when the event says it no longer matches.
 """
 
 from __future__ import annotations
@@ -36,7 +35,6 @@ from views.pages import (
     message,
     render,
     run,
-    run_as,
     template_text,
     to_sign_in,
 )
@@ -157,23 +155,6 @@ class Filters:
     def any(self) -> bool:
         return self != Filters()
 
-    @property
-    def unsettled(self) -> bool:
-        """Whether an event's incident alone cannot tell if it matches (only a query can)."""
-        return bool(self.search or self.followed or self.held)
-
-    def shows(self, incident: Mapping[str, Any]) -> bool:
-        """Whether an incident, as a live event shows it, passes the filters the event settles."""
-        if self.statuses and incident["status"]["category"] not in self.categories:
-            return False
-        if self.severities and incident["severity"]["id"] not in self.severities:
-            return False
-        if self.types and incident["type"]["id"] not in self.types:
-            return False
-        if self.modes and incident["mode"] not in self.modes:
-            return False
-        return not self.visibility or incident["private"] is VISIBILITIES[self.visibility]
-
 
 def sort_key(incident: Mapping[str, Any]) -> str:
     """Newest first (as text, so the page's script keeps live rows in the same order)."""
@@ -236,34 +217,21 @@ async def live(request: Request) -> Response:
     first_page = not request.query_params.get("after")
     state = request.app.state
 
-    def event_of(result: ExecutionResult) -> Mapping[str, Any]:
+    def draw(result: ExecutionResult) -> str:
         event: Mapping[str, Any] = (result.data or {}).get("incidentEvents") or {}
-        return event
-
-    async def matches(incident: Mapping[str, Any]) -> bool:
-        """Whether a new incident is among the newest the list's own query finds for the viewer."""
-        try:
-            variables = {"filter": filters.variables(), "first": PAGE}
-            data = await run_as(request, found, "IncidentListMatches", variables)
-        except OperationFailed:
-            return False
-        return any(edge["node"]["id"] == incident["id"] for edge in data["incidents"]["edges"])
-
-    async def draw(result: ExecutionResult) -> str:
-        event = event_of(result)
         incident = event.get("incident")
         if incident is None:
             return ""
+        if (result.extensions or {}).get("matchesFilter") is False:  # it left the list
+            return _drawn(result, event, "gone")
         if event["kind"] == "DECLARED":
-            if not (first_page and filters.shows(incident)):
-                return ""
-            if filters.unsettled and not await matches(incident):
-                return ""
-            return _drawn(result, event, "new")
-        return _drawn(result, event, "changed" if filters.shows(incident) else "gone")
+            return _drawn(result, event, "new") if first_page else ""
+        return _drawn(result, event, "changed")
 
     context = Context.of(state.db, found, state.hub)
-    return stream(request, state.schema, context, state.operations["IncidentListEvents"], {}, draw)
+    variables = {"filter": filters.variables() if filters.any else None}
+    operation = state.operations["IncidentListEvents"]
+    return stream(request, state.schema, context, operation, variables, draw)
 
 
 def _drawn(result: ExecutionResult, event: Mapping[str, Any], change: str) -> str:

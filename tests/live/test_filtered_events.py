@@ -1,5 +1,6 @@
 """``incidentEvents(filter:)`` over a real WebSocket: only events of matching incidents arrive,
-and the one through which a matching incident stopped matching, marked so in the result.
+and the one through which a matching incident stopped matching, marked so in the result; and the
+pages' live feeds (dashboard, incident list), which draw what it delivers.
 
 Each test ends a step with an event that must arrive, so an event that must not arrive would
 have come before it: nothing waits for a silence.
@@ -13,6 +14,7 @@ from app.models import Severity, StatusCategory, TokenScope
 from app.services import catalog, followers, incidents
 from schema import ids
 from tests.live.conftest import Socket, free_port, serving, started, until
+from tests.pages.conftest import Feed, dev_app, signed_in
 from views.app import create_app
 
 FEED = """subscription($filter: IncidentFilter, $after: String) {
@@ -140,3 +142,45 @@ async def test_a_filtered_feed_resumes_with_only_what_matches(served, db, people
         assert (name, matches) == ("Missed fire", True)
     finally:
         await resumed.close()
+
+
+@pytest.fixture
+def pages(db, database_url):
+    """The app with the dev sign-in on a real uvicorn (in a thread): the app and its URL."""
+    port = free_port()
+    app = dev_app(database_url, MUSTER_BASE_URL=f"http://127.0.0.1:{port}")
+    with serving(app, port) as url:
+        yield app, url
+
+
+async def test_the_pages_live_feeds_draw_only_what_matches(pages, db, people):
+    app, url = pages
+    hub = app.state.hub
+    critical, minor = await severity(db, "Critical"), await severity(db, "Minor")
+    wanted = ids.encode("Severity", critical.id)
+    async with (
+        signed_in(url, people.viewer) as http,
+        http.stream("GET", "/live/dashboard", params={"severity": wanted}) as board,
+        http.stream("GET", "/live/incidents", params={"severity": wanted}) as listed,
+        http.stream("GET", "/live/incidents", params={"q": "database"}) as searched,
+    ):
+        feeds = [Feed(board), Feed(listed), Feed(searched)]
+        await until(lambda: started(hub) == 3)
+        await incidents.declare(db, actor=people.member, name="Printer jam", severity_id=minor.id)
+        fire = await incidents.declare(
+            db, actor=people.member, name="Database fire", severity_id=critical.id
+        )
+        new = [await feed.next() for feed in feeds]
+        await incidents.change_severity(
+            db, actor=people.responder, incident_id=fire.id, severity_id=minor.id
+        )
+        left = [await feed.next() for feed in feeds]
+    # The minor printer incident was never drawn: the first message is the critical one.
+    assert all("Database fire" in drawn and "Printer jam" not in drawn for drawn in new)
+    assert 'hx-target="#ongoing-active" hx-swap="beforeend"' in new[0]
+    assert all('hx-target="#incident-list" hx-swap="afterbegin"' in drawn for drawn in new[1:])
+    # No longer critical: it leaves the filtered dashboard and list, stays on the searched one.
+    assert 'id="incident-INC-2" class="fresh" data-remove hidden' in left[0]
+    assert '<li id="incident-INC-2" class="fresh" data-remove hidden></li>' in left[1]
+    assert 'hx-target="#incident-INC-2" hx-swap="outerHTML"' in left[2]
+    assert "Database fire" in left[2] and "data-remove" not in left[2]

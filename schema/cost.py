@@ -16,6 +16,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from graphql import (
+    DocumentNode,
     ExecutionResult,
     FieldNode,
     FragmentDefinitionNode,
@@ -118,11 +119,15 @@ class _Walk:
 
 def operation_cost(
     schema: GraphQLSchema,
+    document: DocumentNode,
     operation: OperationDefinitionNode,
-    fragments: Mapping[str, FragmentDefinitionNode],
     variables: Mapping[str, Any] | None,
 ) -> int:
-    """The cost of ``operation``, its fragments spread, with ``variables`` as sent."""
+    """The cost of ``operation`` (of ``document``), its fragments spread, with ``variables``
+    as sent."""
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
     root = schema.get_root_type(operation.operation)
     return _Walk(schema, fragments, variables or {}).selections(root, operation.selection_set)
 
@@ -145,12 +150,7 @@ class QueryCost(SchemaExtension):
             None if document is None else get_operation_ast(document, context.operation_name)
         )
         if document is not None and operation is not None and not context.result:
-            fragments = {
-                d.name.value: d
-                for d in document.definitions
-                if isinstance(d, FragmentDefinitionNode)
-            }
-            cost = operation_cost(context.schema._schema, operation, fragments, context.variables)
+            cost = operation_cost(context.schema._schema, document, operation, context.variables)
             if cost > MAX_COST:
                 context.result = ExecutionResult(data=None, errors=[too_costly(cost)])
         yield

@@ -10,7 +10,9 @@ dashboards cost one execution per event. That shared execution survives any one 
 away, and a feed that cannot go on ends with an error, never silently.
 Every result carries the event's cursor in ``extensions.cursor`` for resuming. A feed with a
 ``filter`` delivers only what ``schema.filtered`` decides, each result saying
-``extensions.matchesFilter``.
+``extensions.matchesFilter``. A subscription is priced like a query before it starts
+(``schema.cost``: what each event's execution may cost), and without introspection its errors
+give no "Did you mean" hints either.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from graphql.execution import (
 )
 from graphql.language import Visitor
 from graphql.pyutils import is_awaitable
+from graphql.validation import NoSchemaIntrospectionCustomRule
 from sqlalchemy.exc import DBAPIError
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 
@@ -51,6 +54,7 @@ from app.models import TokenScope
 from app.services import incidents
 from schema import filtered, ids
 from schema.context import Context, Info
+from schema.cost import MAX_COST, operation_cost, too_costly
 from schema.errors import log_unexpected, shown
 from schema.limits import compile_document
 from schema.pagination import event_cursor, event_position
@@ -194,9 +198,14 @@ class LiveFeeds:
             refusal = "Only subscriptions are served here; send queries and mutations over HTTP."
             yield PreExecutionError(data=None, errors=[GraphQLError(refusal)])
             return
+        price = operation_cost(self.schema, document, operation, variables)
+        if price > MAX_COST:  # what each event's execution may cost, as for queries
+            yield PreExecutionError(data=None, errors=[too_costly(price)])
+            return
         built = Executor.build(
             self.schema, document, context_value=context, raw_variable_values=variables,
             operation_name=operation_name,
+            hide_suggestions=NoSchemaIntrospectionCustomRule in self.rules,
         )  # fmt: skip
         if isinstance(built, list):
             yield PreExecutionError(data=None, errors=built)

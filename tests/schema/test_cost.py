@@ -9,7 +9,7 @@ import contextlib
 
 import httpx2
 import pytest
-from graphql import FragmentDefinitionNode, get_operation_ast, parse
+from graphql import get_operation_ast, parse
 from sqlalchemy import event, text
 
 from app.services import incidents
@@ -32,12 +32,9 @@ PAGE = (
 
 def cost_of(query: str, variables: dict | None = None) -> int:
     document = parse(query)
-    fragments = {
-        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-    }
     operation = get_operation_ast(document, None)
     assert operation is not None
-    return cost.operation_cost(schema._schema, operation, fragments, variables)
+    return cost.operation_cost(schema._schema, document, operation, variables)
 
 
 @pytest.mark.parametrize("name", sorted(WEB_OPERATIONS))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import statistics
 import subprocess
 import sys
@@ -28,12 +29,11 @@ from app.cli import migrate
 from app.db import Database
 from app.models import OrgRole, TokenScope
 from app.services import incidents, tokens, users
-from bench.graphql_list import free_port
 from schema import build_schema
 from schema.cost import MAX_COST, operation_cost
 
 HEAVIEST = """{ incidents(first: 100) { edges { node { reference timeline(first: 100) {
-  edges { node { kind summary createdAt } } } } } } }"""
+  edges { node { kind summary occurredAt } } } } } } }"""
 REVIEWED = """{ incidents(first: 100) { edges { node { timeline(first: 100) { edges { node {
   incident { timeline(first: 100) { edges { node { kind summary } } } } } } } } } } }"""
 
@@ -52,6 +52,12 @@ async def prepare(url: str) -> str:
     return secret
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def cost(query: str) -> int:
     document = parse(query)
     operation = get_operation_ast(document, None)
@@ -66,7 +72,15 @@ async def timed(client: httpx2.AsyncClient, query: str | None) -> float:
     else:
         response = await client.post("/graphql", json={"query": query})
     response.raise_for_status()
-    return (time.perf_counter() - started) * 1000
+    elapsed = (time.perf_counter() - started) * 1000
+    if query == HEAVIEST:
+        payload = response.json()
+        assert "errors" not in payload, payload["errors"]
+        edges = payload["data"]["incidents"]["edges"]
+        assert sum(len(e["node"]["timeline"]["edges"]) for e in edges) == 100 * 100
+    elif query is not None:
+        assert response.json()["errors"][0]["extensions"]["code"] == "TOO_COSTLY"
+    return elapsed
 
 
 def p99(values: list[float]) -> float:

@@ -237,12 +237,18 @@ async def test_a_filtered_live_dashboard_drops_what_does_not_match(served, db, p
     ):
         stream = Feed(response)
         await asyncio.sleep(0.5)
-        await incidents.declare(db, actor=people.member, name="Minor thing")
-        minor = await stream.next()
-        await incidents.declare(db, actor=people.member, name="Fire", severity_id=critical.id)
-        fire = await stream.next()
-    assert "data-remove" in minor and "Minor thing" not in minor
-    assert "Fire" in fire and "data-remove" not in fire
+        await incidents.declare(db, actor=people.member, name="Minor thing")  # never sent
+        fire = await incidents.declare(
+            db, actor=people.member, name="Fire", severity_id=critical.id
+        )
+        shown = await stream.next()
+        await incidents.change_severity(
+            db, actor=people.responder, incident_id=fire.id,
+            severity_id=(await named(db, Severity, "Minor")).id,
+        )  # fmt: skip
+        gone = await stream.next()
+    assert "Fire" in shown and "Minor thing" not in shown and "data-remove" not in shown
+    assert "data-remove" in gone and "INC-2" in gone
 
 
 async def test_the_live_dashboard_needs_a_session(served):

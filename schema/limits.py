@@ -184,6 +184,8 @@ class MusterSchema(strawberry.Schema):
         allowed_operation_types: Iterable[OperationType] | None = None,
         operation_extensions: dict[str, Any] | None = None,
     ) -> ExecutionResult:
+        """Strawberry's execution, for queries and mutations only; a query is stopped after
+        ``QUERY_TIME_LIMIT`` seconds, and may be stopped sooner by the web layer."""
         allowed = set(allowed_operation_types or DEFAULT_ALLOWED_OPERATION_TYPES)
         running = super().execute(
             query, variable_values, context_value, root_value, operation_name,

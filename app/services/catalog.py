@@ -232,17 +232,32 @@ async def _unique_name(
     return name
 
 
+async def _name_and_describe(
+    session: AsyncSession, entry: Any, name: str | None, description: str | None
+) -> None:
+    """Give a catalog entry the name (unique among its kind) and description given, if any;
+    a description is never left unset."""
+    if name is not None:
+        entry.name = await _unique_name(session, type(entry), name, entry.id)
+    if description is not None:
+        entry.description = clean_text(description, field="description", limit=2000, empty=True)
+    entry.description = entry.description or ""
+
+
+async def _next_position(session: AsyncSession, column: Any, *conditions: Any) -> int:
+    """The position after the last one of ``column`` (among rows meeting ``conditions``)."""
+    last = await session.scalar(select(func.max(column)).where(*conditions))
+    return (last if last is not None else -1) + 1
+
+
 async def create_severity(
     db: Database, *, actor: User, name: str, description: str = "", rank: int | None = None
 ) -> Severity:
     _require_admin(actor)
     async with db.write() as session:
         top = await session.scalar(select(func.max(Severity.rank))) or 0
-        severity = Severity(
-            name=await _unique_name(session, Severity, name),
-            description=clean_text(description, field="description", limit=2000, empty=True),
-            rank=top + 1 if rank is None else rank,
-        )
+        severity = Severity(rank=top + 1 if rank is None else rank)
+        await _name_and_describe(session, severity, name, description)
         session.add(severity)
         await session.flush()
         return severity
@@ -260,12 +275,7 @@ async def update_severity(
     _require_admin(actor)
     async with db.write() as session:
         severity = await get_config(session, Severity, severity_id, "severityId")
-        if name is not None:
-            severity.name = await _unique_name(session, Severity, name, severity.id)
-        if description is not None:
-            severity.description = clean_text(
-                description, field="description", limit=2000, empty=True
-            )
+        await _name_and_describe(session, severity, name, description)
         if rank is not None:
             severity.rank = rank
         return severity
@@ -281,15 +291,9 @@ async def create_status(
 ) -> Status:
     _require_admin(actor)
     async with db.write() as session:
-        last = await session.scalar(
-            select(func.max(Status.position)).where(Status.category == category)
-        )
-        status = Status(
-            name=await _unique_name(session, Status, name),
-            category=category,
-            description=clean_text(description, field="description", limit=2000, empty=True),
-            position=(last if last is not None else -1) + 1,
-        )
+        position = await _next_position(session, Status.position, Status.category == category)
+        status = Status(category=category, position=position)
+        await _name_and_describe(session, status, name, description)
         session.add(status)
         await session.flush()
         return status
@@ -308,12 +312,7 @@ async def update_status(
     _require_admin(actor)
     async with db.write() as session:
         status = await get_config(session, Status, status_id, "statusId")
-        if name is not None:
-            status.name = await _unique_name(session, Status, name, status.id)
-        if description is not None:
-            status.description = clean_text(
-                description, field="description", limit=2000, empty=True
-            )
+        await _name_and_describe(session, status, name, description)
         if position is not None:
             status.position = position
         return status
@@ -337,18 +336,16 @@ async def save_incident_type(
         if type_id is None:
             if name is None:
                 raise Invalid("A new incident type needs a name.", field="name")
-            last = await session.scalar(select(func.max(IncidentType.position)))
-            kind = IncidentType(position=(last if last is not None else -1) + 1, fields=[])
+            kind = IncidentType(
+                position=await _next_position(session, IncidentType.position), fields=[]
+            )
         else:
             query = select(IncidentType).options(selectinload(IncidentType.fields))
             found = await session.scalar(query.where(IncidentType.id == type_id))
             if found is None:
                 raise NotFound("No incident type with that id.", field="typeId")
             kind = found
-        if name is not None:
-            kind.name = await _unique_name(session, IncidentType, name, kind.id)
-        if description is not None:
-            kind.description = clean_text(description, field="description", limit=2000, empty=True)
+        await _name_and_describe(session, kind, name, description)
         if private_by_default is not None:
             kind.private_by_default = private_by_default
         if practice is not None:
@@ -363,7 +360,6 @@ async def save_incident_type(
             if len(fields) != len(set(field_ids)):
                 raise NotFound("No custom field with one of those ids.", field="fieldIds")
             kind.fields = list(fields)
-        kind.description = kind.description or ""
         session.add(kind)
         await session.flush()
         return kind
@@ -384,23 +380,18 @@ async def save_incident_role(
         if role_id is None:
             if name is None:
                 raise Invalid("A new role needs a name.", field="name")
-            last = await session.scalar(select(func.max(IncidentRole.position)))
             role = IncidentRole(
                 kind=RoleKind.CUSTOM,
                 required=False,
-                position=(last if last is not None else -1) + 1,
+                position=await _next_position(session, IncidentRole.position),
             )
         else:
             role = await get_config(session, IncidentRole, role_id, "roleId")
-        if name is not None:
-            role.name = await _unique_name(session, IncidentRole, name, role.id)
-        if description is not None:
-            role.description = clean_text(description, field="description", limit=2000, empty=True)
+        await _name_and_describe(session, role, name, description)
         if instructions is not None:
             role.instructions = clean_text(
                 instructions, field="instructions", limit=5000, empty=True
             )
-        role.description = role.description or ""
         role.instructions = role.instructions or ""
         session.add(role)
         await session.flush()
@@ -427,8 +418,9 @@ async def save_custom_field(
         if field_id is None:
             if name is None or kind is None:
                 raise Invalid("A new custom field needs a name and a kind.", field="name")
-            last = await session.scalar(select(func.max(CustomField.position)))
-            field = CustomField(kind=kind, position=(last if last is not None else -1) + 1)
+            field = CustomField(
+                kind=kind, position=await _next_position(session, CustomField.position)
+            )
             field.options = []
         else:
             query = select(CustomField).options(selectinload(CustomField.options))
@@ -438,11 +430,7 @@ async def save_custom_field(
             field = found
             if kind is not None and kind is not field.kind:
                 raise Invalid("A field's kind cannot change once created.", field="kind")
-        if name is not None:
-            field.name = await _unique_name(session, CustomField, name, field.id)
-        if description is not None:
-            field.description = clean_text(description, field="description", limit=2000, empty=True)
-        field.description = field.description or ""
+        await _name_and_describe(session, field, name, description)
         selects = (FieldKind.SINGLE_SELECT, FieldKind.MULTI_SELECT)
         if options is not None:
             if field.kind not in selects:

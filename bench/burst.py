@@ -29,7 +29,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections import Counter
 from pathlib import Path
 
@@ -42,9 +41,10 @@ from app.models import OrgRole, User
 from app.services import sessions
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from graphql_list import free_port, fresh_postgres
+from graphql_list import fresh_postgres
+from processes import free_port
+from processes import serve as serve_on_cpu0
 
-ROOT = Path(__file__).resolve().parent.parent
 SECRET_KEY = "b" * 32
 MAX_STREAMS = 20_000
 SETTLE = 3  # seconds the streams stay open after the last answer
@@ -163,22 +163,10 @@ async def prepare(url: str, people: int) -> list[str]:
 def serve(url: str, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], int]:
     """``muster serve`` on 127.0.0.1, on CPU 0."""
     port = free_port()
-    environ = {**os.environ, "MUSTER_DATABASE_URL": url, "MUSTER_SECRET_KEY": SECRET_KEY,
-               "MUSTER_BASE_URL": f"http://127.0.0.1:{port}", "PYTHONPATH": str(ROOT), **env}  # fmt: skip
-    process = subprocess.Popen(
-        ["taskset", "-c", "0", sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1",
-         "--port", str(port)],
-        env=environ, cwd=ROOT,
-    )  # fmt: skip
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-            return process, port
-        except OSError:
-            time.sleep(0.05)
-    process.terminate()
-    raise SystemExit("the server did not start")
+    environ = {"MUSTER_DATABASE_URL": url, "MUSTER_SECRET_KEY": SECRET_KEY,
+               "MUSTER_BASE_URL": f"http://127.0.0.1:{port}", **env}  # fmt: skip
+    command = [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    return serve_on_cpu0(command, port, environ), port
 
 
 async def run(args: argparse.Namespace, url: str) -> int:

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,6 +29,9 @@ from app.models import OrgRole, TokenScope
 from app.services import incidents, tokens, users
 from schema import build_schema
 from schema.cost import MAX_COST, operation_cost
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from processes import free_port, serve, uvicorn
 
 HEAVIEST = """{ incidents(first: 100) { edges { node { reference timeline(first: 100) {
   edges { node { kind summary occurredAt } } } } } } }"""
@@ -50,12 +51,6 @@ async def prepare(url: str) -> str:
     _, secret = await tokens.create_token(db, user=sre, name="bench", scope=TokenScope.READ)
     await db.dispose()
     return secret
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def cost(query: str) -> int:
@@ -119,21 +114,10 @@ def main() -> int:
     migrate(url)
     secret = asyncio.run(prepare(url))
     port = free_port()
-    env = {**os.environ, "MUSTER_DATABASE_URL": url, "MUSTER_SECRET_KEY": "b" * 32,
-           "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}  # fmt: skip
-    server = subprocess.Popen(
-        ["taskset", "-c", "0", sys.executable, "-m", "uvicorn", "views.app:create_app",
-         "--factory", "--port", str(port), "--log-level", "warning", "--no-access-log"],
-        env=env,
-    )  # fmt: skip
+    env = {"MUSTER_DATABASE_URL": url, "MUSTER_SECRET_KEY": "b" * 32}
+    server = serve(uvicorn("views.app:create_app", port, "--no-access-log"), port, env)
     try:
         base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                httpx2.get(base + "/healthz").raise_for_status()
-                break
-            except httpx2.HTTPError:
-                time.sleep(0.1)
         os.sched_setaffinity(0, {1})
         asyncio.run(measure(base, secret))
     finally:

@@ -37,7 +37,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -75,7 +74,9 @@ from app.services import catalog as catalog_service
 from app.services import sessions, tokens
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from graphql_list import free_port, fresh_postgres
+from graphql_list import fresh_postgres
+from processes import free_port, uvicorn
+from processes import serve as serve_on_cpu0
 
 ONGOING = 40  # 5 in triage, 20 active, 15 post-incident
 EVENTS_PER_INCIDENT = 10
@@ -87,7 +88,6 @@ LIST_QUERY = """query Page($after: String) { incidents(first: 20, after: $after)
   edges { node { reference name status { name category } severity { name rank } type { name }
   lead { name email } latestUpdate { message createdAt } } }
   pageInfo { endCursor hasNextPage } } }"""
-ROOT = Path(__file__).resolve().parent.parent
 
 
 # Data --------------------------------------------------------------------------------------------
@@ -330,21 +330,10 @@ async def make_database(name: str, count: int, postgres: str | None, folder: Pat
 def serve(url: str) -> tuple[subprocess.Popen[bytes], int]:
     """``muster`` under uvicorn on CPU 0, on a free port, ready to answer."""
     port = free_port()
-    env = {**os.environ, "MUSTER_DATABASE_URL": url, "MUSTER_SECRET_KEY": SECRET_KEY,
-           "MUSTER_BASE_URL": f"http://127.0.0.1:{port}", "PYTHONPATH": str(ROOT)}  # fmt: skip
-    process = subprocess.Popen(
-        ["taskset", "-c", "0", sys.executable, "-m", "uvicorn", "views.app:create_app",
-         "--factory", "--port", str(port), "--log-level", "warning", "--no-access-log"],
-        env=env,
-    )  # fmt: skip
-    for _ in range(200):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-            return process, port
-        except OSError:
-            time.sleep(0.05)
-    process.terminate()
-    raise SystemExit("the server did not start")
+    env = {"MUSTER_DATABASE_URL": url, "MUSTER_SECRET_KEY": SECRET_KEY,
+           "MUSTER_BASE_URL": f"http://127.0.0.1:{port}"}  # fmt: skip
+    command = uvicorn("views.app:create_app", port, "--no-access-log")
+    return serve_on_cpu0(command, port, env), port
 
 
 @dataclass

@@ -44,7 +44,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,9 +69,10 @@ from schema import ids
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from dashboard import SECRET_KEY, populate
-from graphql_list import free_port, fresh_postgres
+from graphql_list import fresh_postgres
+from processes import cpu_seconds, free_port, rss_kib, uvicorn
+from processes import serve as serve_on_cpu0
 
-ROOT = Path(__file__).resolve().parent.parent
 NOTE = re.compile(rb"bench note (\d+)\"")  # in the row's data-announce="INC-n name: Note: ..."
 WRITER = "writer@bench.test"
 
@@ -203,34 +203,10 @@ async def prepare(url: str, dashboards: int) -> tuple[list[str], list[int], str]
 
 def serve(url: str) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
-    env = {**os.environ, "MUSTER_DATABASE_URL": url, "MUSTER_SECRET_KEY": SECRET_KEY,
-           "MUSTER_BASE_URL": f"http://127.0.0.1:{port}", "PYTHONPATH": str(ROOT)}  # fmt: skip
-    process = subprocess.Popen(
-        ["taskset", "-c", "0", sys.executable, "-m", "uvicorn", "views.app:create_app",
-         "--factory", "--port", str(port), "--log-level", "warning", "--no-access-log",
-         "--backlog", "4096"],
-        env=env,
-    )  # fmt: skip
-    for _ in range(200):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-            return process, port
-        except OSError:
-            time.sleep(0.05)
-    process.terminate()
-    raise SystemExit("the server did not start")
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise RuntimeError("no VmRSS")
+    env = {"MUSTER_DATABASE_URL": url, "MUSTER_SECRET_KEY": SECRET_KEY,
+           "MUSTER_BASE_URL": f"http://127.0.0.1:{port}"}  # fmt: skip
+    command = uvicorn("views.app:create_app", port, "--no-access-log", "--backlog", "4096")
+    return serve_on_cpu0(command, port, env), port
 
 
 # Writing ----------------------------------------------------------------------------------------

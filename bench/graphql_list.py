@@ -17,7 +17,6 @@ import asyncio
 import json
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -32,6 +31,9 @@ from app.cli import migrate
 from app.db import Database
 from app.models import OrgRole, TokenScope
 from app.services import catalog, incidents, roles, tokens, users
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from processes import free_port
 
 QUERY = """{ incidents(first: 20) { edges { node { reference name status { name category }
   severity { name rank } type { name } lead { name email } latestUpdate { message createdAt }
@@ -69,12 +71,6 @@ async def fresh_postgres(server_url: str, name: str) -> str:
     await connection.execute(f"CREATE DATABASE {name}")
     await connection.close()
     return dsn.rpartition("/")[0].replace("postgresql://", "postgresql+asyncpg://") + "/" + name
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def measure(

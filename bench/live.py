@@ -36,7 +36,8 @@ from app.services import incidents, tokens, users
 from schema import ids
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from graphql_list import free_port, fresh_postgres
+from graphql_list import fresh_postgres
+from processes import cpu_seconds, free_port, rss_kib, serve, uvicorn
 
 OPERATION = """subscription { incidentEvents { id cursor kind summary occurredAt actor { name }
   incident { reference name status { name category } severity { name rank } nextUpdateDueAt } } }"""
@@ -51,34 +52,9 @@ async def prepare(url: str) -> tuple[str, int]:
     return secret, incident.id
 
 
-def start(factory: str, env: dict[str, str]) -> tuple[subprocess.Popen, int]:
+def start(factory: str, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
-    process = subprocess.Popen(
-        ["taskset", "-c", "0", sys.executable, "-m", "uvicorn", factory, "--factory",
-         "--port", str(port), "--log-level", "warning", "--ws-max-queue", "64"],
-        env=env,
-    )  # fmt: skip
-    for _ in range(200):
-        try:
-            import urllib.request
-
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.05)
-    return process, port
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise RuntimeError("no VmRSS")
+    return serve(uvicorn(factory, port, "--ws-max-queue", "64"), port, env), port
 
 
 async def subscribe(

@@ -6,6 +6,7 @@ Pure functions over models, no I/O: the services call them inside their transact
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from app.errors import InvalidTransition
@@ -24,6 +25,12 @@ _MOVES: dict[StatusCategory, frozenset[StatusCategory]] = {
     C.MERGED: frozenset(),
     C.CANCELED: frozenset(),
 }
+
+
+def next_statuses(current: Status, statuses: Iterable[Status]) -> list[Status]:
+    """The statuses ``change_status`` may move an incident in ``current`` to now."""
+    allowed = _MOVES[current.category]
+    return [s for s in statuses if s.id != current.id and s.category in allowed]
 
 
 def check_move(current: Status, target: Status) -> None:

@@ -65,11 +65,26 @@ def can_invite(user: User, incident: Incident, standing: Standing) -> bool:
     return standing.member and can_add_note(user, incident, standing)
 
 
+def can_hold_role(user: User) -> bool:
+    """Hold an incident role or own work: anyone but a viewer (viewers only watch)."""
+    return user.role is not OrgRole.VIEWER
+
+
+def can_manage_members(user: User, incident: Incident, standing: Standing) -> bool:
+    """Remove members from an incident: its editors."""
+    return can_edit(user, incident, standing)
+
+
 def can_work_on(user: User, incident: Incident, standing: Standing, owner_id: int | None) -> bool:
     """Update an action or follow-up: editors of the incident, and the work's owner."""
     if can_edit(user, incident, standing):
         return True
     return owner_id == user.id and can_add_note(user, incident, standing)
+
+
+def is_admin(user: User) -> bool:
+    """Admins may ask for break-glass access to any incident reference."""
+    return user.active and user.role is OrgRole.ADMIN
 
 
 def can_break_glass(user: User, incident: Incident, standing: Standing) -> bool:

@@ -14,12 +14,14 @@ from datetime import date, datetime
 
 import strawberry
 
-from app import models, policy, timeline
+from app import lifecycle, models, policy, timeline
 from app.models import ActionKind, RoleKind
+from app.services import catalog
 from schema import ids
 from schema.context import Info
 from schema.loaders import TimelineKey
 from schema.pagination import Edge, PageInfo, event_cursor, event_position, page_size
+from schema.permissions import IncidentPermissions
 from schema.viewers import per_viewer, shared_by_audience
 
 OrgRole = strawberry.enum(models.OrgRole, name="OrgRole")
@@ -507,6 +509,26 @@ class Incident:
     async def viewer_can_edit(self, info: Info) -> bool:
         standing = await info.context.loaders.standing.load(self.row.id)
         return policy.can_edit(info.context.viewer, self.row, standing)
+
+    @per_viewer(description="What the viewer may do on this incident.")
+    async def viewer_can(self, info: Info) -> IncidentPermissions:
+        standing = await info.context.loaders.standing.load(self.row.id)
+        status = await info.context.loaders.status.load(self.row.status_id)
+        triage = status.category is models.StatusCategory.TRIAGE
+        return IncidentPermissions.of(info.context.viewer, self.row, standing, triage)
+
+    @per_viewer(
+        description="The statuses the viewer may move it to now: the state machine's answer "
+        "for those who may edit it, none for everyone else."
+    )
+    async def next_statuses(self, info: Info) -> list[Status]:
+        standing = await info.context.loaders.standing.load(self.row.id)
+        if not policy.can_edit(info.context.viewer, self.row, standing):
+            return []
+        current = await info.context.loaders.status.load(self.row.status_id)
+        async with info.context.reading() as session:
+            statuses = await catalog.list_statuses(session)
+        return [Status.from_model(s) for s in lifecycle.next_statuses(current, statuses)]
 
     @strawberry.field(description="Who is let into this incident (for private incidents).")
     async def members(self, info: Info) -> list[User]:

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app import policy
 from app.db import Database
 from app.errors import Invalid, NotFound
-from app.models import Action, ActionKind, ActionStatus, EventKind, Incident, OrgRole, User
+from app.models import Action, ActionKind, ActionStatus, EventKind, Incident, User
 from app.services.changes import Change, open_incident
 from app.services.members import admit
 from app.services.users import get_user
@@ -161,7 +161,7 @@ async def _find(session: AsyncSession, action_id: int) -> Action:
 
 async def _owner(change: Change, owner_id: int) -> User:
     owner = await get_user(change.session, owner_id, field="ownerId")
-    if owner.role is OrgRole.VIEWER:
+    if not policy.can_hold_role(owner):
         raise Invalid(f"{owner.name} is a viewer and cannot own work.", field="ownerId")
     await admit(change, owner)
     return owner

@@ -11,7 +11,7 @@ from sqlalchemy import false, select
 from app import policy
 from app.db import Database
 from app.errors import Forbidden, Invalid, incident_not_found
-from app.models import EventKind, Incident, Member, OrgRole, RoleAssignment, User
+from app.models import EventKind, Incident, Member, RoleAssignment, User
 from app.services.changes import Change, open_incident
 from app.services.incidents import reference_number
 from app.services.users import get_user
@@ -73,7 +73,12 @@ async def remove_member(
     """Take somebody out of an incident; the roles they held there are unassigned."""
     async with db.write() as session:
         change = await open_incident(
-            session, actor, incident_id, now=db.now(), expected_version=expected_version
+            session,
+            actor,
+            incident_id,
+            now=db.now(),
+            allowed=policy.can_manage_members,
+            expected_version=expected_version,
         )
         user = await get_user(session, user_id)
         member = await session.get(Member, (incident_id, user.id))
@@ -115,7 +120,7 @@ async def break_glass(
         which = Incident.number == number if number is not None else false()
     async with db.write() as session:
         incident = await session.scalar(select(Incident).where(which).with_for_update())
-        if incident is None or actor.role is not OrgRole.ADMIN:
+        if incident is None or not policy.is_admin(actor):
             raise incident_not_found(field)
         incident_id = incident.id
         change = Change(

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from app import policy
 from app.db import Database
 from app.errors import Invalid, NotFound
-from app.models import EventKind, IncidentRole, OrgRole, RoleAssignment, RoleKind, User
+from app.models import EventKind, IncidentRole, RoleAssignment, RoleKind, User
 from app.services import catalog
 from app.services.changes import open_incident
 from app.services.members import admit
@@ -36,7 +37,7 @@ async def assign_role(
         if role.kind is RoleKind.REPORTER:
             raise Invalid("The reporter is whoever declared the incident.", field="roleId")
         user = await get_user(session, user_id)
-        if user.role is OrgRole.VIEWER:
+        if not policy.can_hold_role(user):
             raise Invalid(
                 f"{user.name} is a viewer and cannot hold incident roles.", field="userId"
             )

@@ -66,13 +66,6 @@ STATE = {
     "state_members": "members",
 }
 PICKERS = {"assign": "Person", "invite": "Person to invite"}
-# The statuses an update may move to, by the current status's category. Only to keep impossible
-# choices off the form: the server decides, and says so when a move is not allowed.
-MOVES = {
-    "ACTIVE": ("ACTIVE", "POST_INCIDENT", "CLOSED", "CANCELED"),
-    "POST_INCIDENT": ("POST_INCIDENT", "ACTIVE", "CLOSED"),
-    "CLOSED": ("ACTIVE", "POST_INCIDENT"),
-}
 CONFLICT = (
     "Someone changed this incident while you were editing: the page now shows their change; "
     "check it and submit again."
@@ -144,16 +137,14 @@ class May:
 
 
 def _may(data: Mapping[str, Any]) -> May:
-    incident, me = data["incident"], data["viewer"]
-    role = me["role"]
-    member = any(person["id"] == me["id"] for person in incident["members"])
+    can = data["incident"]["viewerCan"]
     return May(
-        me=me["id"],
-        edit=incident["viewerCanEdit"],
-        triage=role in ("RESPONDER", "ADMIN") and incident["status"]["category"] == "TRIAGE",
-        note=role != "VIEWER",
-        invite=incident["private"] and member and role != "VIEWER",
-        hold_roles=role != "VIEWER",
+        me=data["viewer"]["id"],
+        edit=can["edit"],
+        triage=can["triage"],
+        note=can["addNote"],
+        invite=can["invite"],
+        hold_roles=can["holdRole"],
     )
 
 
@@ -202,7 +193,7 @@ def _page(
     timeline = incident["timeline"]
     latest = incident["latestUpdate"] or {}
     promised = latest.get("nextUpdateInMinutes")
-    moves = MOVES.get(incident["status"]["category"], ())
+    moves = {status["id"] for status in incident["nextStatuses"]}
     owners: dict[str, Mapping[str, Any]] = {}
     for person in [*incident["members"], *data["people"]]:
         owners.setdefault(person["id"], person)
@@ -215,11 +206,7 @@ def _page(
         events=[edge["node"] for edge in timeline["edges"]],
         older=timeline["pageInfo"]["endCursor"] if timeline["pageInfo"]["hasNextPage"] else None,
         after=after,
-        statuses=[
-            s
-            for s in data["statuses"]
-            if s["category"] in moves and s["id"] != incident["status"]["id"]
-        ],
+        statuses=[s for s in data["statuses"] if s["id"] in moves],
         severities=sorted(data["severities"], key=lambda s: s["rank"]),
         next_choices=NEXT_UPDATE_MINUTES,
         next_default=promised if promised in NEXT_UPDATE_MINUTES else DEFAULT_NEXT_UPDATE,

@@ -323,8 +323,11 @@ class EventHub:
                 log.warning("cannot read the newest event yet (%s); retrying", error)
                 await asyncio.sleep(self.poll_interval)
         while True:
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for drops a cancel that comes
+            # with a wake-up, and the hub would read on until stop gave up on it.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+                async with asyncio.timeout(self.poll_interval):
+                    await self._wake.wait()
             self._wake.clear()
             try:
                 while await self._deliver_batch():
@@ -381,7 +384,8 @@ class EventHub:
             self.wake()  # catch up on anything committed while we were not listening
             while not lost.is_set():
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(lost.wait(), 5)
+                    async with asyncio.timeout(5):  # not wait_for (see _read_forever)
+                        await lost.wait()
                 if not lost.is_set():
                     await connection.execute("SELECT 1", timeout=5)  # notice a dead link
         finally:

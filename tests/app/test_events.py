@@ -89,3 +89,16 @@ async def test_replay_after_a_cursor_then_live_without_gaps_or_duplicates(hub, d
         "new 1",
     ]
     assert [e.id for e in got] == sorted({e.id for e in got})
+
+
+async def test_stop_is_quick_even_as_an_event_arrives(db, people):
+    """A commit wakes the hub just as it is told to stop: it stops at once, not after
+    STOP_TIMEOUT (asyncio.wait_for on Python 3.11 lost a cancel that came with a wake-up)."""
+    events = EventHub(db, poll_interval=0.2)
+    await events.start()
+    try:
+        await incidents.declare(db, actor=people.member, name="Last words")
+    finally:
+        started = asyncio.get_running_loop().time()
+        await events.stop()
+    assert asyncio.get_running_loop().time() - started < 1

@@ -18,7 +18,7 @@ import httpx2
 import pytest
 
 from app.config import Settings
-from tests.live.conftest import free_port, serving
+from tests.live.conftest import free_port, serving, started, until
 from views.app import create_app
 
 SITE = "http://127.0.0.1:8000"
@@ -90,11 +90,28 @@ async def browsers(db, database_url):
 
 
 @pytest.fixture
-def served(db, database_url):
+def served_port() -> int:
+    return free_port()
+
+
+@pytest.fixture
+def served_app(db, database_url, served_port):
+    """The app that ``served`` runs; ``feeds_started(served_app)`` waits on its event hub."""
+    return dev_app(database_url, MUSTER_BASE_URL=f"http://127.0.0.1:{served_port}")
+
+
+@pytest.fixture
+def served(served_app, served_port):
     """The app on a real uvicorn (in a thread), with the dev sign-in; its base URL."""
-    port = free_port()
-    with serving(dev_app(database_url, MUSTER_BASE_URL=f"http://127.0.0.1:{port}"), port) as url:
+    with serving(served_app, served_port) as url:
         yield url
+
+
+async def feeds_started(app, count=1):
+    """Wait until exactly ``count`` live feeds are open on ``app`` (earlier ones have left) and
+    each knows its starting position, so every event committed from now on reaches them."""
+    hub = app.state.hub
+    await until(lambda: len(hub.subscribers) == count and started(hub) == count)
 
 
 @contextlib.asynccontextmanager

@@ -3,7 +3,6 @@ privacy, escaping, fragments, and the live feed that keeps it current."""
 
 from __future__ import annotations
 
-import asyncio
 import html
 import re
 
@@ -13,7 +12,7 @@ from sqlalchemy import select
 from app.models import CustomField, IncidentType, Severity, Status, StatusCategory
 from app.services import catalog, fields, incidents, roles
 from schema import ids
-from tests.pages.conftest import Feed, signed_in
+from tests.pages.conftest import Feed, feeds_started, signed_in
 
 
 async def named(db, model, name):
@@ -193,7 +192,7 @@ async def test_user_text_is_escaped(db, people, browsers):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
 
-async def test_the_dashboard_stays_current_live(served, db, people):
+async def test_the_dashboard_stays_current_live(served, served_app, db, people):
     security = await named(db, IncidentType, "Security")
     closed = await status_in(db, StatusCategory.CLOSED)
     async with (
@@ -202,7 +201,7 @@ async def test_the_dashboard_stays_current_live(served, db, people):
     ):
         assert response.status_code == 200
         stream = Feed(response)
-        await asyncio.sleep(0.5)
+        await feeds_started(served_app)
         # Each row shows the incident as it is when the event is delivered: one at a time.
         declared = await incidents.declare(db, actor=people.member, name="Fresh <trouble>")
         new = await stream.next()
@@ -228,7 +227,7 @@ async def test_the_dashboard_stays_current_live(served, db, people):
     assert 'id="incident-INC-1" class="fresh" data-remove hidden' in gone
 
 
-async def test_a_filtered_live_dashboard_drops_what_does_not_match(served, db, people):
+async def test_a_filtered_live_dashboard_drops_what_does_not_match(served, served_app, db, people):
     critical = await named(db, Severity, "Critical")
     wanted = ids.encode("Severity", critical.id)
     async with (
@@ -236,7 +235,7 @@ async def test_a_filtered_live_dashboard_drops_what_does_not_match(served, db, p
         http.stream("GET", "/live/dashboard", params={"severity": wanted}) as response,
     ):
         stream = Feed(response)
-        await asyncio.sleep(0.5)
+        await feeds_started(served_app)
         await incidents.declare(db, actor=people.member, name="Minor thing")  # never sent
         fire = await incidents.declare(
             db, actor=people.member, name="Fire", severity_id=critical.id

@@ -4,7 +4,6 @@ incidents and replaces changed rows."""
 
 from __future__ import annotations
 
-import asyncio
 import html
 import re
 
@@ -14,7 +13,7 @@ from sqlalchemy import select
 from app.models import IncidentMode, IncidentType, Severity, StatusCategory
 from app.services import catalog, followers, incidents, roles
 from schema import ids
-from tests.pages.conftest import Feed, dev_app, signed_in
+from tests.pages.conftest import Feed, dev_app, feeds_started, signed_in
 
 
 async def named(db, model, name):
@@ -285,7 +284,9 @@ async def test_signed_out_people_are_sent_to_sign_in(db, database_url):
 # The live list, through a real server.
 
 
-async def test_new_incidents_arrive_on_top_and_changed_rows_are_replaced(served, db, people):
+async def test_new_incidents_arrive_on_top_and_changed_rows_are_replaced(
+    served, served_app, db, people
+):
     security = await named(db, IncidentType, "Security")
     async with (
         signed_in(served, people.viewer) as http,
@@ -294,7 +295,7 @@ async def test_new_incidents_arrive_on_top_and_changed_rows_are_replaced(served,
         feed = Feed(response)
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
-        await asyncio.sleep(0.5)
+        await feeds_started(served_app)
         declared = await incidents.declare(db, actor=people.member, name="Fresh <trouble>")
         new = await feed.next()
         await incidents.declare(db, actor=people.member, name="Hush", type_id=security.id)
@@ -313,13 +314,13 @@ async def test_new_incidents_arrive_on_top_and_changed_rows_are_replaced(served,
     assert "Hush" not in new + changed
 
 
-async def test_a_filtered_live_list_ignores_what_does_not_match(served, db, people):
+async def test_a_filtered_live_list_ignores_what_does_not_match(served, served_app, db, people):
     critical = await named(db, Severity, "Critical")
     wanted = ids.encode("Severity", critical.id)
     async with signed_in(served, people.viewer) as http:
         async with http.stream("GET", "/live/incidents", params={"severity": wanted}) as response:
             feed = Feed(response)
-            await asyncio.sleep(0.5)
+            await feeds_started(served_app)
             minor = await incidents.declare(db, actor=people.member, name="Minor thing")
             await incidents.declare(db, actor=people.member, name="Fire", severity_id=critical.id)
             fire = await feed.next()  # the minor one, not matching, is not sent at all
@@ -336,14 +337,14 @@ async def test_a_filtered_live_list_ignores_what_does_not_match(served, db, peop
         # Words to search are checked with the list's own query, as the viewer.
         async with http.stream("GET", "/live/incidents", params={"q": "database"}) as response:
             feed = Feed(response)
-            await asyncio.sleep(0.5)
+            await feeds_started(served_app)
             await incidents.declare(db, actor=people.member, name="Printer jam")  # not sent
             await incidents.declare(db, actor=people.member, name="Database down")
             found = await feed.next()
         # A later page takes no new incidents, only changes to its rows.
         async with http.stream("GET", "/live/incidents", params={"after": "x"}) as response:
             feed = Feed(response)
-            await asyncio.sleep(0.5)
+            await feeds_started(served_app)
             later = await incidents.declare(db, actor=people.member, name="Later")
             not_inserted = await feed.next()
             await incidents.add_note(db, actor=people.member, incident_id=later.id, message="n")

@@ -19,8 +19,8 @@ from app import demo
 from app.cli import migrate
 from app.db import Database
 from tests.conftest import missing
-from tests.live.conftest import free_port, serving
 from tests.pages.conftest import dev_app
+from tests.support.servers import free_port, serving
 
 AXE = Path(__file__).resolve().parents[1] / "idp" / "node_modules" / "axe-core" / "axe.min.js"
 

@@ -17,8 +17,8 @@ from app.models import TokenScope
 from app.services import incidents, tokens, users
 from tests.e2e.conftest import sign_in
 from tests.e2e.test_pages import PAGES
-from tests.live.conftest import free_port, serving
 from tests.pages.conftest import dev_app
+from tests.support.servers import free_port, serving
 
 LIVE = 2_000  # ms
 REPORT = """

@@ -11,7 +11,8 @@ import websockets
 
 from app.config import Settings
 from app.models import TokenScope
-from tests.live.conftest import Socket, free_port, serving, until
+from tests.live.conftest import Socket
+from tests.support.servers import free_port, serving, until
 from views.app import create_app
 
 QUERY = "subscription($incidentId: ID) { incidentEvents(incidentId: $incidentId) { id } }"

@@ -3,15 +3,14 @@ names the other incident only to subscribers who may see it, although subscriber
 operation share one execution per event."""
 
 import pytest
-from sqlalchemy import select
 
 from app.config import Settings
-from app.models import EventKind, TimelineEvent
-from app.services import incidents
 from schema import ids
 from schema.pagination import event_cursor
-from tests.live.conftest import free_port, serving, subscriber
+from tests.live.conftest import subscriber
 from tests.live.test_subscriptions import collect
+from tests.support.factories import merged_into_private
+from tests.support.servers import free_port, serving
 from views.app import create_app
 
 
@@ -30,19 +29,11 @@ def served(db, database_url):
 async def test_a_replayed_merge_event_names_a_hidden_target_only_to_its_members(
     served, db, people, token
 ):
-    source = await incidents.declare(db, actor=people.responder, name="Checkout errors")
-    target = await incidents.declare(db, actor=people.responder, name="Payments down")
-    await incidents.merge(db, actor=people.responder, incident_id=source.id, into_id=target.id)
-    await incidents.change_visibility(
-        db, actor=people.responder, incident_id=target.id, private=True
-    )
-    async with db.read() as session:
-        declared = await session.scalar(
-            select(TimelineEvent.id).where(
-                TimelineEvent.incident_id == source.id, TimelineEvent.kind == EventKind.DECLARED
-            )
-        )
-    variables = {"incidentId": ids.encode("Incident", source.id), "after": event_cursor(declared)}
+    declared = await merged_into_private(db, people)
+    variables = {
+        "incidentId": ids.encode("Incident", declared.incident_id),
+        "after": event_cursor(declared.id),
+    }
     # The member of both asks first, so a shared execution would hold their rendering.
     summaries = {}
     for user in (people.responder, people.other_responder):

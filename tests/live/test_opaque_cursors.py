@@ -10,8 +10,8 @@ import pytest
 from app.config import Settings
 from app.models import TokenScope
 from app.services import incidents
-from tests.live.conftest import free_port, serving, started, until
 from tests.live.test_sse import messages
+from tests.support.servers import free_port, serving, started, until
 from views.app import create_app
 
 

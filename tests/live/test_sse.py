@@ -9,7 +9,8 @@ import pytest
 from app.config import Settings
 from app.models import TokenScope
 from app.services import catalog, incidents
-from tests.live.conftest import free_port, serving, sse_messages
+from tests.live.conftest import sse_messages
+from tests.support.servers import free_port, serving
 from views.app import create_app
 
 

@@ -18,7 +18,7 @@ import httpx2
 import pytest
 
 from app.config import Settings
-from tests.live.conftest import free_port, serving, started, until
+from tests.support.servers import free_port, serving, started, until
 from views.app import create_app
 
 SITE = "http://127.0.0.1:8000"

@@ -7,22 +7,12 @@ import html
 import re
 
 import httpx2
-from sqlalchemy import select
 
 from app.models import CustomField, IncidentType, Severity, Status, StatusCategory
 from app.services import catalog, fields, incidents, roles
 from schema import ids
 from tests.pages.conftest import Feed, feeds_started, signed_in
-
-
-async def named(db, model, name):
-    async with db.read() as session:
-        return (await session.scalars(select(model).where(model.name == name))).one()
-
-
-async def status_in(db, category):
-    async with db.read() as session:
-        return await catalog.first_status(session, category)
+from tests.support.factories import named, status_in
 
 
 def rows(page: str) -> list[str]:

@@ -21,11 +21,7 @@ from app.models import (
 )
 from schema import ids
 from tests.pages.conftest import SITE, dev_app
-
-
-async def named(db, model, name):
-    async with db.read() as session:
-        return (await session.scalars(select(model).where(model.name == name))).one()
+from tests.support.factories import named
 
 
 async def type_id(db, name):

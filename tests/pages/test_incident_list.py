@@ -8,27 +8,12 @@ import html
 import re
 
 import httpx2
-from sqlalchemy import select
 
 from app.models import IncidentMode, IncidentType, Severity, StatusCategory
-from app.services import catalog, followers, incidents, roles
+from app.services import followers, incidents, roles
 from schema import ids
 from tests.pages.conftest import Feed, dev_app, feeds_started, signed_in
-
-
-async def named(db, model, name):
-    async with db.read() as session:
-        return (await session.scalars(select(model).where(model.name == name))).one()
-
-
-async def status_in(db, category):
-    async with db.read() as session:
-        return await catalog.first_status(session, category)
-
-
-async def lead_role(db):
-    async with db.read() as session:
-        return next(r for r in await catalog.list_incident_roles(session) if r.kind.name == "LEAD")
+from tests.support.factories import lead_role, named, status_in
 
 
 def rows(page: str) -> list[str]:

@@ -2,31 +2,16 @@
 other incident only to people who may see it."""
 
 import pytest
-from sqlalchemy import select
 
-from app.models import EventKind, TimelineEvent
-from app.services import incidents
 from schema.pagination import event_cursor
 from tests.pages.conftest import Feed, signed_in
+from tests.support.factories import merged_into_private
 
 
 @pytest.fixture
 async def merged(db, people):
-    """INC-1 merged into INC-2 while both were public; then INC-2 was made private by the
-    responder (a member of it now). The cursor of INC-1's first event, to replay from."""
-    source = await incidents.declare(db, actor=people.responder, name="Checkout errors")
-    target = await incidents.declare(db, actor=people.responder, name="Payments down")
-    await incidents.merge(db, actor=people.responder, incident_id=source.id, into_id=target.id)
-    await incidents.change_visibility(
-        db, actor=people.responder, incident_id=target.id, private=True
-    )
-    async with db.read() as session:
-        declared = await session.scalar(
-            select(TimelineEvent.id).where(
-                TimelineEvent.incident_id == source.id, TimelineEvent.kind == EventKind.DECLARED
-            )
-        )
-    return declared
+    """The id of INC-1's first event, before INC-1 was merged into INC-2, now private."""
+    return (await merged_into_private(db, people)).id
 
 
 async def test_the_page_and_its_live_feed_name_a_hidden_merge_target_to_nobody_outside(

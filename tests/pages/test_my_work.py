@@ -15,11 +15,7 @@ from app.models import Action, ActionKind, ActionStatus, IncidentType, StatusCat
 from app.services import actions, catalog, followers, incidents, roles
 from schema import ids
 from tests.pages.conftest import dev_app
-
-
-async def status_in(db, category):
-    async with db.read() as session:
-        return await catalog.first_status(session, category)
+from tests.support.factories import status_in
 
 
 async def role(db, kind):

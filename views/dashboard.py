@@ -26,14 +26,23 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from strawberry.types.execution import ExecutionResult
 
+from app.models import ONGOING, RESPONDING
 from schema.context import Context
 from schema.live import SharedData
 from views.browser import principal
 from views.live import stream
-from views.pages import OperationFailed, message, render, run, template_text, to_sign_in
+from views.pages import (
+    OperationFailed,
+    message,
+    names,
+    render,
+    run,
+    template_text,
+    to_sign_in,
+)
 
-ACTIVE = ("TRIAGE", "ACTIVE")
-ONGOING = (*ACTIVE, "POST_INCIDENT")
+RESPONDING_CATEGORIES = names(RESPONDING)
+
 MAX_CHOICES = 20  # of each filter, from the query string
 
 
@@ -62,7 +71,7 @@ class Filters:
     def variables(self) -> dict[str, Any]:
         return {
             "filter": {
-                "statusCategories": list(ONGOING),
+                "statusCategories": names(ONGOING),
                 "typeIds": list(self.types) or None,
                 "severityIds": list(self.severities) or None,
                 "customFieldOptionIds": list(self.options) or None,
@@ -85,7 +94,11 @@ def sort_key(incident: Mapping[str, Any]) -> str:
 
 
 def list_id(incident: Mapping[str, Any]) -> str:
-    return "ongoing-active" if incident["status"]["category"] in ACTIVE else "ongoing-post"
+    return (
+        "ongoing-active"
+        if incident["status"]["category"] in RESPONDING_CATEGORIES
+        else "ongoing-post"
+    )
 
 
 async def page(request: Request) -> Response:
@@ -100,7 +113,7 @@ async def page(request: Request) -> Response:
             "exist (any more). Clear the filters and choose again.",
         )  # fmt: skip
     incidents = sorted((edge["node"] for edge in data["incidents"]["edges"]), key=sort_key)
-    active = [i for i in incidents if i["status"]["category"] in ACTIVE]
+    active = [i for i in incidents if i["status"]["category"] in RESPONDING_CATEGORIES]
     severities = sorted(data["severities"], key=lambda s: -s["rank"])
     counts = {s["id"]: sum(i["severity"]["id"] == s["id"] for i in incidents) for s in severities}
     return await render(
@@ -111,7 +124,7 @@ async def page(request: Request) -> Response:
         tv=request.query_params.get("tv") == "1",
         filters=filters,
         active=active,
-        post=[i for i in incidents if i["status"]["category"] not in ACTIVE],
+        post=[i for i in incidents if i["status"]["category"] not in RESPONDING_CATEGORIES],
         more=data["incidents"]["totalCount"] - len(incidents),
         counts=counts,
         severities=severities,

@@ -24,6 +24,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from strawberry.types.execution import ExecutionResult
 
+from app.models import FINISHED, ONGOING, StatusCategory
 from schema.context import Context
 from schema.live import SharedData
 from views.browser import principal
@@ -33,6 +34,7 @@ from views.pages import (
     OperationFailed,
     is_htmx,
     message,
+    names,
     render,
     run,
     template_text,
@@ -42,13 +44,10 @@ from views.pages import (
 PAGE = 25
 MAX_CHOICES = 20  # of each filter, from the query string
 MAX_SEARCH = 200
-CATEGORIES = ("TRIAGE", "ACTIVE", "POST_INCIDENT", "CLOSED", "DECLINED", "MERGED", "CANCELED")
-ONGOING = CATEGORIES[:3]
-FINISHED = CATEGORIES[3:]
-STATUS_CHOICES: dict[str, tuple[str, ...]] = {
-    "ONGOING": ONGOING,
-    "FINISHED": FINISHED,
-    **{category: (category,) for category in CATEGORIES},
+STATUS_CHOICES: dict[str, list[str]] = {
+    "ONGOING": names(ONGOING),
+    "FINISHED": names(FINISHED),
+    **{category.value: [category.value] for category in StatusCategory},
 }
 STATUS_LABELS = (
     ("ONGOING", "Ongoing (triage, active, post-incident)"),
@@ -116,7 +115,7 @@ class Filters:
     @property
     def categories(self) -> tuple[str, ...]:
         wanted = {c for s in self.statuses for c in STATUS_CHOICES[s]}
-        return tuple(c for c in CATEGORIES if c in wanted)
+        return tuple(c.value for c in StatusCategory if c.value in wanted)
 
     def variables(self) -> dict[str, Any]:
         return {

@@ -19,10 +19,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from app.models import ONGOING, RESPONDING
 from views.browser import principal
-from views.pages import OperationFailed, is_htmx, render, run, to_sign_in
+from views.pages import OperationFailed, is_htmx, names, render, run, to_sign_in
 
-ONGOING = ["TRIAGE", "ACTIVE", "POST_INCIDENT"]
+RESPONDING_CATEGORIES = names(RESPONDING)
 FIRST = 50
 STATUS_OF_CODE = {"NOT_FOUND": 404, "FORBIDDEN": 403, "CONFLICT": 409}
 REFUSALS = {
@@ -71,10 +72,10 @@ async def done(request: Request) -> Response:
 async def _render(
     request: Request, status: int, *, error: str | None = None, done: str | None = None
 ) -> Response:
-    data = await run(request, "MyWork", {"ongoing": ONGOING, "first": FIRST})
+    data = await run(request, "MyWork", {"ongoing": names(ONGOING), "first": FIRST})
     me = data["viewer"]["id"]
     held = [edge["node"] for edge in data["held"]["edges"]]
-    held.sort(key=lambda i: i["status"]["category"] == "POST_INCIDENT")  # stable: newest first
+    held.sort(key=lambda i: i["status"]["category"] not in RESPONDING_CATEGORIES)  # stable
     return await render(
         request,
         "my_work.html",

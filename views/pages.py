@@ -14,6 +14,7 @@ provides.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from app.identity import Principal
+from app.models import RESPONDING, StatusCategory
 from schema.context import Context
 from views.assets import Assets
 from views.browser import csrf_token_for, principal
@@ -41,8 +43,14 @@ def _past(value: str) -> bool:
     return datetime.fromisoformat(value) <= datetime.now(UTC)
 
 
+def names(categories: Iterable[StatusCategory]) -> list[str]:
+    """Status categories as the API names them."""
+    return [category.value for category in categories]
+
+
 TEMPLATES.env.filters["utc"] = _utc
 TEMPLATES.env.filters["past"] = _past
+TEMPLATES.env.globals["responding"] = names(RESPONDING)
 
 
 def use_assets(assets: Assets) -> None:

@@ -2,6 +2,9 @@
 
 from app.models.base import Base
 from app.models.catalog import (
+    FINISHED,
+    ONGOING,
+    RESPONDING,
     CustomField,
     CustomFieldOption,
     FieldKind,
@@ -39,6 +42,9 @@ from app.models.users import (
 )
 
 __all__ = [
+    "FINISHED",
+    "ONGOING",
+    "RESPONDING",
     "Action",
     "ActionKind",
     "ActionStatus",

@@ -25,10 +25,19 @@ class StatusCategory(enum.Enum):
     MERGED = "MERGED"
     CANCELED = "CANCELED"
 
-    @property
-    def ongoing(self) -> bool:
-        """Whether an incident in this category still needs people's attention now."""
-        return self in (StatusCategory.TRIAGE, StatusCategory.ACTIVE)
+
+# The names for groups of categories, used everywhere (services, API, pages and templates):
+RESPONDING = (StatusCategory.TRIAGE, StatusCategory.ACTIVE)
+"""Being responded to now: a lead is wanted and promised updates fall due."""
+ONGOING = (*RESPONDING, StatusCategory.POST_INCIDENT)
+"""Not over: being responded to, or being learned from (post-incident)."""
+FINISHED = (
+    StatusCategory.CLOSED,
+    StatusCategory.DECLINED,
+    StatusCategory.MERGED,
+    StatusCategory.CANCELED,
+)
+"""Over: closed, declined, merged or canceled."""
 
 
 class Severity(Base):

@@ -27,6 +27,7 @@ from app.errors import (
     incident_not_found,
 )
 from app.models import (
+    RESPONDING,
     Counter,
     EventKind,
     IdempotencyKey,
@@ -354,7 +355,7 @@ async def share_update(
             severity = await catalog.get_config(session, Severity, severity_id, "severityId")
             severity_change = await _set_severity(change, severity, record=False)
         status = await session.get_one(Status, incident.status_id)
-        ongoing = status.category.ongoing
+        ongoing = status.category in RESPONDING
         incident.next_update_due_at = change.now + promise if promise and ongoing else None
         update = IncidentUpdate(
             incident_id=incident.id,

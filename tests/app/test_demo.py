@@ -9,6 +9,7 @@ from app import demo, policy
 from app.db import Database
 from app.errors import Invalid
 from app.models import (
+    RESPONDING,
     Action,
     ActionKind,
     ActionStatus,
@@ -156,7 +157,9 @@ async def test_a_game_day_a_merge_a_decline_and_a_retrospective(db, seeded):
 async def test_ongoing_incidents_have_a_lead_updates_and_a_promise_falling_due(db, seeded):
     now = datetime.now(UTC)
     ongoing = [
-        incident for incident, status, _, _ in await every_incident(db) if status.category.ongoing
+        incident
+        for incident, status, _, _ in await every_incident(db)
+        if status.category in RESPONDING
     ]
     assert len(ongoing) >= 5
     async with db.read() as session:

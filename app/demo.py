@@ -25,7 +25,17 @@ from app.models import (
     RoleKind,
     User,
 )
-from app.services import actions, catalog, fields, followers, incidents, members, roles, users
+from app.services import (
+    actions,
+    catalog,
+    declarations,
+    fields,
+    followers,
+    incidents,
+    members,
+    roles,
+    users,
+)
 from app.services.fields import FieldValue
 
 # The words scripts are written in -----------------------------------------------------------------
@@ -1513,7 +1523,7 @@ class _Stage:
             mode = IncidentMode.RETROSPECTIVE
             declared_at = self.db.now() - script.happened.began
             resolved_at = declared_at + script.happened.lasted
-        incident = await incidents.declare(
+        incident = await declarations.declare(
             self.db,
             actor=self.people[script.by],
             name=script.name,

@@ -26,7 +26,7 @@ from graphql import get_operation_ast, parse
 from app.cli import migrate
 from app.db import Database
 from app.models import OrgRole, TokenScope
-from app.services import incidents, tokens, users
+from app.services import declarations, incidents, tokens, users
 from schema import build_schema
 from schema.cost import MAX_COST, operation_cost
 
@@ -43,7 +43,7 @@ async def prepare(url: str) -> str:
     db = Database(url)
     sre = await users.add_user(db, email="sre@bench.test", role=OrgRole.RESPONDER)
     for n in range(100):
-        incident = await incidents.declare(db, actor=sre, name=f"Bench incident {n}")
+        incident = await declarations.declare(db, actor=sre, name=f"Bench incident {n}")
         for m in range(99):
             await incidents.share_update(
                 db, actor=sre, incident_id=incident.id, message=f"Update {m}"

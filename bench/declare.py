@@ -22,7 +22,7 @@ import uvloop
 from app.cli import migrate
 from app.db import Database
 from app.models import OrgRole
-from app.services import incidents, users
+from app.services import declarations, users
 
 WRITERS = 8
 
@@ -37,7 +37,7 @@ async def _declare_many(url: str, count: int, email: str) -> tuple[int, int]:
         nonlocal locked
         for n in queue:
             try:
-                await incidents.declare(db, actor=actor, name=f"Bench incident {n}")
+                await declarations.declare(db, actor=actor, name=f"Bench incident {n}")
             except Exception as error:
                 if "locked" not in str(error):
                     raise

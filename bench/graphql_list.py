@@ -30,7 +30,7 @@ import asyncpg
 from app.cli import migrate
 from app.db import Database
 from app.models import OrgRole, TokenScope
-from app.services import catalog, incidents, roles, tokens, users
+from app.services import catalog, declarations, incidents, roles, tokens, users
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from processes import free_port
@@ -54,7 +54,7 @@ async def prepare(url: str, count: int) -> str:
             r for r in await catalog.list_incident_roles(session) if r.name == "Incident lead"
         )
     for n in range(count):
-        incident = await incidents.declare(db, actor=sre, name=f"Bench incident {n}")
+        incident = await declarations.declare(db, actor=sre, name=f"Bench incident {n}")
         await roles.assign_role(
             db, actor=sre, incident_id=incident.id, role_id=lead.id, user_id=sre.id
         )

@@ -32,7 +32,7 @@ import websockets
 from app.cli import migrate
 from app.db import Database
 from app.models import OrgRole, TokenScope
-from app.services import incidents, tokens, users
+from app.services import declarations, tokens, users
 from schema import ids
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -47,7 +47,7 @@ async def prepare(url: str) -> tuple[str, int]:
     db = Database(url)
     sre = await users.add_user(db, email="sre@bench.test", role=OrgRole.RESPONDER)
     _, secret = await tokens.create_token(db, user=sre, name="bench", scope=TokenScope.READ_WRITE)
-    incident = await incidents.declare(db, actor=sre, name="Fan-out incident")
+    incident = await declarations.declare(db, actor=sre, name="Fan-out incident")
     await db.dispose()
     return secret, incident.id
 

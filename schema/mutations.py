@@ -13,7 +13,7 @@ import strawberry
 from app.errors import Invalid
 from app.models import ActionKind
 from app.models import Incident as IncidentRow
-from app.services import actions, fields, followers, incidents, members, roles
+from app.services import actions, declarations, fields, followers, incidents, members, roles
 from app.services.actions import KEEP, Keep
 from schema import ids
 from schema.context import Info
@@ -240,7 +240,7 @@ class IncidentMutations:
                 for v in input.custom_fields or []
             }
             return _done(
-                await incidents.declare(
+                await declarations.declare(
                     info.context.db,
                     actor=info.context.writer(),
                     name=input.name,

@@ -214,7 +214,7 @@ class Counter(Base):
 class IdempotencyKey(Base):
     """Remembers which incident a client's idempotency key declared, and with what input.
 
-    A key holds for ``services.incidents.KEY_LIFETIME`` after ``created_at``; expired keys are
+    A key holds for ``services.declarations.KEY_LIFETIME`` after ``created_at``; expired keys are
     purged by later declares (the index on ``created_at`` finds them).
     """
 

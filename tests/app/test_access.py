@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from app import policy
 from app.errors import Forbidden, Invalid, NotFound
 from app.models import EventKind, Incident, IncidentType, RoleAssignment, Severity, TimelineEvent
-from app.services import incidents, members, roles
+from app.services import declarations, incidents, members, roles
 from app.services.catalog import list_incident_roles
 
 
@@ -34,7 +34,7 @@ async def visible_ids(db, user):
 
 
 async def test_who_may_change_a_public_incident(db, people):
-    incident = await incidents.declare(db, actor=people.member, name="Public one")
+    incident = await declarations.declare(db, actor=people.member, name="Public one")
     major = await severity(db, "Major")
     # Bystanders see it but may not change it.
     for bystander in (people.viewer, people.other_member):
@@ -57,7 +57,7 @@ async def test_who_may_change_a_public_incident(db, people):
 
 
 async def test_role_holders_may_act(db, people):
-    incident = await incidents.declare(db, actor=people.member, name="Needs a lead")
+    incident = await declarations.declare(db, actor=people.member, name="Needs a lead")
     lead = await lead_role(db)
     await roles.assign_role(
         db, actor=people.member, incident_id=incident.id, role_id=lead.id,
@@ -72,8 +72,10 @@ async def test_role_holders_may_act(db, people):
 
 async def test_private_incident_is_invisible_to_outsiders_even_admins(db, people):
     kind = await security_type(db)
-    secret = await incidents.declare(db, actor=people.member, name="Laptop lost", type_id=kind.id)
-    public = await incidents.declare(db, actor=people.other_member, name="Search slow")
+    secret = await declarations.declare(
+        db, actor=people.member, name="Laptop lost", type_id=kind.id
+    )
+    public = await declarations.declare(db, actor=people.other_member, name="Search slow")
     assert secret.private
     for outsider in (people.viewer, people.other_member, people.responder, people.admin):
         assert await visible_ids(db, outsider) == [public.id]
@@ -96,7 +98,7 @@ async def test_private_incident_is_invisible_to_outsiders_even_admins(db, people
 
 async def test_members_invite_and_removed_members_lose_access(db, people):
     kind = await security_type(db)
-    secret = await incidents.declare(db, actor=people.member, name="Phishing", type_id=kind.id)
+    secret = await declarations.declare(db, actor=people.member, name="Phishing", type_id=kind.id)
     with pytest.raises(NotFound):
         await members.invite(
             db, actor=people.responder, incident_id=secret.id, user_id=people.responder.id
@@ -123,7 +125,7 @@ async def test_members_invite_and_removed_members_lose_access(db, people):
             .where(RoleAssignment.user_id == people.other_responder.id)
         )
     assert held == 0
-    public = await incidents.declare(db, actor=people.member, name="Public")
+    public = await declarations.declare(db, actor=people.member, name="Public")
     with pytest.raises(Invalid):  # inviting only makes sense for private incidents
         await members.invite(
             db, actor=people.member, incident_id=public.id, user_id=people.viewer.id
@@ -132,7 +134,7 @@ async def test_members_invite_and_removed_members_lose_access(db, people):
 
 async def test_break_glass_is_for_admins_with_a_reason_and_is_recorded(db, people):
     kind = await security_type(db)
-    secret = await incidents.declare(db, actor=people.member, name="Breach", type_id=kind.id)
+    secret = await declarations.declare(db, actor=people.member, name="Breach", type_id=kind.id)
     for not_admin in (people.responder, people.viewer):
         with pytest.raises(NotFound):
             await members.break_glass(db, actor=not_admin, incident_id=secret.id, reason="curious")
@@ -154,18 +156,18 @@ async def test_break_glass_is_for_admins_with_a_reason_and_is_recorded(db, peopl
 
 
 async def test_deactivated_users_see_nothing(db, people):
-    await incidents.declare(db, actor=people.member, name="Anything")
+    await declarations.declare(db, actor=people.member, name="Anything")
     people.member.active = False
     assert await visible_ids(db, people.member) == []
     with pytest.raises(Forbidden):
-        await incidents.declare(db, actor=people.member, name="Not any more")
+        await declarations.declare(db, actor=people.member, name="Not any more")
 
 
 async def test_private_incidents_are_never_merged(db, people):
     """Either timeline would name the other incident to people who may not see it."""
     kind = await security_type(db)
-    secret = await incidents.declare(db, actor=people.responder, name="Leak", type_id=kind.id)
-    public = await incidents.declare(db, actor=people.responder, name="Outage")
+    secret = await declarations.declare(db, actor=people.responder, name="Leak", type_id=kind.id)
+    public = await declarations.declare(db, actor=people.responder, name="Outage")
     for source, target in ((public, secret), (secret, public)):
         with pytest.raises(Invalid):
             await incidents.merge(

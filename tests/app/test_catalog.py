@@ -4,7 +4,7 @@ import pytest
 
 from app.errors import Forbidden, Invalid, NotFound
 from app.models import FieldKind, StatusCategory
-from app.services import catalog, incidents
+from app.services import catalog, declarations
 
 
 async def test_defaults_are_installed_once(db):
@@ -78,7 +78,7 @@ async def test_admin_changes_statuses_types_roles_and_fields(db, people):
     )
     assert scribe.kind.name == "CUSTOM"
 
-    incident = await incidents.declare(
+    incident = await declarations.declare(
         db, actor=people.member, name="Vendor down", type_id=kind.id,
         custom_fields={region.id: eu},
     )  # fmt: skip

@@ -5,7 +5,7 @@ import asyncio
 import pytest
 
 from app.events import EventHub, FellBehind
-from app.services import catalog, incidents
+from app.services import catalog, declarations, incidents
 
 
 @pytest.fixture
@@ -30,7 +30,7 @@ async def take(feed, count, wait=5):
 
 
 async def test_a_slow_subscriber_is_dropped_and_the_others_get_everything(hub, db, people):
-    incident = await incidents.declare(db, actor=people.member, name="Busy")
+    incident = await declarations.declare(db, actor=people.member, name="Busy")
     slow = hub.follow(people.viewer)
     fast = hub.follow(people.viewer)
     first_slow = asyncio.create_task(anext(slow))
@@ -54,8 +54,8 @@ async def test_visibility_is_checked_per_event_and_subscriber(hub, db, people):
         security = next(
             t for t in await catalog.list_incident_types(session) if t.name == "Security"
         )
-    secret = await incidents.declare(db, actor=people.member, name="Secret", type_id=security.id)
-    public = await incidents.declare(db, actor=people.member, name="Public")
+    secret = await declarations.declare(db, actor=people.member, name="Secret", type_id=security.id)
+    public = await declarations.declare(db, actor=people.member, name="Public")
     insider, outsider = hub.follow(people.member), hub.follow(people.admin)
     inside = asyncio.create_task(take(insider, 2))
     outside = asyncio.create_task(take(outsider, 1))
@@ -67,7 +67,7 @@ async def test_visibility_is_checked_per_event_and_subscriber(hub, db, people):
 
 
 async def test_replay_after_a_cursor_then_live_without_gaps_or_duplicates(hub, db, people):
-    incident = await incidents.declare(db, actor=people.member, name="Replay")
+    incident = await declarations.declare(db, actor=people.member, name="Replay")
     for n in range(3):
         await incidents.add_note(
             db, actor=people.member, incident_id=incident.id, message=f"old {n}"
@@ -97,7 +97,7 @@ async def test_stop_is_quick_even_as_an_event_arrives(db, people):
     events = EventHub(db, poll_interval=0.2)
     await events.start()
     try:
-        await incidents.declare(db, actor=people.member, name="Last words")
+        await declarations.declare(db, actor=people.member, name="Last words")
     finally:
         started = asyncio.get_running_loop().time()
         await events.stop()

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from app.models import ActionStatus, IncidentMode, IncidentType, Severity, StatusCategory
-from app.services import actions, catalog, fields, followers, incidents, roles
+from app.services import actions, catalog, declarations, fields, followers, incidents, roles
 from app.services.incident_queries import (
     IncidentFilter,
     Position,
@@ -28,7 +28,7 @@ async def listed(db, actor, first=100, **wanted):
 async def test_keyset_pages_newest_first_without_gaps_or_repeats(db, people, clock):
     for n in range(25):
         clock.advance(minutes=1)
-        await incidents.declare(db, actor=people.member, name=f"Incident {n:02}")
+        await declarations.declare(db, actor=people.member, name=f"Incident {n:02}")
     seen, after = [], None
     async with db.read() as session:
         while True:
@@ -47,14 +47,16 @@ async def test_filters(db, people, clock):
     major = await named(db, Severity, "Major")
     security = await named(db, IncidentType, "Security")
     game_day = await named(db, IncidentType, "Game day")
-    await incidents.declare(db, actor=people.member, name="Login broken", severity_id=major.id)
-    await incidents.declare(db, actor=people.other_member, name="Drill", type_id=game_day.id)
-    await incidents.declare(db, actor=people.member, name="Waiting", triage=True)
-    await incidents.declare(
+    await declarations.declare(db, actor=people.member, name="Login broken", severity_id=major.id)
+    await declarations.declare(db, actor=people.other_member, name="Drill", type_id=game_day.id)
+    await declarations.declare(db, actor=people.member, name="Waiting", triage=True)
+    await declarations.declare(
         db, actor=people.member, name="Old one", mode=IncidentMode.RETROSPECTIVE,
         declared_at=clock() - timedelta(days=2),
     )  # fmt: skip
-    secret = await incidents.declare(db, actor=people.responder, name="Secret", type_id=security.id)
+    secret = await declarations.declare(
+        db, actor=people.responder, name="Secret", type_id=security.id
+    )
     async with db.read() as session:
         lead = next(r for r in await catalog.list_incident_roles(session) if r.kind.name == "LEAD")
     await roles.assign_role(
@@ -81,10 +83,10 @@ async def test_filters(db, people, clock):
 
 
 async def test_full_text_search_over_name_summary_and_updates(db, people):
-    checkout = await incidents.declare(
+    checkout = await declarations.declare(
         db, actor=people.member, name="Checkout failures", summary="Card payments declined"
     )
-    await incidents.declare(db, actor=people.member, name="Revenue dashboard shows zero")
+    await declarations.declare(db, actor=people.member, name="Revenue dashboard shows zero")
     await incidents.share_update(
         db, actor=people.responder, incident_id=checkout.id,
         message="Rolled back the Stripe webhook change",
@@ -108,7 +110,7 @@ async def test_full_text_search_over_name_summary_and_updates(db, people):
 
 async def test_search_never_finds_private_incidents_for_outsiders(db, people):
     security = await named(db, IncidentType, "Security")
-    await incidents.declare(db, actor=people.member, name="Credential leak", type_id=security.id)
+    await declarations.declare(db, actor=people.member, name="Credential leak", type_id=security.id)
     assert await listed(db, people.admin, search="credential") == []
     async with db.read() as session:
         wanted = IncidentFilter(search="credential")
@@ -123,8 +125,8 @@ async def test_role_holder_and_custom_field_option_filters_and_open_work(db, peo
         )
         lead = next(r for r in await catalog.list_incident_roles(session) if r.kind.name == "LEAD")
     payments, support = teams.options[0], teams.options[1]
-    first = await incidents.declare(db, actor=people.member, name="Payments down")
-    second = await incidents.declare(db, actor=people.other_member, name="Chat slow")
+    first = await declarations.declare(db, actor=people.member, name="Payments down")
+    second = await declarations.declare(db, actor=people.other_member, name="Chat slow")
     await fields.set_custom_field_value(
         db, actor=people.member, incident_id=first.id, field_id=teams.id, value=[payments.id]
     )

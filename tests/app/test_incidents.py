@@ -18,7 +18,7 @@ from app.models import (
     Status,
     TimelineEvent,
 )
-from app.services import catalog, incidents
+from app.services import catalog, declarations, incidents
 
 
 async def by_name(db, model, name):
@@ -43,7 +43,7 @@ async def count(db, model):
 
 
 async def test_declare_applies_defaults_and_records_the_reporter(db, people):
-    incident = await incidents.declare(
+    incident = await declarations.declare(
         db, actor=people.member, name="  34 customers can't log in  ", summary="Since 09:10"
     )
     assert incident.reference == "INC-1"
@@ -69,12 +69,14 @@ async def test_declare_applies_defaults_and_records_the_reporter(db, people):
 async def test_types_bring_their_defaults(db, people):
     security = await by_name(db, catalog.IncidentType, "Security")
     game_day = await by_name(db, catalog.IncidentType, "Game day")
-    leak = await incidents.declare(db, actor=people.member, name="Key leaked", type_id=security.id)
+    leak = await declarations.declare(
+        db, actor=people.member, name="Key leaked", type_id=security.id
+    )
     assert leak.private
     assert leak.severity_id == (await by_name(db, Severity, "Major")).id
-    drill = await incidents.declare(db, actor=people.member, name="Drill", type_id=game_day.id)
+    drill = await declarations.declare(db, actor=people.member, name="Drill", type_id=game_day.id)
     assert drill.mode is IncidentMode.TEST
-    public_security = await incidents.declare(
+    public_security = await declarations.declare(
         db, actor=people.member, name="Phishing mail", type_id=security.id, private=False
     )
     assert not public_security.private
@@ -82,7 +84,7 @@ async def test_types_bring_their_defaults(db, people):
 
 async def test_viewers_cannot_declare(db, people):
     with pytest.raises(Forbidden):
-        await incidents.declare(db, actor=people.viewer, name="Nope")
+        await declarations.declare(db, actor=people.viewer, name="Nope")
     assert await count(db, Incident) == 0
 
 
@@ -102,31 +104,31 @@ async def test_viewers_cannot_declare(db, people):
 )
 async def test_bad_input_is_refused_and_changes_nothing(db, people, arguments, field):
     with pytest.raises((Invalid, catalog.NotFound)) as refused:
-        await incidents.declare(db, actor=people.member, **arguments)
+        await declarations.declare(db, actor=people.member, **arguments)
     assert refused.value.field == field
     assert await count(db, Incident) == 0
     assert await count(db, TimelineEvent) == 0
     # The failed attempt used no reference number.
-    incident = await incidents.declare(db, actor=people.member, name="Real one")
+    incident = await declarations.declare(db, actor=people.member, name="Real one")
     assert incident.reference == "INC-1"
 
 
 async def test_references_are_unique_and_gapless_under_concurrent_declares(db, people):
     declared = await asyncio.gather(
-        *(incidents.declare(db, actor=people.member, name=f"Outage {i}") for i in range(8))
+        *(declarations.declare(db, actor=people.member, name=f"Outage {i}") for i in range(8))
     )
     assert sorted(i.number for i in declared) == list(range(1, 9))
 
 
 async def test_eight_concurrent_writers_never_hit_a_locked_database(db, people):
-    incident = await incidents.declare(db, actor=people.responder, name="Busy incident")
+    incident = await declarations.declare(db, actor=people.responder, name="Busy incident")
 
     async def writer(n):
         for i in range(5):
             await incidents.add_note(
                 db, actor=people.responder, incident_id=incident.id, message=f"{n}.{i}"
             )
-            await incidents.declare(db, actor=people.member, name=f"writer {n} #{i}")
+            await declarations.declare(db, actor=people.member, name=f"writer {n} #{i}")
 
     await asyncio.gather(*(writer(n) for n in range(8)))
     assert await count(db, Incident) == 41
@@ -135,17 +137,17 @@ async def test_eight_concurrent_writers_never_hit_a_locked_database(db, people):
 
 
 async def test_idempotency_key_declares_once(db, people):
-    first = await incidents.declare(
+    first = await declarations.declare(
         db, actor=people.member, name="Login broken", idempotency_key="k1"
     )
-    again = await incidents.declare(
+    again = await declarations.declare(
         db, actor=people.member, name="Login broken", idempotency_key="k1"
     )
     assert again.id == first.id
     with pytest.raises(IdempotencyMismatch):
-        await incidents.declare(db, actor=people.member, name="Other", idempotency_key="k1")
+        await declarations.declare(db, actor=people.member, name="Other", idempotency_key="k1")
     # Keys belong to their user: someone else's identical key is a new declaration.
-    theirs = await incidents.declare(
+    theirs = await declarations.declare(
         db, actor=people.other_member, name="Login broken", idempotency_key="k1"
     )
     assert theirs.id != first.id
@@ -155,7 +157,9 @@ async def test_idempotency_key_declares_once(db, people):
 async def test_concurrent_declares_with_one_key_make_one_incident(db, people):
     results = await asyncio.gather(
         *(
-            incidents.declare(db, actor=people.member, name="Double click", idempotency_key="same")
+            declarations.declare(
+                db, actor=people.member, name="Double click", idempotency_key="same"
+            )
             for _ in range(20)
         )
     )
@@ -164,7 +168,7 @@ async def test_concurrent_declares_with_one_key_make_one_incident(db, people):
 
 
 async def test_triage_accept_decline_and_merge(db, people):
-    waiting = await incidents.declare(db, actor=people.member, name="Maybe", triage=True)
+    waiting = await declarations.declare(db, actor=people.member, name="Maybe", triage=True)
     assert waiting.status_id == (await by_name(db, Status, "Triage")).id
     assert waiting.accepted_at is None
     with pytest.raises(Forbidden):  # the reporter may not wave their own report through
@@ -175,7 +179,7 @@ async def test_triage_accept_decline_and_merge(db, people):
     with pytest.raises(InvalidTransition):
         await incidents.accept(db, actor=people.responder, incident_id=waiting.id)
 
-    noise = await incidents.declare(db, actor=people.member, name="Noise", triage=True)
+    noise = await declarations.declare(db, actor=people.member, name="Noise", triage=True)
     declined = await incidents.decline(
         db, actor=people.responder, incident_id=noise.id, reason="Expected maintenance"
     )
@@ -188,7 +192,7 @@ async def test_triage_accept_decline_and_merge(db, people):
             status_id=(await by_name(db, Status, "Fixing")).id,
         )
 
-    duplicate = await incidents.declare(db, actor=people.other_member, name="Same", triage=True)
+    duplicate = await declarations.declare(db, actor=people.other_member, name="Same", triage=True)
     merged = await incidents.merge(
         db, actor=people.responder, incident_id=duplicate.id, into_id=accepted.id
     )
@@ -206,7 +210,7 @@ async def test_triage_accept_decline_and_merge(db, people):
 
 
 async def test_status_transitions_set_lifecycle_timestamps(db, people, clock):
-    incident = await incidents.declare(db, actor=people.member, name="Slow search")
+    incident = await declarations.declare(db, actor=people.member, name="Slow search")
     fixing = await by_name(db, Status, "Fixing")
     documenting = await by_name(db, Status, "Documenting")
     closed = await by_name(db, Status, "Closed")
@@ -237,7 +241,7 @@ async def test_status_transitions_set_lifecycle_timestamps(db, people, clock):
 
 
 async def test_sharing_an_update_changes_status_severity_and_promise(db, people, clock):
-    incident = await incidents.declare(db, actor=people.member, name="Checkout errors")
+    incident = await declarations.declare(db, actor=people.member, name="Checkout errors")
     critical = await by_name(db, Severity, "Critical")
     fixing = await by_name(db, Status, "Fixing")
     update = await incidents.share_update(
@@ -278,7 +282,7 @@ async def test_sharing_an_update_changes_status_severity_and_promise(db, people,
 
 
 async def test_bad_update_changes_nothing(db, people):
-    incident = await incidents.declare(db, actor=people.member, name="Flaky")
+    incident = await declarations.declare(db, actor=people.member, name="Flaky")
     triage = await by_name(db, Status, "Triage")
     with pytest.raises(InvalidTransition):
         await incidents.share_update(
@@ -296,7 +300,7 @@ async def test_bad_update_changes_nothing(db, people):
 
 
 async def test_stale_version_is_a_conflict_and_overwrites_nothing(db, people):
-    incident = await incidents.declare(db, actor=people.member, name="Race")
+    incident = await declarations.declare(db, actor=people.member, name="Race")
     major = await by_name(db, Severity, "Major")
     critical = await by_name(db, Severity, "Critical")
     await incidents.change_severity(
@@ -313,7 +317,7 @@ async def test_stale_version_is_a_conflict_and_overwrites_nothing(db, people):
 
 
 async def test_two_concurrent_edits_from_one_version_one_wins(db, people):
-    incident = await incidents.declare(db, actor=people.member, name="Race again")
+    incident = await declarations.declare(db, actor=people.member, name="Race again")
     major = await by_name(db, Severity, "Major")
     critical = await by_name(db, Severity, "Critical")
     results = await asyncio.gather(
@@ -337,7 +341,7 @@ async def test_two_concurrent_edits_from_one_version_one_wins(db, people):
 async def test_retrospective_incidents_are_backdated(db, people, clock):
     began = clock() - timedelta(days=3)
     ended = began + timedelta(hours=2)
-    incident = await incidents.declare(
+    incident = await declarations.declare(
         db,
         actor=people.member,
         name="Weekend data export failed",
@@ -350,16 +354,16 @@ async def test_retrospective_incidents_are_backdated(db, people, clock):
     status = await by_name(db, Status, "Documenting")
     assert incident.status_id == status.id
     with pytest.raises(Invalid):
-        await incidents.declare(
+        await declarations.declare(
             db, actor=people.member, name="Future", mode=IncidentMode.RETROSPECTIVE,
             declared_at=clock() + timedelta(hours=1),
         )  # fmt: skip
     with pytest.raises(Invalid):
-        await incidents.declare(db, actor=people.member, name="Backdated", declared_at=began)
+        await declarations.declare(db, actor=people.member, name="Backdated", declared_at=began)
 
 
 async def test_details_visibility_and_notes(db, people):
-    incident = await incidents.declare(db, actor=people.member, name="Typo")
+    incident = await declarations.declare(db, actor=people.member, name="Typo")
     renamed = await incidents.change_details(
         db, actor=people.member, incident_id=incident.id, name="Search is slow"
     )

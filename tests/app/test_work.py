@@ -15,7 +15,7 @@ from app.models import (
     Incident,
     TimelineEvent,
 )
-from app.services import actions, catalog, fields, followers, incidents, roles
+from app.services import actions, catalog, declarations, fields, followers, incidents, roles
 
 
 async def role(db, name):
@@ -37,7 +37,7 @@ async def last_event(db, incident):
 
 
 async def test_lead_is_handed_over_and_never_left_empty(db, people):
-    incident = await incidents.declare(db, actor=people.member, name="Handover")
+    incident = await declarations.declare(db, actor=people.member, name="Handover")
     lead = await role(db, "Incident lead")
     taken = await roles.assign_role(
         db, actor=people.responder, incident_id=incident.id, role_id=lead.id,
@@ -69,7 +69,7 @@ async def test_lead_is_handed_over_and_never_left_empty(db, people):
 
 
 async def test_optional_roles_can_be_unassigned(db, people):
-    incident = await incidents.declare(db, actor=people.member, name="Comms")
+    incident = await declarations.declare(db, actor=people.member, name="Comms")
     comms = await role(db, "Communications lead")
     await roles.assign_role(
         db, actor=people.member, incident_id=incident.id, role_id=comms.id,
@@ -84,7 +84,7 @@ async def test_optional_roles_can_be_unassigned(db, people):
 
 
 async def test_actions_and_follow_ups(db, people):
-    incident = await incidents.declare(db, actor=people.member, name="Work to do")
+    incident = await declarations.declare(db, actor=people.member, name="Work to do")
     action = await actions.add_action(
         db, actor=people.responder, incident_id=incident.id, title="Roll back deploy 4411",
         owner_id=people.other_member.id, due_on=date(2030, 1, 1),
@@ -129,7 +129,7 @@ async def test_owning_work_on_a_private_incident_admits_the_owner(db, people):
         security = next(
             t for t in await catalog.list_incident_types(session) if t.name == "Security"
         )
-    secret = await incidents.declare(
+    secret = await declarations.declare(
         db, actor=people.member, name="Token leak", type_id=security.id
     )
     await actions.add_action(
@@ -152,7 +152,7 @@ async def test_custom_field_values_are_checked_and_recorded(db, people):
     customers = await field(db, "Customers affected")
     page = await field(db, "Status page")
     payments, support = teams.options[1].id, teams.options[0].id
-    incident = await incidents.declare(
+    incident = await declarations.declare(
         db, actor=people.member, name="Fields", custom_fields={teams.id: [payments, support]}
     )
     await fields.set_custom_field_value(
@@ -198,7 +198,7 @@ async def test_custom_field_values_are_checked_and_recorded(db, people):
 
 
 async def test_follow_and_unfollow(db, people):
-    incident = await incidents.declare(db, actor=people.member, name="Watch me")
+    incident = await declarations.declare(db, actor=people.member, name="Watch me")
     await followers.follow(db, actor=people.viewer, incident_id=incident.id)
     with pytest.raises(Invalid):
         await followers.follow(db, actor=people.viewer, incident_id=incident.id)

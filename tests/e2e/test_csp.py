@@ -14,7 +14,7 @@ from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from app.db import Database
 from app.models import TokenScope
-from app.services import incidents, tokens, users
+from app.services import declarations, tokens, users
 from tests.e2e.conftest import sign_in
 from tests.e2e.test_pages import PAGES
 from tests.pages.conftest import dev_app
@@ -116,7 +116,7 @@ async def test_live_updates_and_htmx_forms_under_the_policy(site, watched, db):
     async with executive.expect_response(lambda r: "/live/dashboard" in r.url):
         await executive.reload()  # and the live feed has answered
 
-    incident = await incidents.declare(db, actor=reporter, name="Checkout slow in Safari")
+    incident = await declarations.declare(db, actor=reporter, name="Checkout slow in Safari")
     row = executive.locator(f"#incident-{incident.reference}")
     await expect(row).to_contain_text("Checkout slow in Safari", timeout=LIVE)  # over SSE
 

@@ -10,7 +10,7 @@ import time
 
 from playwright.async_api import expect
 
-from app.services import incidents, users
+from app.services import declarations, incidents, users
 from tests.e2e.conftest import sign_in
 
 LIVE = 2_000  # ms: what "appears live" means for a person watching (the bar)
@@ -41,7 +41,7 @@ async def test_support_declares_and_the_executives_dashboard_shows_it(persona, s
 async def test_a_responder_takes_lead_and_promises_the_next_update(persona, site, db):
     async with db.read() as session:
         reporter = await users.get_user_by_email(session, "support@demo.muster")
-    incident = await incidents.declare(db, actor=reporter, name="Checkout slow in Safari")
+    incident = await declarations.declare(db, actor=reporter, name="Checkout slow in Safari")
     reference = incident.reference
     executive = await persona("exec@demo.muster")
     row = executive.locator(f"#incident-{reference}")
@@ -67,7 +67,7 @@ async def test_a_private_security_incident_never_shows_for_the_executive(persona
 
     async with db.read() as session:
         kind = next(t for t in await catalog.list_incident_types(session) if t.name == "Security")
-    incident = await incidents.declare(db, actor=security, name=secret, type_id=kind.id)
+    incident = await declarations.declare(db, actor=security, name=secret, type_id=kind.id)
     assert incident.private
 
     executive = await persona("exec@demo.muster")

@@ -6,7 +6,7 @@ import asyncio
 
 from app.config import Settings
 from app.models import TokenScope
-from app.services import incidents
+from app.services import declarations, incidents
 from tests.live.conftest import free_port, serving, until
 from views.app import create_app
 
@@ -54,7 +54,7 @@ async def test_a_burst_of_streams_gets_no_500_and_every_open_stream_works(
     )
     app = create_app(settings)
     secret = await token(people.viewer, TokenScope.READ)
-    incident = await incidents.declare(db, actor=people.member, name="After the deploy")
+    incident = await declarations.declare(db, actor=people.member, name="After the deploy")
     loop = asyncio.get_running_loop()
     with serving(app, port := free_port()) as _:
         request = (

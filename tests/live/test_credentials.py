@@ -18,7 +18,7 @@ from gql.transport.websockets import WebsocketsTransport
 from sqlalchemy import update
 
 from app.models import User
-from app.services import incidents, tokens
+from app.services import declarations, tokens
 from tests.live.conftest import EVENTS, subscriber
 
 LIMIT = 5.0  # seconds, QUALITY-BARS security bar 2
@@ -56,7 +56,7 @@ async def test_a_signed_out_sessions_sse_stream_closes_within_5s(servers, db, pe
     ):
         assert response.status_code == 200
         await asyncio.sleep(0.5)
-        await incidents.declare(db, actor=people.member, name="Before")
+        await declarations.declare(db, actor=people.member, name="Before")
 
         async def read():
             async for line in response.aiter_lines():
@@ -96,7 +96,7 @@ async def test_a_signed_out_sessions_subscription_ends_within_5s(servers, db, pe
 
             running = asyncio.create_task(run())
             await asyncio.sleep(0.5)
-            await incidents.declare(db, actor=people.member, name="Seen over the cookie")
+            await declarations.declare(db, actor=people.member, name="Seen over the cookie")
             await asyncio.sleep(1)
             assert len(received) == 1
             signed_out = time.monotonic()
@@ -159,7 +159,7 @@ async def test_an_access_tokens_feed_ends_when_requests_stop_taking_it(
 
         running = asyncio.create_task(run())
         await asyncio.sleep(0.5)
-        await incidents.declare(db, actor=people.member, name="Seen with the access token")
+        await declarations.declare(db, actor=people.member, name="Seen with the access token")
         with pytest.raises(TransportQueryError, match="ended"):
             await asyncio.wait_for(running, exp + LEEWAY - time.time() + LIMIT)
         ended = time.time()

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app.config import Settings
 from app.models import Severity, StatusCategory, TokenScope
-from app.services import catalog, followers, incidents
+from app.services import catalog, declarations, followers, incidents
 from schema import ids
 from tests.live.conftest import Socket, free_port, serving, started, until
 from tests.pages.conftest import Feed, dev_app, signed_in
@@ -66,8 +66,10 @@ async def test_a_severity_filter_delivers_matching_incidents_and_their_leaving(
     wanted = {"severityIds": [ids.encode("Severity", critical.id)]}
     feed = await watch(app, url, await token(people.viewer, TokenScope.READ), wanted)
     try:
-        small = await incidents.declare(db, actor=people.member, name="Small", severity_id=minor.id)
-        fire = await incidents.declare(
+        small = await declarations.declare(
+            db, actor=people.member, name="Small", severity_id=minor.id
+        )
+        fire = await declarations.declare(
             db, actor=people.member, name="Fire", severity_id=critical.id
         )
         name, _, matches = await next_event(feed)
@@ -96,8 +98,8 @@ async def test_status_categories_search_and_following(served, db, people, token)
     searched = await watch(app, url, secret, {"search": "database"})
     following = await watch(app, url, secret, {"followedByMe": True})
     try:
-        printer = await incidents.declare(db, actor=people.member, name="Printer jam")
-        database = await incidents.declare(db, actor=people.member, name="Database down")
+        printer = await declarations.declare(db, actor=people.member, name="Printer jam")
+        database = await declarations.declare(db, actor=people.member, name="Database down")
         await followers.follow(db, actor=people.viewer, incident_id=database.id)  # no event
         assert (await next_event(ongoing))[0] == "Printer jam"
         assert (await next_event(ongoing))[0] == "Database down"
@@ -126,7 +128,9 @@ async def test_a_filtered_feed_resumes_with_only_what_matches(served, db, people
     secret = await token(people.viewer, TokenScope.READ)
     critical, minor = await severity(db, "Critical"), await severity(db, "Minor")
     wanted = {"severityIds": [ids.encode("Severity", critical.id)]}
-    first = await incidents.declare(db, actor=people.member, name="First", severity_id=critical.id)
+    first = await declarations.declare(
+        db, actor=people.member, name="First", severity_id=critical.id
+    )
     feed = await watch(app, url, secret, wanted)
     try:
         await incidents.add_note(db, actor=people.member, incident_id=first.id, message="seen")
@@ -134,8 +138,8 @@ async def test_a_filtered_feed_resumes_with_only_what_matches(served, db, people
         cursor = message["payload"]["extensions"]["cursor"]
     finally:
         await feed.close()
-    await incidents.declare(db, actor=people.member, name="Missed minor", severity_id=minor.id)
-    await incidents.declare(db, actor=people.member, name="Missed fire", severity_id=critical.id)
+    await declarations.declare(db, actor=people.member, name="Missed minor", severity_id=minor.id)
+    await declarations.declare(db, actor=people.member, name="Missed fire", severity_id=critical.id)
     resumed = await watch(app, url, secret, wanted, after=cursor)
     try:
         name, _, matches = await next_event(resumed)
@@ -166,8 +170,10 @@ async def test_the_pages_live_feeds_draw_only_what_matches(pages, db, people):
     ):
         feeds = [Feed(board), Feed(listed), Feed(searched)]
         await until(lambda: started(hub) == 3)
-        await incidents.declare(db, actor=people.member, name="Printer jam", severity_id=minor.id)
-        fire = await incidents.declare(
+        await declarations.declare(
+            db, actor=people.member, name="Printer jam", severity_id=minor.id
+        )
+        fire = await declarations.declare(
             db, actor=people.member, name="Database fire", severity_id=critical.id
         )
         new = [await feed.next() for feed in feeds]

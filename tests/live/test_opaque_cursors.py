@@ -9,7 +9,7 @@ import pytest
 
 from app.config import Settings
 from app.models import TokenScope
-from app.services import incidents
+from app.services import declarations, incidents
 from tests.live.test_sse import messages
 from tests.support.servers import free_port, serving, started, until
 from views.app import create_app
@@ -29,7 +29,7 @@ def b64(text: str) -> str:
 async def test_a_forged_last_event_id_starts_from_now(served, db, people, token):
     app, url = served
     headers = {"Authorization": f"Bearer {await token(people.viewer, TokenScope.READ)}"}
-    incident = await incidents.declare(db, actor=people.member, name="Streaming")
+    incident = await declarations.declare(db, actor=people.member, name="Streaming")
     await incidents.add_note(db, actor=people.member, incident_id=incident.id, message="old")
     async with httpx2.AsyncClient(base_url=url, timeout=20) as http:
         for forged in (b64("e:0"), b64("e:²"), b64("e:" + "9" * 40), "e:1", "x" * 500):

@@ -13,7 +13,7 @@ import pytest
 import websockets
 
 from app.events import LISTENER_NAME
-from app.services import incidents
+from app.services import declarations, incidents
 from tests.live.conftest import DECLARE, post, subscriber
 from tests.live.test_subscriptions import collect
 
@@ -109,7 +109,7 @@ async def test_a_dropped_listener_loses_nothing(servers, token, people, db, data
     postgres_only(database_url)
     server = servers()
     watcher = await token(people.viewer)
-    incident = await incidents.declare(db, actor=people.member, name="Listener")
+    incident = await declarations.declare(db, actor=people.member, name="Listener")
     async with subscriber(server, watcher) as session:
         listening = asyncio.create_task(collect(session, 10, wait=20))
         await asyncio.sleep(0.5)
@@ -139,7 +139,7 @@ async def test_a_restarted_database_loses_nothing(servers, token, people, db, da
     postgres_only(database_url)
     server = servers()
     watcher = await token(people.viewer)
-    incident = await incidents.declare(db, actor=people.member, name="Restart")
+    incident = await declarations.declare(db, actor=people.member, name="Restart")
     async with subscriber(server, watcher) as session:
         listening = asyncio.create_task(collect(session, 6, wait=60))
         await asyncio.sleep(0.5)

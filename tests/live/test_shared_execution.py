@@ -15,7 +15,7 @@ import pytest
 
 from app.config import Settings
 from app.models import TokenScope
-from app.services import followers, incidents
+from app.services import declarations, followers, incidents
 from tests.live.conftest import Socket, free_port, serving, sse_messages, started, until
 from views.app import create_app
 
@@ -69,7 +69,7 @@ async def test_a_subscriber_leaving_mid_execution_cuts_nobody_off(served, db, pe
     hub = app.state.hub
     operation = app.state.operations["LiveEvents"]  # the pages' feed: WebSocket and SSE share it
     secret = await token(people.viewer, TokenScope.READ)
-    incident = await incidents.declare(db, actor=people.member, name="Shared")
+    incident = await declarations.declare(db, actor=people.member, name="Shared")
     held = Held(app)
     sockets = [await Socket.open(url, secret) for _ in range(4)]
     try:
@@ -123,7 +123,7 @@ async def test_a_failed_execution_ends_the_feed_with_an_error_and_is_not_kept(
     hub = app.state.hub
     operation = app.state.operations["LiveEvents"]
     secret = await token(people.viewer, TokenScope.READ)
-    incident = await incidents.declare(db, actor=people.member, name="Failing")
+    incident = await declarations.declare(db, actor=people.member, name="Failing")
     await incidents.add_note(db, actor=people.member, incident_id=incident.id, message="before")
     async with db.read() as session:
         from sqlalchemy import func, select
@@ -169,7 +169,7 @@ async def test_a_cancelled_shared_execution_is_run_again_for_its_waiters(served,
     hub = app.state.hub
     operation = app.state.operations["LiveEvents"]
     secret = await token(people.viewer, TokenScope.READ)
-    incident = await incidents.declare(db, actor=people.member, name="Cancelled")
+    incident = await declarations.declare(db, actor=people.member, name="Cancelled")
     held = Held(app, hold=False)
     held.fail = asyncio.CancelledError()  # the shared task is cancelled, not any subscriber
     sockets = [await Socket.open(url, secret) for _ in range(3)]
@@ -196,7 +196,7 @@ PER_VIEWER = """subscription Watch($incidentId: ID) {
 async def test_viewer_dependent_fields_are_never_shared_across_viewers(served, db, people, token):
     app, url = served
     hub = app.state.hub
-    incident = await incidents.declare(db, actor=people.member, name="Mine to edit")
+    incident = await declarations.declare(db, actor=people.member, name="Mine to edit")
     await followers.follow(db, actor=people.viewer, incident_id=incident.id)
     held = Held(app, hold=False)  # counts the executions
     # The reporter may edit but does not follow; the viewer follows but may not edit.

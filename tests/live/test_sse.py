@@ -8,7 +8,7 @@ import pytest
 
 from app.config import Settings
 from app.models import TokenScope
-from app.services import catalog, incidents
+from app.services import catalog, declarations, incidents
 from tests.live.conftest import sse_messages
 from tests.support.servers import free_port, serving
 from views.app import create_app
@@ -31,7 +31,7 @@ async def test_stream_resume_and_teardown(served, db, people, token):
     hub = app.state.hub
     secret = await token(people.viewer, TokenScope.READ)
     headers = {"Authorization": f"Bearer {secret}"}
-    incident = await incidents.declare(db, actor=people.member, name="Streaming")
+    incident = await declarations.declare(db, actor=people.member, name="Streaming")
     async with httpx2.AsyncClient(base_url=url, timeout=20) as http:
         async with http.stream("GET", "/live/events", headers=headers) as response:
             assert response.status_code == 200
@@ -68,10 +68,10 @@ async def test_one_incident_and_privacy(served, db, people, token):
         security = next(
             t for t in await catalog.list_incident_types(session) if t.name == "Security"
         )
-    secret_incident = await incidents.declare(
+    secret_incident = await declarations.declare(
         db, actor=people.member, name="Hush", type_id=security.id
     )
-    public = await incidents.declare(db, actor=people.member, name="Open")
+    public = await declarations.declare(db, actor=people.member, name="Open")
     from schema import ids
 
     outsider = {"Authorization": f"Bearer {await token(people.admin, TokenScope.READ)}"}

@@ -8,7 +8,7 @@ from gql import GraphQLRequest
 from gql.transport.exceptions import TransportQueryError
 
 from app.models import TokenScope
-from app.services import catalog, incidents
+from app.services import catalog, declarations, incidents
 from tests.live.conftest import DECLARE, EVENTS, NOTE, post, subscriber
 
 
@@ -60,7 +60,7 @@ async def test_events_reach_subscribers_live(servers, token, people):
 async def test_resume_after_a_cursor_replays_exactly_what_was_missed(servers, token, people, db):
     server = servers()
     watcher = await token(people.viewer)
-    first = await incidents.declare(db, actor=people.member, name="One")
+    first = await declarations.declare(db, actor=people.member, name="One")
     async with subscriber(server, watcher) as session:
         listening = asyncio.create_task(collect(session, 1))
         await asyncio.sleep(0.5)
@@ -68,7 +68,7 @@ async def test_resume_after_a_cursor_replays_exactly_what_was_missed(servers, to
         [seen] = await listening
     # While disconnected, three more things happen.
     await incidents.add_note(db, actor=people.member, incident_id=first.id, message="missed 1")
-    second = await incidents.declare(db, actor=people.member, name="Two")
+    second = await declarations.declare(db, actor=people.member, name="Two")
     await incidents.add_note(db, actor=people.member, incident_id=second.id, message="missed 2")
     async with subscriber(server, watcher) as session:
         listening = asyncio.create_task(collect(session, 4, {"after": seen["cursor"]}))
@@ -91,8 +91,8 @@ async def test_one_incident_feed_and_private_incidents_never_reach_outsiders(
         security = next(
             t for t in await catalog.list_incident_types(session) if t.name == "Security"
         )
-    public = await incidents.declare(db, actor=people.member, name="Public")
-    secret = await incidents.declare(db, actor=people.member, name="Secret", type_id=security.id)
+    public = await declarations.declare(db, actor=people.member, name="Public")
+    secret = await declarations.declare(db, actor=people.member, name="Secret", type_id=security.id)
     outsider = await token(people.admin)
     insider = await token(people.member)
     async with subscriber(server, outsider) as out, subscriber(server, insider) as ins:
@@ -115,7 +115,7 @@ async def test_subscribing_to_a_hidden_incident_answers_as_for_a_missing_one(
         security = next(
             t for t in await catalog.list_incident_types(session) if t.name == "Security"
         )
-    secret = await incidents.declare(db, actor=people.member, name="Secret", type_id=security.id)
+    secret = await declarations.declare(db, actor=people.member, name="Secret", type_id=security.id)
     from schema import ids
 
     ids.use_secret("s" * 32)  # the servers' key (tests.live.conftest), to name their ids
@@ -138,7 +138,7 @@ async def test_removed_members_stop_receiving_at_once(servers, token, people, db
         security = next(
             t for t in await catalog.list_incident_types(session) if t.name == "Security"
         )
-    secret = await incidents.declare(db, actor=people.member, name="Secret", type_id=security.id)
+    secret = await declarations.declare(db, actor=people.member, name="Secret", type_id=security.id)
     await members.invite(
         db, actor=people.member, incident_id=secret.id, user_id=people.responder.id
     )
@@ -163,6 +163,6 @@ async def test_read_tokens_may_subscribe(servers, token, people, db):
     async with subscriber(server, reader) as session:
         listening = asyncio.create_task(collect(session, 1))
         await asyncio.sleep(0.5)
-        await incidents.declare(db, actor=people.member, name="Seen by a reader")
+        await declarations.declare(db, actor=people.member, name="Seen by a reader")
         [event] = await listening
     assert event["incident"]["name"] == "Seen by a reader"

@@ -9,7 +9,7 @@ import re
 import httpx2
 
 from app.models import CustomField, IncidentType, Severity, Status, StatusCategory
-from app.services import catalog, fields, incidents, roles
+from app.services import catalog, declarations, fields, incidents, roles
 from schema import ids
 from tests.pages.conftest import Feed, feeds_started, signed_in
 from tests.support.factories import named, status_in
@@ -22,7 +22,7 @@ def rows(page: str) -> list[str]:
 
 async def test_each_ongoing_incident_shows_what_an_executive_needs(db, people, browsers, clock):
     major = await named(db, Severity, "Major")
-    incident = await incidents.declare(
+    incident = await declarations.declare(
         db, actor=people.member, name="Checkout down", severity_id=major.id
     )
     async with db.read() as session:
@@ -47,14 +47,14 @@ async def test_each_ongoing_incident_shows_what_an_executive_needs(db, people, b
 
 
 async def test_overdue_updates_are_shown_plainly(db, people, browsers, clock):
-    late = await incidents.declare(db, actor=people.member, name="Slow emails")
+    late = await declarations.declare(db, actor=people.member, name="Slow emails")
     clock.advance(minutes=-30)  # this promise was made half an hour ago...
     await incidents.share_update(
         db, actor=people.member, incident_id=late.id, message="Looking",
         next_update_in_minutes=15,
     )  # fmt: skip
     clock.advance(minutes=30)
-    fine = await incidents.declare(db, actor=people.member, name="Fresh one")
+    fine = await declarations.declare(db, actor=people.member, name="Fresh one")
     await incidents.share_update(
         db, actor=people.member, incident_id=fine.id, message="Looking",
         next_update_in_minutes=15,
@@ -72,15 +72,15 @@ async def test_order_sections_and_counts(db, people, browsers, clock):
     minor, major, critical = [await named(db, Severity, n) for n in ("Minor", "Major", "Critical")]
     for name, severity in [("A minor", minor), ("A critical", critical), ("A major", major)]:
         clock.advance(minutes=1)
-        await incidents.declare(db, actor=people.member, name=name, severity_id=severity.id)
+        await declarations.declare(db, actor=people.member, name=name, severity_id=severity.id)
     clock.advance(minutes=1)
-    await incidents.declare(db, actor=people.member, name="Newer major", severity_id=major.id)
-    post = await incidents.declare(db, actor=people.member, name="Being written up")
+    await declarations.declare(db, actor=people.member, name="Newer major", severity_id=major.id)
+    post = await declarations.declare(db, actor=people.member, name="Being written up")
     await incidents.change_status(
         db, actor=people.responder, incident_id=post.id,
         status_id=(await status_in(db, StatusCategory.POST_INCIDENT)).id,
     )  # fmt: skip
-    closed = await incidents.declare(db, actor=people.member, name="All done")
+    closed = await declarations.declare(db, actor=people.member, name="All done")
     await incidents.change_status(
         db, actor=people.responder, incident_id=closed.id,
         status_id=(await status_in(db, StatusCategory.CLOSED)).id,
@@ -110,12 +110,12 @@ async def test_filters_by_type_severity_and_custom_field(db, people, browsers):
             if f.id == teams.id
             for o in f.options
         )
-    await incidents.declare(db, actor=people.member, name="Plain")
-    await incidents.declare(db, actor=people.member, name="Bad", severity_id=critical.id)
-    await incidents.declare(
+    await declarations.declare(db, actor=people.member, name="Plain")
+    await declarations.declare(db, actor=people.member, name="Bad", severity_id=critical.id)
+    await declarations.declare(
         db, actor=people.member, name="Leak", type_id=security.id, private=False
     )
-    tagged = await incidents.declare(db, actor=people.member, name="Tagged")
+    tagged = await declarations.declare(db, actor=people.member, name="Tagged")
     await fields.set_custom_field_value(
         db, actor=people.member, incident_id=tagged.id, field_id=teams.id, value=[payments.id]
     )
@@ -136,7 +136,7 @@ async def test_filters_by_type_severity_and_custom_field(db, people, browsers):
 
 
 async def test_htmx_gets_the_board_and_a_plain_get_the_page(db, people, browsers):
-    await incidents.declare(db, actor=people.member, name="Something")
+    await declarations.declare(db, actor=people.member, name="Something")
     async with browsers(people.viewer) as browser:
         full = await browser.get("/")
         board = await browser.get("/", headers={"HX-Request": "true"})
@@ -156,8 +156,8 @@ async def test_tv_mode(db, people, browsers):
 
 async def test_private_incidents_are_not_on_outsiders_dashboards(db, people, browsers):
     security = await named(db, IncidentType, "Security")
-    await incidents.declare(db, actor=people.member, name="Laptop stolen", type_id=security.id)
-    await incidents.declare(db, actor=people.member, name="Public one")
+    await declarations.declare(db, actor=people.member, name="Laptop stolen", type_id=security.id)
+    await declarations.declare(db, actor=people.member, name="Public one")
     async with browsers(people.admin) as outsider:
         theirs = (await outsider.get("/")).text
     async with browsers(people.member) as insider:
@@ -168,7 +168,7 @@ async def test_private_incidents_are_not_on_outsiders_dashboards(db, people, bro
 
 
 async def test_user_text_is_escaped(db, people, browsers):
-    incident = await incidents.declare(
+    incident = await declarations.declare(
         db, actor=people.member, name='<script>alert(1)</script><b hx-get="/x">bold</b>'
     )
     await incidents.share_update(
@@ -193,9 +193,9 @@ async def test_the_dashboard_stays_current_live(served, served_app, db, people):
         stream = Feed(response)
         await feeds_started(served_app)
         # Each row shows the incident as it is when the event is delivered: one at a time.
-        declared = await incidents.declare(db, actor=people.member, name="Fresh <trouble>")
+        declared = await declarations.declare(db, actor=people.member, name="Fresh <trouble>")
         new = await stream.next()
-        await incidents.declare(db, actor=people.member, name="Hush", type_id=security.id)
+        await declarations.declare(db, actor=people.member, name="Hush", type_id=security.id)
         await incidents.share_update(
             db, actor=people.member, incident_id=declared.id, message="On it",
             next_update_in_minutes=30,
@@ -226,8 +226,8 @@ async def test_a_filtered_live_dashboard_drops_what_does_not_match(served, serve
     ):
         stream = Feed(response)
         await feeds_started(served_app)
-        await incidents.declare(db, actor=people.member, name="Minor thing")  # never sent
-        fire = await incidents.declare(
+        await declarations.declare(db, actor=people.member, name="Minor thing")  # never sent
+        fire = await declarations.declare(
             db, actor=people.member, name="Fire", severity_id=critical.id
         )
         shown = await stream.next()
@@ -247,7 +247,7 @@ async def test_the_live_dashboard_needs_a_session(served):
 
 
 async def test_the_dashboard_status_changes_move_rows_between_lists(db, people, browsers):
-    incident = await incidents.declare(db, actor=people.member, name="Moving")
+    incident = await declarations.declare(db, actor=people.member, name="Moving")
     post = await named(db, Status, "Documenting")
     await incidents.change_status(
         db, actor=people.responder, incident_id=incident.id, status_id=post.id

@@ -10,7 +10,7 @@ import re
 import httpx2
 
 from app.models import IncidentMode, IncidentType, Severity, StatusCategory
-from app.services import followers, incidents, roles
+from app.services import declarations, followers, incidents, roles
 from schema import ids
 from tests.pages.conftest import Feed, dev_app, feeds_started, signed_in
 from tests.support.factories import lead_role, named, status_in
@@ -32,20 +32,20 @@ def link(page: str, text: str) -> str | None:
 
 
 async def test_every_status_newest_first_with_how_it_ended(db, people, browsers, clock):
-    first = await incidents.declare(db, actor=people.member, name="Old and closed")
+    first = await declarations.declare(db, actor=people.member, name="Old and closed")
     clock.advance(minutes=5)
     await incidents.change_status(
         db, actor=people.responder, incident_id=first.id,
         status_id=(await status_in(db, StatusCategory.CLOSED)).id,
     )  # fmt: skip
     clock.advance(minutes=5)
-    second = await incidents.declare(db, actor=people.member, name="Written up")
+    second = await declarations.declare(db, actor=people.member, name="Written up")
     await incidents.change_status(
         db, actor=people.responder, incident_id=second.id,
         status_id=(await status_in(db, StatusCategory.POST_INCIDENT)).id,
     )  # fmt: skip
     clock.advance(minutes=5)
-    await incidents.declare(db, actor=people.member, name="Burning", next_update_in_minutes=30)
+    await declarations.declare(db, actor=people.member, name="Burning", next_update_in_minutes=30)
     async with browsers(people.viewer) as browser:
         page = await browser.get("/incidents")
     assert page.status_code == 200
@@ -66,18 +66,18 @@ async def test_each_filter_narrows_the_list(db, people, browsers):
     security = await named(db, IncidentType, "Security")
     migration = await named(db, IncidentType, "Migration")
     closed = await status_in(db, StatusCategory.CLOSED)
-    await incidents.declare(db, actor=people.member, name="Plain")  # INC-1
-    await incidents.declare(db, actor=people.member, name="Bad", severity_id=critical.id)  # 2
-    await incidents.declare(db, actor=people.member, name="Move", type_id=migration.id)  # 3
-    await incidents.declare(db, actor=people.member, name="Drill", mode=IncidentMode.TEST)  # 4
-    await incidents.declare(db, actor=people.member, name="Hush", type_id=security.id)  # 5
-    done = await incidents.declare(db, actor=people.member, name="Done")  # 6
+    await declarations.declare(db, actor=people.member, name="Plain")  # INC-1
+    await declarations.declare(db, actor=people.member, name="Bad", severity_id=critical.id)  # 2
+    await declarations.declare(db, actor=people.member, name="Move", type_id=migration.id)  # 3
+    await declarations.declare(db, actor=people.member, name="Drill", mode=IncidentMode.TEST)  # 4
+    await declarations.declare(db, actor=people.member, name="Hush", type_id=security.id)  # 5
+    done = await declarations.declare(db, actor=people.member, name="Done")  # 6
     await incidents.change_status(
         db, actor=people.responder, incident_id=done.id, status_id=closed.id
     )
-    watched = await incidents.declare(db, actor=people.responder, name="Watched")  # 7
+    watched = await declarations.declare(db, actor=people.responder, name="Watched")  # 7
     await followers.follow(db, actor=people.member, incident_id=watched.id)
-    held = await incidents.declare(db, actor=people.responder, name="Led")  # 8
+    held = await declarations.declare(db, actor=people.responder, name="Led")  # 8
     await roles.assign_role(
         db, actor=people.responder, incident_id=held.id, role_id=(await lead_role(db)).id,
         user_id=people.other_member.id,
@@ -115,11 +115,13 @@ async def test_each_filter_narrows_the_list(db, people, browsers):
 
 
 async def test_search_finds_words_in_updates(db, people, browsers):
-    lagging = await incidents.declare(db, actor=people.member, name="Slow reports")
+    lagging = await declarations.declare(db, actor=people.member, name="Slow reports")
     await incidents.share_update(
         db, actor=people.member, incident_id=lagging.id, message="The database replica is lagging"
     )
-    await incidents.declare(db, actor=people.member, name="Checkout failures", summary="Payments")
+    await declarations.declare(
+        db, actor=people.member, name="Checkout failures", summary="Payments"
+    )
     async with browsers(people.viewer) as browser:
         by_update = await browser.get("/incidents", params={"q": "replica lag"})
         by_name = await browser.get("/incidents", params={"q": "CHECK"})
@@ -133,7 +135,7 @@ async def test_search_finds_words_in_updates(db, people, browsers):
 async def test_pages_walk_every_incident_once(db, people, browsers, clock):
     for n in range(30):
         clock.advance(seconds=1 if n % 3 else 0)  # some declared in the same instant
-        await incidents.declare(db, actor=people.member, name=f"Incident number {n + 1}")
+        await declarations.declare(db, actor=people.member, name=f"Incident number {n + 1}")
     seen: list[str] = []
     async with browsers(people.viewer) as browser:
         url: str | None = "/incidents"
@@ -156,7 +158,7 @@ async def test_the_next_page_keeps_the_filters(db, people, browsers):
     critical = await named(db, Severity, "Critical")
     wanted = ids.encode("Severity", critical.id)
     for n in range(32):  # 28 critical fires, 4 others
-        await incidents.declare(
+        await declarations.declare(
             db, actor=people.member, name=f"Fire {n}",
             severity_id=critical.id if n % 10 else None,
         )  # fmt: skip
@@ -178,13 +180,13 @@ async def test_the_next_page_keeps_the_filters(db, people, browsers):
 
 async def test_private_incidents_are_invisible_to_outsiders(db, people, browsers):
     security = await named(db, IncidentType, "Security")
-    hidden = await incidents.declare(
+    hidden = await declarations.declare(
         db, actor=people.member, name="Laptop stolen", type_id=security.id
     )
     await incidents.share_update(
         db, actor=people.member, incident_id=hidden.id, message="Disk encryption confirmed"
     )
-    await incidents.declare(db, actor=people.member, name="Public laptop shortage")
+    await declarations.declare(db, actor=people.member, name="Public laptop shortage")
     async with browsers(people.member) as insider:
         theirs = {
             "all": (await insider.get("/incidents")).text,
@@ -216,7 +218,7 @@ async def test_private_incidents_are_invisible_to_outsiders(db, people, browsers
 
 
 async def test_htmx_gets_the_results_and_a_plain_get_the_page(db, people, browsers):
-    await incidents.declare(db, actor=people.member, name="Something")
+    await declarations.declare(db, actor=people.member, name="Something")
     async with browsers(people.viewer) as browser:
         full = await browser.get("/incidents", params={"q": "some"})
         results = await browser.get(
@@ -237,7 +239,7 @@ async def test_htmx_gets_the_results_and_a_plain_get_the_page(db, people, browse
 
 
 async def test_user_text_is_escaped(db, people, browsers):
-    incident = await incidents.declare(
+    incident = await declarations.declare(
         db, actor=people.member, name='<script>alert(1)</script><b hx-get="/x">bold</b>'
     )
     await incidents.share_update(
@@ -281,9 +283,9 @@ async def test_new_incidents_arrive_on_top_and_changed_rows_are_replaced(
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
         await feeds_started(served_app)
-        declared = await incidents.declare(db, actor=people.member, name="Fresh <trouble>")
+        declared = await declarations.declare(db, actor=people.member, name="Fresh <trouble>")
         new = await feed.next()
-        await incidents.declare(db, actor=people.member, name="Hush", type_id=security.id)
+        await declarations.declare(db, actor=people.member, name="Hush", type_id=security.id)
         await incidents.share_update(
             db, actor=people.member, incident_id=declared.id, message="On it"
         )
@@ -306,8 +308,10 @@ async def test_a_filtered_live_list_ignores_what_does_not_match(served, served_a
         async with http.stream("GET", "/live/incidents", params={"severity": wanted}) as response:
             feed = Feed(response)
             await feeds_started(served_app)
-            minor = await incidents.declare(db, actor=people.member, name="Minor thing")
-            await incidents.declare(db, actor=people.member, name="Fire", severity_id=critical.id)
+            minor = await declarations.declare(db, actor=people.member, name="Minor thing")
+            await declarations.declare(
+                db, actor=people.member, name="Fire", severity_id=critical.id
+            )
             fire = await feed.next()  # the minor one, not matching, is not sent at all
             # A listed incident that stops matching leaves the list.
             await incidents.change_severity(
@@ -323,14 +327,14 @@ async def test_a_filtered_live_list_ignores_what_does_not_match(served, served_a
         async with http.stream("GET", "/live/incidents", params={"q": "database"}) as response:
             feed = Feed(response)
             await feeds_started(served_app)
-            await incidents.declare(db, actor=people.member, name="Printer jam")  # not sent
-            await incidents.declare(db, actor=people.member, name="Database down")
+            await declarations.declare(db, actor=people.member, name="Printer jam")  # not sent
+            await declarations.declare(db, actor=people.member, name="Database down")
             found = await feed.next()
         # A later page takes no new incidents, only changes to its rows.
         async with http.stream("GET", "/live/incidents", params={"after": "x"}) as response:
             feed = Feed(response)
             await feeds_started(served_app)
-            later = await incidents.declare(db, actor=people.member, name="Later")
+            later = await declarations.declare(db, actor=people.member, name="Later")
             not_inserted = await feed.next()
             await incidents.add_note(db, actor=people.member, incident_id=later.id, message="n")
             replaced = await feed.next()
@@ -346,7 +350,7 @@ async def test_a_filtered_live_list_ignores_what_does_not_match(served, served_a
 
 
 async def test_the_list_page_connects_to_its_live_feed(db, people, browsers):
-    await incidents.declare(db, actor=people.member, name="Something")
+    await declarations.declare(db, actor=people.member, name="Something")
     async with browsers(people.viewer) as browser:
         first = (await browser.get("/incidents", params={"mode": "TEST"})).text
     assert 'hx-sse:connect="/live/incidents?mode=TEST"' in first

@@ -10,7 +10,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from app.models import Action, ActionKind, ActionStatus, Incident, StatusCategory
-from app.services import actions, catalog, followers, incidents, members, roles
+from app.services import actions, catalog, declarations, followers, incidents, members, roles
 from app.services.changes import standing
 from schema import ids
 from tests.pages.conftest import Feed, signed_in
@@ -46,7 +46,7 @@ async def _incident(db, incident_id):
 
 async def _private(db, people, name="Lost laptop"):
     security = await _type(db, "Security")
-    return await incidents.declare(db, actor=people.member, name=name, type_id=security.id)
+    return await declarations.declare(db, actor=people.member, name=name, type_id=security.id)
 
 
 def _version(page: str) -> str:
@@ -61,7 +61,7 @@ def _main(page: str) -> str:
 
 
 async def test_the_page_shows_the_incident(db, people, browsers):
-    incident = await incidents.declare(
+    incident = await declarations.declare(
         db, actor=people.member, name="Checkout is down", summary="Card payments fail.",
         severity_id=(await _severity(db, "Major")).id, next_update_in_minutes=30,
     )  # fmt: skip
@@ -92,7 +92,7 @@ async def test_the_page_shows_the_incident(db, people, browsers):
 async def test_overdue_promise_and_practice_badge(db, people, browsers, clock):
     game_day = await _type(db, "Game day")
     clock.advance(minutes=-20)  # promised 20 minutes ago, for 15 minutes later
-    await incidents.declare(
+    await declarations.declare(
         db, actor=people.member, name="Game day", type_id=game_day.id, next_update_in_minutes=15
     )
     async with browsers(people.member) as browser:
@@ -103,7 +103,7 @@ async def test_overdue_promise_and_practice_badge(db, people, browsers, clock):
 
 
 async def test_htmx_gets_the_fragment_and_a_plain_get_the_whole_page(db, people, browsers):
-    await incidents.declare(db, actor=people.member, name="Fragment")
+    await declarations.declare(db, actor=people.member, name="Fragment")
     async with browsers(people.member) as browser:
         full = await browser.get("/incidents/INC-1")
         fragment = await browser.get("/incidents/INC-1", headers={"HX-Request": "true"})
@@ -115,7 +115,7 @@ async def test_htmx_gets_the_fragment_and_a_plain_get_the_whole_page(db, people,
 
 
 async def test_older_timeline_events_page_back(db, people, browsers):
-    incident = await incidents.declare(db, actor=people.member, name="Chatty")
+    incident = await declarations.declare(db, actor=people.member, name="Chatty")
     for n in range(55):
         await incidents.add_note(db, actor=people.member, incident_id=incident.id, message=f"n{n}")
     async with browsers(people.member) as browser:
@@ -137,7 +137,7 @@ async def test_older_timeline_events_page_back(db, people, browsers):
 
 
 async def test_take_lead(db, people, browsers):
-    incident = await incidents.declare(db, actor=people.member, name="Leaderless")
+    incident = await declarations.declare(db, actor=people.member, name="Leaderless")
     lead = await _role(db, "LEAD")
     async with browsers(people.responder) as browser:
         page = (await browser.get("/incidents/INC-1")).text
@@ -157,7 +157,7 @@ async def test_take_lead(db, people, browsers):
 
 
 async def test_take_lead_with_htmx_answers_the_roles_and_the_rest(db, people, browsers):
-    await incidents.declare(db, actor=people.member, name="Leaderless")
+    await declarations.declare(db, actor=people.member, name="Leaderless")
     lead = await _role(db, "LEAD")
     async with browsers(people.responder) as browser:
         answer = await browser.post(
@@ -178,7 +178,7 @@ async def test_take_lead_with_htmx_answers_the_roles_and_the_rest(db, people, br
 
 
 async def test_a_member_without_a_role_cannot_take_the_lead(db, people, browsers):
-    await incidents.declare(db, actor=people.other_member, name="Not mine")
+    await declarations.declare(db, actor=people.other_member, name="Not mine")
     lead = await _role(db, "LEAD")
     async with browsers(people.member) as browser:
         page = (await browser.get("/incidents/INC-1")).text
@@ -192,7 +192,7 @@ async def test_a_member_without_a_role_cannot_take_the_lead(db, people, browsers
 
 
 async def test_assign_a_role_with_the_people_picker(db, people, browsers):
-    await incidents.declare(db, actor=people.member, name="Needs comms")
+    await declarations.declare(db, actor=people.member, name="Needs comms")
     comms = await _role(db, "COMMUNICATIONS")
     async with browsers(people.responder) as browser:
         found = await browser.get(
@@ -224,7 +224,7 @@ async def test_assign_a_role_with_the_people_picker(db, people, browsers):
 
 
 async def test_share_an_update_promising_the_next_in_15_minutes(db, people, browsers, clock):
-    incident = await incidents.declare(db, actor=people.member, name="Slow search")
+    incident = await declarations.declare(db, actor=people.member, name="Slow search")
     fixing = await _status(db, "Fixing")
     async with browsers(people.responder) as browser:
         page = (await browser.get("/incidents/INC-1")).text
@@ -245,7 +245,7 @@ async def test_share_an_update_promising_the_next_in_15_minutes(db, people, brow
 
 
 async def test_an_update_without_a_promise_clears_it(db, people, browsers):
-    incident = await incidents.declare(
+    incident = await declarations.declare(
         db, actor=people.member, name="Promised", next_update_in_minutes=30
     )
     async with browsers(people.member) as browser:  # the reporter may share updates
@@ -260,7 +260,7 @@ async def test_an_update_without_a_promise_clears_it(db, people, browsers):
 
 
 async def test_an_empty_update_is_refused_and_nothing_changes(db, people, browsers):
-    incident = await incidents.declare(db, actor=people.member, name="Quiet")
+    incident = await declarations.declare(db, actor=people.member, name="Quiet")
     fixing = await _status(db, "Fixing")
     async with browsers(people.responder) as browser:
         answer = await browser.post(
@@ -274,7 +274,7 @@ async def test_an_empty_update_is_refused_and_nothing_changes(db, people, browse
 
 
 async def test_an_invalid_move_is_explained(db, people, browsers):
-    await incidents.declare(db, actor=people.member, name="Closed soon")
+    await declarations.declare(db, actor=people.member, name="Closed soon")
     closed = await _status(db, "Closed")
     fixing = await _status(db, "Fixing")
     incident = await _incident(db, 1)
@@ -297,7 +297,7 @@ async def test_an_invalid_move_is_explained(db, people, browsers):
 
 
 async def test_a_stale_version_is_a_conflict_that_overwrites_nothing(db, people, browsers):
-    incident = await incidents.declare(db, actor=people.member, name="Contested")
+    incident = await declarations.declare(db, actor=people.member, name="Contested")
     fixing, monitoring = await _status(db, "Fixing"), await _status(db, "Monitoring")
     critical = await _severity(db, "Critical")
     async with browsers(people.responder) as browser:
@@ -328,7 +328,7 @@ async def test_a_stale_version_is_a_conflict_that_overwrites_nothing(db, people,
 
 
 async def test_a_message_only_update_does_not_need_the_latest_version(db, people, browsers):
-    incident = await incidents.declare(db, actor=people.member, name="Busy")
+    incident = await declarations.declare(db, actor=people.member, name="Busy")
     async with browsers(people.responder) as browser:
         page = (await browser.get("/incidents/INC-1")).text
         await incidents.add_note(db, actor=people.member, incident_id=incident.id, message="hi")
@@ -340,7 +340,7 @@ async def test_a_message_only_update_does_not_need_the_latest_version(db, people
 
 
 async def test_details_send_their_version(db, people, browsers):
-    incident = await incidents.declare(db, actor=people.member, name="Old name")
+    incident = await declarations.declare(db, actor=people.member, name="Old name")
     async with browsers(people.responder) as browser:
         page = (await browser.get("/incidents/INC-1")).text
         version = re.search(r'id="details-version" name="version" value="(\d+)"', page).group(1)
@@ -366,8 +366,8 @@ async def test_details_send_their_version(db, people, browsers):
 
 
 async def test_responders_accept_or_decline_from_triage(db, people, browsers):
-    await incidents.declare(db, actor=people.member, name="Maybe", triage=True)
-    await incidents.declare(db, actor=people.member, name="Probably not", triage=True)
+    await declarations.declare(db, actor=people.member, name="Maybe", triage=True)
+    await declarations.declare(db, actor=people.member, name="Probably not", triage=True)
     async with browsers(people.member) as browser:
         page = (await browser.get("/incidents/INC-1")).text
         assert "In triage." in page and ">Accept</button>" not in page
@@ -392,7 +392,7 @@ async def test_responders_accept_or_decline_from_triage(db, people, browsers):
 
 
 async def test_add_actions_and_follow_ups_and_tick_them_off(db, people, browsers):
-    incident = await incidents.declare(db, actor=people.member, name="Work to do")
+    incident = await declarations.declare(db, actor=people.member, name="Work to do")
     async with browsers(people.responder) as browser:
         added = await browser.post(
             "/incidents/INC-1/actions",
@@ -439,7 +439,7 @@ async def _work(db, action_id):
 
 
 async def test_owners_tick_off_their_own_work(db, people, browsers):
-    incident = await incidents.declare(db, actor=people.other_member, name="Owned work")
+    incident = await declarations.declare(db, actor=people.other_member, name="Owned work")
     action = await actions.add_action(
         db, actor=people.other_member, incident_id=incident.id, title="Mine",
         owner_id=people.member.id,
@@ -462,7 +462,7 @@ async def test_owners_tick_off_their_own_work(db, people, browsers):
 
 
 async def test_follow_and_unfollow(db, people, browsers):
-    incident = await incidents.declare(db, actor=people.member, name="Interesting")
+    incident = await declarations.declare(db, actor=people.member, name="Interesting")
     await followers.follow(db, actor=people.other_member, incident_id=incident.id)
     async with browsers(people.viewer) as browser:
         page = (await browser.get("/incidents/INC-1")).text
@@ -478,7 +478,7 @@ async def test_follow_and_unfollow(db, people, browsers):
 
 
 async def test_add_a_note(db, people, browsers):
-    await incidents.declare(db, actor=people.other_member, name="Noted")
+    await declarations.declare(db, actor=people.other_member, name="Noted")
     async with browsers(people.member) as browser:
         answer = await browser.post(
             "/incidents/INC-1/notes", {"message": "Saw this too"}, htmx=True
@@ -496,7 +496,7 @@ async def test_custom_fields_show_and_change(db, people, browsers):
     async with db.read() as session:
         field = next(f for f in await catalog.list_custom_fields(session) if f.id == field.id)
     first, second = field.options[0], field.options[1]
-    incident = await incidents.declare(db, actor=people.member, name="Fields")
+    incident = await declarations.declare(db, actor=people.member, name="Fields")
     url = f"/incidents/INC-1/fields/{ids.encode('CustomField', field.id)}"
     async with browsers(people.responder) as browser:
         page = (await browser.get("/incidents/INC-1")).text
@@ -661,7 +661,7 @@ async def test_hidden_and_missing_incidents_answer_the_same_bytes(db, people, br
     posts = ["updates", "details", "triage", "follow", "roles", "roles/unassign", "actions",
              f"actions/{work}", f"fields/{field}", "members", "members/remove", "notes",
              "break-glass"]  # fmt: skip
-    await incidents.declare(db, actor=people.member, name="Public")  # what they may see: INC-2
+    await declarations.declare(db, actor=people.member, name="Public")  # what they may see: INC-2
     async with browsers(people.viewer) as browser:
 
         async def answers(reference):
@@ -694,7 +694,7 @@ async def test_hidden_and_missing_incidents_answer_the_same_bytes(db, people, br
 
 
 async def test_user_text_is_escaped(db, people, browsers):
-    incident = await incidents.declare(db, actor=people.member, name=HOSTILE, summary=HOSTILE)
+    incident = await declarations.declare(db, actor=people.member, name=HOSTILE, summary=HOSTILE)
     await incidents.share_update(
         db, actor=people.member, incident_id=incident.id,
         message='<img src=x onerror=alert(1)><b hx-post="/evil">bold</b>',
@@ -715,7 +715,7 @@ async def test_user_text_is_escaped(db, people, browsers):
 
 
 async def test_the_live_feed_brings_changes_to_the_page(served, db, people):
-    incident = await incidents.declare(db, actor=people.member, name="Live one")
+    incident = await declarations.declare(db, actor=people.member, name="Live one")
     monitoring = await _status(db, "Monitoring")
     async with signed_in(served, people.viewer) as http:
         page = await http.get("/incidents/INC-1")

@@ -12,7 +12,7 @@ import httpx2
 from sqlalchemy import select
 
 from app.models import Action, ActionKind, ActionStatus, IncidentType, StatusCategory
-from app.services import actions, catalog, followers, incidents, roles
+from app.services import actions, catalog, declarations, followers, incidents, roles
 from schema import ids
 from tests.pages.conftest import dev_app
 from tests.support.factories import status_in
@@ -41,25 +41,25 @@ async def test_my_work_shows_my_three_groups(db, people, browsers, clock):
     closed = await status_in(db, StatusCategory.CLOSED)
     post = await status_in(db, StatusCategory.POST_INCIDENT)
     lead = await role(db, "LEAD")
-    await incidents.declare(db, actor=people.member, name="I reported this")  # INC-1
+    await declarations.declare(db, actor=people.member, name="I reported this")  # INC-1
     clock.advance(minutes=1)
-    led = await incidents.declare(db, actor=people.responder, name="I lead this")  # INC-2
+    led = await declarations.declare(db, actor=people.responder, name="I lead this")  # INC-2
     await roles.assign_role(
         db, actor=people.responder, incident_id=led.id, role_id=lead.id,
         user_id=people.member.id,
     )  # fmt: skip
     clock.advance(minutes=1)
-    writing = await incidents.declare(db, actor=people.member, name="Being written up")  # 3
+    writing = await declarations.declare(db, actor=people.member, name="Being written up")  # 3
     await incidents.change_status(
         db, actor=people.responder, incident_id=writing.id, status_id=post.id
     )
-    old = await incidents.declare(db, actor=people.member, name="Long over")  # INC-4
+    old = await declarations.declare(db, actor=people.member, name="Long over")  # INC-4
     await incidents.change_status(
         db, actor=people.responder, incident_id=old.id, status_id=closed.id
     )
-    watched = await incidents.declare(db, actor=people.responder, name="I watch this")  # 5
+    watched = await declarations.declare(db, actor=people.responder, name="I watch this")  # 5
     await followers.follow(db, actor=people.member, incident_id=watched.id)
-    await incidents.declare(db, actor=people.other_member, name="Not mine")  # INC-6
+    await declarations.declare(db, actor=people.other_member, name="Not mine")  # INC-6
     today = clock().date()
     late = await actions.add_action(
         db, actor=people.responder, incident_id=led.id, title="Roll back <the> deploy",
@@ -108,7 +108,7 @@ async def test_empty_groups_say_what_to_do(db, people, browsers):
 
 
 async def test_done_closes_an_action_without_javascript(db, people, browsers):
-    incident = await incidents.declare(db, actor=people.member, name="Trouble")
+    incident = await declarations.declare(db, actor=people.member, name="Trouble")
     action = await actions.add_action(
         db, actor=people.member, incident_id=incident.id, title="Call the vendor",
         owner_id=people.member.id,
@@ -127,7 +127,7 @@ async def test_done_closes_an_action_without_javascript(db, people, browsers):
 
 
 async def test_done_with_htmx_answers_with_the_refreshed_list(db, people, browsers):
-    incident = await incidents.declare(db, actor=people.member, name="Trouble")
+    incident = await declarations.declare(db, actor=people.member, name="Trouble")
     first = await actions.add_action(
         db, actor=people.member, incident_id=incident.id, title="First", owner_id=people.member.id
     )
@@ -152,7 +152,7 @@ async def test_done_with_htmx_answers_with_the_refreshed_list(db, people, browse
 
 
 async def test_someone_elses_action_is_refused_plainly(db, people, browsers):
-    incident = await incidents.declare(db, actor=people.responder, name="Trouble")
+    incident = await declarations.declare(db, actor=people.responder, name="Trouble")
     theirs = await actions.add_action(
         db, actor=people.responder, incident_id=incident.id, title="Not yours",
         owner_id=people.other_member.id,
@@ -175,7 +175,7 @@ async def test_hidden_work_answers_like_missing_work(db, people, browsers):
         security = (
             await session.scalars(select(IncidentType).where(IncidentType.name == "Security"))
         ).one()
-    hidden = await incidents.declare(db, actor=people.member, name="Hush", type_id=security.id)
+    hidden = await declarations.declare(db, actor=people.member, name="Hush", type_id=security.id)
     secret = await actions.add_action(
         db, actor=people.member, incident_id=hidden.id, title="Wipe", owner_id=people.member.id
     )

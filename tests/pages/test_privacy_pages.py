@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from app.config import Settings
 from app.models import IncidentType
-from app.services import actions, incidents
+from app.services import actions, declarations, incidents
 from views.app import create_app
 
 SECRET = "Zanzibar"  # a word only the private incident uses
@@ -38,7 +38,7 @@ async def private_incident(db, people):
         security = (
             await session.scalars(select(IncidentType).where(IncidentType.name == "Security"))
         ).one()
-    incident = await incidents.declare(
+    incident = await declarations.declare(
         db, actor=people.member, name=f"{SECRET} laptop stolen", type_id=security.id,
         summary=f"{SECRET} exports", next_update_in_minutes=30,
     )  # fmt: skip
@@ -69,7 +69,7 @@ async def snapshot(browser, urls):
 async def test_lists_counts_and_searches_are_unchanged_by_a_private_incident(
     db, people, browsers, who
 ):
-    public = await incidents.declare(db, actor=people.other_member, name="Public trouble")
+    public = await declarations.declare(db, actor=people.other_member, name="Public trouble")
     await actions.add_action(
         db, actor=people.other_member, incident_id=public.id, title="Look",
         owner_id=people.other_member.id,

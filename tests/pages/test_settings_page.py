@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app.db import Database
 from app.models import CustomFieldValue
-from app.services import catalog, incidents
+from app.services import catalog, declarations
 from tests.pages.conftest import SITE
 
 VIEWER_QUERY = {"query": "{ viewer { email } }"}
@@ -345,7 +345,7 @@ async def test_an_admin_adds_a_custom_field_and_an_incident_type_uses_it(browser
             field = {f.name: f for f in await catalog.list_custom_fields(session)}["Region"]
             kind = {t.name: t for t in await catalog.list_incident_types(session)}["Migration"]
         apac = {o.value: o.id for o in field.options}["APAC"]
-        incident = await incidents.declare(
+        incident = await declarations.declare(
             db, actor=people.admin, name="Move", type_id=kind.id, custom_fields={field.id: apac}
         )
         edited = await browser.post(

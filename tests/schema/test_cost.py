@@ -12,7 +12,7 @@ import pytest
 from graphql import get_operation_ast, parse
 from sqlalchemy import event, text
 
-from app.services import incidents
+from app.services import declarations
 from schema import build_schema, cost, limits, schema
 from tests.live.conftest import free_port, serving
 from tests.schema.conftest import app_for
@@ -98,7 +98,7 @@ async def test_a_query_past_the_time_limit_is_stopped(database_url, db, people, 
     from app.models import TokenScope
     from app.services import tokens
 
-    await incidents.declare(db, actor=people.member, name="Locked away")
+    await declarations.declare(db, actor=people.member, name="Locked away")
     _, secret = await tokens.create_token(db, user=people.member, name="t", scope=TokenScope.READ)
     monkeypatch.setattr(limits, "QUERY_TIME_LIMIT", 0.5)
     app = app_for(database_url)
@@ -172,7 +172,7 @@ async def test_clients_hanging_up_mid_query_leave_no_error_behind(database_url, 
     from app.services import tokens
 
     for n in range(30):
-        await incidents.declare(db, actor=people.member, name=f"Incident {n}")
+        await declarations.declare(db, actor=people.member, name=f"Incident {n}")
     _, secret = await tokens.create_token(db, user=people.member, name="t", scope=TokenScope.READ)
     query = "{ incidents(first: 100) { edges { node { name timeline(first: 20) { edges { node {" \
         " kind summary actor { name } } } } } } } }"  # fmt: skip

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from starlette.testclient import TestClient
 
 from app.models import TokenScope
-from app.services import incidents, tokens
+from app.services import declarations, tokens
 from tests.schema.conftest import app_for
 
 SDL = Path(__file__).resolve().parents[2] / "schema.graphql"
@@ -27,7 +27,7 @@ def sqlite_only(database_url):
 async def test_no_server_errors(sqlite_only, db, people, persona):
     user = getattr(people, persona)
     _, secret = await tokens.create_token(db, user=user, name="fuzz", scope=TokenScope.READ_WRITE)
-    await incidents.declare(db, actor=people.member, name="Something to act on")
+    await declarations.declare(db, actor=people.member, name="Something to act on")
     headers = {"Authorization": f"Bearer {secret}"}
     schema = schemathesis.graphql.from_path(str(SDL))
     failures = []

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models import Action, TimelineEvent
-from app.services import actions, incidents
+from app.services import actions, declarations
 from schema import ids
 from tests.schema.test_incidents_api import catalog
 
@@ -17,7 +17,7 @@ async def secret(db, people):
         from app.services.catalog import list_incident_types
 
         security = next(t for t in await list_incident_types(session) if t.name == "Security")
-    incident = await incidents.declare(
+    incident = await declarations.declare(
         db, actor=people.member, name="Laptop stolen", summary="Contains prod keys",
         type_id=security.id,
     )  # fmt: skip

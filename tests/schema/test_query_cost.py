@@ -2,7 +2,7 @@
 
 from sqlalchemy import event
 
-from app.services import actions, incidents, roles
+from app.services import actions, declarations, incidents, roles
 from app.services.catalog import list_incident_roles
 
 PAGE = """query($first: Int!) { incidents(first: $first) { totalCount edges { node {
@@ -34,7 +34,7 @@ async def test_statements_per_request_do_not_grow_with_page_size(api, db, people
     async with db.read() as session:
         lead = next(r for r in await list_incident_roles(session) if r.kind.name == "LEAD")
     for n in range(60):
-        incident = await incidents.declare(db, actor=people.member, name=f"Incident {n}")
+        incident = await declarations.declare(db, actor=people.member, name=f"Incident {n}")
         await roles.assign_role(
             db, actor=people.responder, incident_id=incident.id, role_id=lead.id,
             user_id=people.responder.id,

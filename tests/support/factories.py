@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.models import EventKind, TimelineEvent
-from app.services import catalog, incidents
+from app.services import catalog, declarations, incidents
 
 
 async def named(db, model, name):
@@ -30,8 +30,8 @@ async def lead_role(db):
 async def merged_into_private(db, people) -> TimelineEvent:
     """INC-1 merged into INC-2 while both were public; then INC-2 was made private by the
     responder (a member of it now). INC-1's first event, to replay from."""
-    source = await incidents.declare(db, actor=people.responder, name="Checkout errors")
-    target = await incidents.declare(db, actor=people.responder, name="Payments down")
+    source = await declarations.declare(db, actor=people.responder, name="Checkout errors")
+    target = await declarations.declare(db, actor=people.responder, name="Payments down")
     await incidents.merge(db, actor=people.responder, incident_id=source.id, into_id=target.id)
     await incidents.change_visibility(
         db, actor=people.responder, incident_id=target.id, private=True

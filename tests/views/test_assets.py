@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx2
 import pytest
 
-from app.services import incidents
+from app.services import declarations, incidents
 from tests.live.conftest import free_port, serving
 from tests.pages.conftest import Feed, database_url, dev_app, signed_in  # noqa: F401
 
@@ -53,7 +53,7 @@ def served(db, database_url):  # noqa: F811
 
 
 async def test_pages_link_hashed_urls_cached_for_a_year(served, db, people):
-    await incidents.declare(db, actor=people.member, name="Disk full")
+    await declarations.declare(db, actor=people.member, name="Disk full")
     async with signed_in(served, people.member) as http:
         seen = set()
         for path in ("/", "/incidents", "/incidents/INC-1", "/incidents/new", "/me",
@@ -98,7 +98,7 @@ async def test_html_json_and_static_files_are_compressed(served, db, people):
 
 
 async def test_an_event_stream_is_not_compressed_and_comes_at_once(served, db, people):
-    incident = await incidents.declare(db, actor=people.member, name="Disk full")
+    incident = await declarations.declare(db, actor=people.member, name="Disk full")
     async with signed_in(served, people.member) as http:
         query = '{ incident(reference: "INC-1") { timeline(first: 1) { edges { cursor } } } }'
         answer = await http.get("/graphql", params={"query": query})

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from app.models import TokenScope
-from app.services import incidents, tokens
+from app.services import declarations, tokens
 from tests.live.conftest import free_port, serving
 from tests.pages.conftest import csrf_of, database_url, dev_app, signed_in  # noqa: F401
 
@@ -155,7 +155,7 @@ async def test_signed_in_oversized_forms_get_413(served, people, db):
         )
         assert answer.status_code == 200
         assert 'id="new-token-secret"' in answer.text
-        await incidents.declare(db, actor=people.member, name="Disk full")
+        await declarations.declare(db, actor=people.member, name="Disk full")
         answer = await http.post(
             "/incidents/INC-1/notes",
             data={"csrf_token": csrf, "message": "Looking"},

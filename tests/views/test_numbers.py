@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from app.models import Incident
-from app.services import incidents
+from app.services import declarations
 from tests.live.conftest import free_port, serving
 from tests.pages.conftest import csrf_of, database_url, dev_app, signed_in  # noqa: F401
 
@@ -28,7 +28,7 @@ async def _row(db, incident_id: int) -> Incident:
 
 @pytest.mark.parametrize("version", ["²", "٢", "\uff11", " 1", "1_0", "-1"])
 async def test_a_version_in_other_digits_is_a_form_error(served, db, people, version):
-    incident = await incidents.declare(db, actor=people.member, name="Disk full")
+    incident = await declarations.declare(db, actor=people.member, name="Disk full")
     async with signed_in(served, people.member) as http:
         csrf = csrf_of((await http.get("/incidents/INC-1")).text)
         answer = await http.post(
@@ -44,7 +44,7 @@ async def test_a_version_in_other_digits_is_a_form_error(served, db, people, ver
 
 @pytest.mark.parametrize("promise", ["٢١", "²", "\uff11\uff15", "15 "])
 async def test_a_promise_in_other_digits_is_a_form_error(served, db, people, promise):
-    incident = await incidents.declare(db, actor=people.member, name="Slow search")
+    incident = await declarations.declare(db, actor=people.member, name="Slow search")
     async with signed_in(served, people.member) as http:
         csrf = csrf_of((await http.get("/incidents/INC-1")).text)
         answer = await http.post(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.schema.config import StrawberryConfig
 
-from schema import ids
+from schema import enums, ids  # noqa: F401 (importing enums registers the domain enums)
 from schema.admin import AdminMutations
 from schema.cost import QueryCost
 from schema.errors import MaskUnexpectedErrors

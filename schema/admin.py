@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import strawberry
 
+from app.models import FieldKind, StatusCategory, TokenScope
 from app.services import catalog, tokens
 from schema import ids
 from schema.context import Info
@@ -20,17 +21,7 @@ from schema.payloads import (
     StatusPayload,
     attempt,
 )
-from schema.types import (
-    ApiToken,
-    CustomField,
-    FieldKind,
-    IncidentRole,
-    IncidentType,
-    Severity,
-    Status,
-    StatusCategory,
-    TokenScope,
-)
+from schema.types import ApiToken, CustomField, IncidentRole, IncidentType, Severity, Status
 
 
 @strawberry.input
@@ -51,7 +42,7 @@ class UpdateSeverityInput:
 @strawberry.input
 class CreateStatusInput:
     name: str
-    category: StatusCategory  # type: ignore[valid-type]
+    category: StatusCategory
     description: str = ""
 
 
@@ -102,7 +93,7 @@ class UpdateIncidentRoleInput:
 @strawberry.input
 class CreateCustomFieldInput:
     name: str
-    kind: FieldKind  # type: ignore[valid-type]
+    kind: FieldKind
     description: str = ""
     options: list[str] | None = strawberry.field(
         default=None, description="The choices of a select field, in order."
@@ -122,7 +113,7 @@ class UpdateCustomFieldInput:
 @strawberry.input
 class CreateApiTokenInput:
     name: str
-    scope: TokenScope = TokenScope.READ  # type: ignore[valid-type]
+    scope: TokenScope = TokenScope.READ
 
 
 @strawberry.input

@@ -11,14 +11,14 @@ from datetime import date, datetime
 import strawberry
 
 from app.errors import Invalid
-from app.models import ActionKind
+from app.models import ActionKind, ActionStatus, IncidentMode
 from app.models import Incident as IncidentRow
 from app.services import actions, declarations, fields, followers, incidents, members, roles
 from app.services.actions import KEEP, Keep
 from schema import ids
 from schema.context import Info
 from schema.payloads import ActionPayload, IncidentPayload, ShareUpdatePayload, attempt
-from schema.types import Action, ActionStatus, Incident, IncidentMode, IncidentUpdate
+from schema.types import Action, Incident, IncidentUpdate
 
 
 @strawberry.input(
@@ -45,7 +45,7 @@ class DeclareIncidentInput:
     summary: str = ""
     severity_id: strawberry.ID | None = None
     type_id: strawberry.ID | None = None
-    mode: IncidentMode | None = None  # type: ignore[valid-type]
+    mode: IncidentMode | None = None
     private: bool | None = strawberry.field(
         default=None, description="Left out: the incident type decides."
     )
@@ -158,7 +158,7 @@ class AddFollowUpInput(AddActionInput):
 class UpdateActionInput:
     action_id: strawberry.ID
     title: str | None = None
-    status: ActionStatus | None = None  # type: ignore[valid-type]
+    status: ActionStatus | None = None
     owner_id: strawberry.ID | None = strawberry.UNSET
     due_on: date | None = strawberry.UNSET
     expected_version: int | None = None

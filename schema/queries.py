@@ -10,6 +10,7 @@ from __future__ import annotations
 import strawberry
 
 from app.errors import NotFound
+from app.models import IncidentMode, StatusCategory
 from app.services import actions, catalog, incident_queries, incidents, tokens, users
 from schema import ids
 from schema.context import Info
@@ -19,22 +20,20 @@ from schema.types import (
     ApiToken,
     CustomField,
     Incident,
-    IncidentMode,
     IncidentRole,
     IncidentType,
     Severity,
     Status,
-    StatusCategory,
     User,
 )
 
 
 @strawberry.input(description="Narrow a list of incidents; every part left out matches all.")
 class IncidentFilter:
-    status_categories: list[StatusCategory] | None = None  # type: ignore[valid-type]
+    status_categories: list[StatusCategory] | None = None
     severity_ids: list[strawberry.ID] | None = None
     type_ids: list[strawberry.ID] | None = None
-    modes: list[IncidentMode] | None = None  # type: ignore[valid-type]
+    modes: list[IncidentMode] | None = None
     private: bool | None = None
     lead_id: strawberry.ID | None = None
     reporter_id: strawberry.ID | None = None

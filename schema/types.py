@@ -15,7 +15,17 @@ from datetime import date, datetime
 import strawberry
 
 from app import lifecycle, models, policy, timeline
-from app.models import ActionKind, RoleKind
+from app.models import (
+    ActionKind,
+    ActionStatus,
+    EventKind,
+    FieldKind,
+    IncidentMode,
+    OrgRole,
+    RoleKind,
+    StatusCategory,
+    TokenScope,
+)
 from app.services import catalog
 from schema import ids
 from schema.context import Info
@@ -24,22 +34,13 @@ from schema.pagination import Edge, PageInfo, event_cursor, event_position, page
 from schema.permissions import IncidentPermissions
 from schema.viewers import per_viewer, shared_by_audience
 
-OrgRole = strawberry.enum(models.OrgRole, name="OrgRole")
-StatusCategory = strawberry.enum(models.StatusCategory, name="StatusCategory")
-IncidentMode = strawberry.enum(models.IncidentMode, name="IncidentMode")
-EventKind = strawberry.enum(models.EventKind, name="TimelineEventKind")
-ActionStatus = strawberry.enum(models.ActionStatus, name="ActionStatus")
-FieldKind = strawberry.enum(models.FieldKind, name="CustomFieldKind")
-RoleKindEnum = strawberry.enum(models.RoleKind, name="IncidentRoleKind")
-TokenScope = strawberry.enum(models.TokenScope, name="ApiTokenScope")
-
 
 @strawberry.type
 class User:
     id: strawberry.ID
     email: str
     name: str
-    role: OrgRole  # type: ignore[valid-type]
+    role: OrgRole
 
     @classmethod
     def from_model(cls, row: models.User) -> User:
@@ -68,7 +69,7 @@ class Status:
     id: strawberry.ID
     name: str
     description: str
-    category: StatusCategory  # type: ignore[valid-type]
+    category: StatusCategory
 
     @classmethod
     def from_model(cls, row: models.Status) -> Status:
@@ -95,7 +96,7 @@ class CustomField:
     id: strawberry.ID
     name: str
     description: str
-    kind: FieldKind  # type: ignore[valid-type]
+    kind: FieldKind
     options: list[CustomFieldOption]
 
     @classmethod
@@ -151,7 +152,7 @@ class IncidentType:
 class IncidentRole:
     id: strawberry.ID
     name: str
-    kind: RoleKindEnum  # type: ignore[valid-type]
+    kind: RoleKind
     required: bool
     description: str
     instructions: str = strawberry.field(description="Shown to whoever takes the role.")
@@ -246,7 +247,7 @@ class Action:
         return self.row.title
 
     @strawberry.field
-    def status(self) -> ActionStatus:  # type: ignore[valid-type]
+    def status(self) -> ActionStatus:
         return self.row.status
 
     @strawberry.field
@@ -303,7 +304,7 @@ class TimelineEvent:
         return event_cursor(self.row.id)
 
     @strawberry.field
-    def kind(self) -> EventKind:  # type: ignore[valid-type]
+    def kind(self) -> EventKind:
         return self.row.kind
 
     @strawberry.field
@@ -375,7 +376,7 @@ class Incident:
         return IncidentType(row=row)
 
     @strawberry.field
-    def mode(self) -> IncidentMode:  # type: ignore[valid-type]
+    def mode(self) -> IncidentMode:
         return self.row.mode
 
     @strawberry.field
@@ -543,7 +544,7 @@ class ApiToken:
     prefix: str = strawberry.field(
         description="The first characters of the secret, to tell tokens apart."
     )
-    scope: TokenScope  # type: ignore[valid-type]
+    scope: TokenScope
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None

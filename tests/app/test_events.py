@@ -6,6 +6,7 @@ import pytest
 
 from app.events import EventHub, FellBehind
 from app.services import catalog, declarations, incidents
+from tests.support.servers import started, until
 
 
 @pytest.fixture
@@ -16,8 +17,9 @@ async def hub(db):
     await events.stop()
 
 
-async def take(feed, count, wait=5):
-    got = []
+async def take(feed, count, wait=5, into=None):
+    """The first ``count`` events of ``feed``, appended to ``into`` as they arrive."""
+    got = [] if into is None else into
 
     async def run():
         async for event in feed:
@@ -34,12 +36,13 @@ async def test_a_slow_subscriber_is_dropped_and_the_others_get_everything(hub, d
     slow = hub.follow(people.viewer)
     fast = hub.follow(people.viewer)
     first_slow = asyncio.create_task(anext(slow))
-    fast_events = asyncio.create_task(take(fast, 20))
-    await asyncio.sleep(0.3)
+    got = []
+    fast_events = asyncio.create_task(take(fast, 20, into=got))
+    await until(lambda: started(hub) == 2)
     for n in range(20):
         await incidents.add_note(db, actor=people.member, incident_id=incident.id, message=f"{n}")
-        await asyncio.sleep(0.01)
-    got = await fast_events
+        await until(lambda n=n: len(got) > n)  # the fast one keeps up: it has read each one
+    await fast_events
     assert [e.payload["message"] for e in got] == [str(n) for n in range(20)]
     await first_slow  # it read one, then stopped reading
     with pytest.raises(FellBehind):
@@ -59,7 +62,7 @@ async def test_visibility_is_checked_per_event_and_subscriber(hub, db, people):
     insider, outsider = hub.follow(people.member), hub.follow(people.admin)
     inside = asyncio.create_task(take(insider, 2))
     outside = asyncio.create_task(take(outsider, 1))
-    await asyncio.sleep(0.3)
+    await until(lambda: started(hub) == 2)
     await incidents.add_note(db, actor=people.member, incident_id=secret.id, message="hush")
     await incidents.add_note(db, actor=people.member, incident_id=public.id, message="hi")
     assert [e.payload["message"] for e in await inside] == ["hush", "hi"]
@@ -74,7 +77,7 @@ async def test_replay_after_a_cursor_then_live_without_gaps_or_duplicates(hub, d
         )
     feed = hub.follow(people.viewer, incident_id=incident.id, after=0)
     events = asyncio.create_task(take(feed, 6))
-    await asyncio.sleep(0.1)
+    await until(lambda: started(hub) == 1)  # the new notes race its replay of the old ones
     for n in range(2):
         await incidents.add_note(
             db, actor=people.member, incident_id=incident.id, message=f"new {n}"

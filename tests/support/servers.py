@@ -1,6 +1,7 @@
-"""Servers for tests: an app on uvicorn in a thread of the test process (``serving``), ``muster
-serve`` processes (``start_server``), free ports for both, and ``until``, the readiness check
-that polls a condition (such as ``started(hub)``) instead of sleeping."""
+"""Servers for tests: an app on uvicorn in a thread of the test process (``serving``; ``Served``
+waits on its event hub), ``muster serve`` processes (``start_server``), free ports for both, and
+``until``, the readiness check that polls a condition (such as ``started(hub)``) instead of
+sleeping."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ from typing import IO
 
 import uvicorn
 
+from app.events import EventHub
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -29,15 +32,35 @@ def free_port() -> int:
 
 
 @dataclasses.dataclass
-class Server:
+class Endpoint:
+    """A running server's base URL (and its GraphQL WebSocket URL)."""
+
     url: str
-    process: subprocess.Popen
-    log: Path
-    output: IO[str]
 
     @property
     def ws_url(self) -> str:
         return self.url.replace("http://", "ws://") + "/graphql"
+
+
+@dataclasses.dataclass
+class Served(Endpoint):
+    """An app that ``serving`` runs in this process, with its event hub to wait on."""
+
+    hub: EventHub
+
+    async def feeds_started(self, count: int = 1) -> None:
+        """Wait until exactly ``count`` live feeds are open here (earlier ones have left) and
+        each knows its starting position, so every event committed from now on reaches them."""
+        await until(lambda: len(self.hub.subscribers) == count and started(self.hub) == count)
+
+
+@dataclasses.dataclass
+class Server(Endpoint):
+    """A ``muster serve`` process."""
+
+    process: subprocess.Popen
+    log: Path
+    output: IO[str]
 
     def stop(self, timeout: float = 15) -> int:
         self.process.terminate()

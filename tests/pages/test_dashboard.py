@@ -3,9 +3,6 @@ privacy, escaping, fragments, and the live feed that keeps it current."""
 
 from __future__ import annotations
 
-import html
-import re
-
 import httpx2
 
 from app.models import CustomField, IncidentType, Severity, Status, StatusCategory
@@ -13,11 +10,24 @@ from app.services import catalog, declarations, fields, incidents, roles
 from schema import ids
 from tests.pages.conftest import Feed, feeds_started, signed_in
 from tests.support.factories import named, status_in
+from tests.support.html import element_ids, href, one, parse, text, text_of, texts
 
 
-def rows(page: str) -> list[str]:
-    """The references of the rows, in page order."""
-    return re.findall(r'<li id="incident-(INC-\d+)"', page)
+def rows(tree, css="#board") -> list[str]:
+    """The references of the incident rows under ``css``, in page order."""
+    return element_ids(tree, f"{css} li.incident-row", "incident-")
+
+
+def row(tree, reference):
+    """The row of one incident."""
+    return one(tree, f'li[id="incident-{reference}"]')
+
+
+def live_rows(message: str, target: str):
+    """The rows a live message adds to the list ``target`` (each replaces its earlier copy)."""
+    partial = one(parse(message), f'hx-partial[hx-target="{target}"]')
+    assert partial.attributes["hx-swap"] == "beforeend"
+    return partial.css("li")
 
 
 async def test_each_ongoing_incident_shows_what_an_executive_needs(db, people, browsers, clock):
@@ -38,12 +48,17 @@ async def test_each_ongoing_incident_shows_what_an_executive_needs(db, people, b
     async with browsers(people.viewer) as browser:
         page = await browser.get("/")
     assert page.status_code == 200
-    text = html.unescape(page.text)
-    for shown in ("INC-1", "Checkout down", "Major", "Investigating", "Rita Responder",
-                  "Rolling back the deploy", "Next update", "due by"):  # fmt: skip
-        assert shown in text, shown
-    due = re.search(r'<time datetime="([^"]+)" data-show="due">', page.text).group(1)
-    assert due.startswith(clock().strftime("%Y-%m-%d"))
+    tree = parse(page.text)
+    assert rows(tree) == ["INC-1"]
+    shown = row(tree, "INC-1")
+    assert text(shown, ".title .ref") == "INC-1" and text(shown, ".title a") == "Checkout down"
+    assert one(shown, ".title a").attributes["href"] == "/incidents/INC-1"
+    assert texts(shown, ".meta .badge") == ["Major", "Investigating"]
+    assert "Lead: Rita Responder" in texts(shown, ".meta > span")
+    assert text(shown, ".latest").startswith("Rolling back the deploy — Rita Responder,")
+    due = one(shown, '.due time[data-show="due"]')
+    assert text(shown, ".due").startswith("Next update due by")
+    assert due.attributes["datetime"].startswith(clock().strftime("%Y-%m-%d"))
 
 
 async def test_overdue_updates_are_shown_plainly(db, people, browsers, clock):
@@ -60,12 +75,12 @@ async def test_overdue_updates_are_shown_plainly(db, people, browsers, clock):
         next_update_in_minutes=15,
     )  # fmt: skip
     async with browsers(people.viewer) as browser:
-        page = html.unescape((await browser.get("/")).text)
-    row = {
-        ref: page.split(f'id="incident-{ref}"')[1].split("</li>")[0] for ref in ("INC-1", "INC-2")
-    }
-    assert 'class="due overdue"' in row["INC-1"] and "overdue since" in row["INC-1"]
-    assert "overdue" not in row["INC-2"] and "due by" in row["INC-2"]
+        tree = parse((await browser.get("/")).text)
+    late_due, fine_due = (one(row(tree, ref), ".due") for ref in ("INC-1", "INC-2"))
+    assert late_due.attributes["class"] == "due overdue"
+    assert text_of(late_due).startswith("Next update overdue since")
+    assert fine_due.attributes["class"] == "due"
+    assert text_of(fine_due).startswith("Next update due by")
 
 
 async def test_order_sections_and_counts(db, people, browsers, clock):
@@ -86,16 +101,10 @@ async def test_order_sections_and_counts(db, people, browsers, clock):
         status_id=(await status_in(db, StatusCategory.CLOSED)).id,
     )  # fmt: skip
     async with browsers(people.viewer) as browser:
-        page = (await browser.get("/")).text
+        tree = parse((await browser.get("/")).text)
     # Most severe first, then newest; post-incident after all active ones; closed not at all.
-    assert rows(page) == ["INC-2", "INC-4", "INC-3", "INC-1", "INC-5"]
-    counts = dict(
-        (name, int(number))
-        for number, name in re.findall(
-            r'<span class="number"[^>]*>(\d+)</span> <span class="badge sev[^"]*">(\w+)</span>',
-            page,
-        )
-    )
+    assert rows(tree) == ["INC-2", "INC-4", "INC-3", "INC-1", "INC-5"]
+    counts = {text(li, ".badge"): int(text(li, ".number")) for li in tree.css("#board .counts li")}
     assert counts == {"Critical": 1, "Major": 2, "Minor": 2}
 
 
@@ -128,10 +137,11 @@ async def test_filters_by_type_severity_and_custom_field(db, people, browsers):
             "/", params={"option": ids.encode("CustomFieldOption", payments.id)}
         )
         unknown = await browser.get("/", params={"type": "nonsense"})
-    assert rows(by_type.text) == ["INC-3"]
-    assert rows(by_severity.text) == ["INC-2"]
-    assert rows(by_team.text) == ["INC-4"]
-    assert "Clear filters" in by_team.text
+    assert rows(parse(by_type.text)) == ["INC-3"]
+    assert rows(parse(by_severity.text)) == ["INC-2"]
+    assert rows(parse(by_team.text)) == ["INC-4"]
+    assert href(parse(by_team.text), "Clear filters") == "/"
+    assert texts(parse(by_team.text), "form.filters option[selected]") == [payments.value]
     assert unknown.status_code == 400
 
 
@@ -145,13 +155,13 @@ async def test_htmx_gets_the_board_and_a_plain_get_the_page(db, people, browsers
     assert "<html" not in board.text
     for response in (full, board):
         assert "HX-Request" in response.headers["vary"]
-        assert "INC-1" in response.text
+        assert rows(parse(response.text)) == ["INC-1"]
 
 
 async def test_tv_mode(db, people, browsers):
     async with browsers(people.viewer) as browser:
         page = await browser.get("/", params={"tv": "1"})
-    assert '<body class="tv"' in page.text
+    assert one(parse(page.text), "body").attributes["class"] == "tv"
 
 
 async def test_private_incidents_are_not_on_outsiders_dashboards(db, people, browsers):
@@ -163,8 +173,11 @@ async def test_private_incidents_are_not_on_outsiders_dashboards(db, people, bro
     async with browsers(people.member) as insider:
         mine = (await insider.get("/")).text
     assert "Laptop stolen" not in theirs
-    assert rows(theirs) == ["INC-2"]
-    assert "Laptop stolen" in mine and 'class="badge private"' in mine
+    assert rows(parse(theirs)) == ["INC-2"]
+    hidden = row(parse(mine), "INC-1")
+    assert (
+        text(hidden, ".title a") == "Laptop stolen" and text(hidden, ".badge.private") == "Private"
+    )
 
 
 async def test_user_text_is_escaped(db, people, browsers):
@@ -180,6 +193,10 @@ async def test_user_text_is_escaped(db, people, browsers):
     assert 'hx-get="/x"' not in page
     assert "<img src=x" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    shown = row(parse(page), "INC-1")  # as text, where people read it
+    assert shown.css("script, img, b") == []
+    assert text(shown, ".title a") == '<script>alert(1)</script><b hx-get="/x">bold</b>'
+    assert text(shown, ".latest").startswith('<img src=x onerror="alert(2)"> —')
 
 
 async def test_the_dashboard_stays_current_live(served, served_app, db, people):
@@ -206,15 +223,22 @@ async def test_the_dashboard_stays_current_live(served, served_app, db, people):
         )
         gone = await stream.next()
     # A new incident arrives as its row, for the active list, to be announced.
-    assert 'hx-target="#ongoing-active" hx-swap="beforeend"' in new
-    assert 'id="incident-INC-1" class="incident-row fresh"' in new
-    assert "Fresh &lt;trouble&gt;" in new
-    assert 'data-announce="INC-1 Fresh &lt;trouble&gt;: Incident declared' in new
+    [arrived] = live_rows(new, "#ongoing-active")
+    assert arrived.id == "incident-INC-1"
+    assert arrived.attributes["class"] == "incident-row fresh"
+    assert text(arrived, ".title a") == "Fresh <trouble>" and arrived.css("trouble") == []
+    assert arrived.attributes["data-announce"].startswith(
+        "INC-1 Fresh <trouble>: Incident declared"
+    )
     # The private incident never reached the outsider; the update did, with its promise.
     assert "Hush" not in new + updated + gone
-    assert "On it" in updated and 'data-show="due"' in updated
+    [changed] = live_rows(updated, "#ongoing-active")
+    assert text(changed, ".latest").startswith("On it —")
+    assert one(changed, '.due time[data-show="due"]').attributes["datetime"]
     # Closed: the row is removed.
-    assert 'id="incident-INC-1" class="fresh" data-remove hidden' in gone
+    [removed] = live_rows(gone, "#ongoing-active")
+    assert (removed.id, removed.attributes["class"]) == ("incident-INC-1", "fresh")
+    assert {"data-remove", "hidden"} <= set(removed.attributes) and text_of(removed) == ""
 
 
 async def test_a_filtered_live_dashboard_drops_what_does_not_match(served, served_app, db, people):
@@ -236,8 +260,11 @@ async def test_a_filtered_live_dashboard_drops_what_does_not_match(served, serve
             severity_id=(await named(db, Severity, "Minor")).id,
         )  # fmt: skip
         gone = await stream.next()
-    assert "Fire" in shown and "Minor thing" not in shown and "data-remove" not in shown
-    assert "data-remove" in gone and "INC-2" in gone
+    [fire_row] = live_rows(shown, "#ongoing-active")
+    assert text(fire_row, ".title a") == "Fire" and "data-remove" not in fire_row.attributes
+    assert "Minor thing" not in shown
+    [removed] = live_rows(gone, "#ongoing-active")
+    assert removed.id == "incident-INC-2" and "data-remove" in removed.attributes
 
 
 async def test_the_live_dashboard_needs_a_session(served):
@@ -253,7 +280,7 @@ async def test_the_dashboard_status_changes_move_rows_between_lists(db, people, 
         db, actor=people.responder, incident_id=incident.id, status_id=post.id
     )
     async with browsers(people.viewer) as browser:
-        page = (await browser.get("/")).text
-    active = page.split('id="ongoing-active"')[1].split("</ol>")[0]
-    post_list = page.split('id="ongoing-post"')[1].split("</ol>")[0]
-    assert "Moving" not in active and "Moving" in post_list
+        tree = parse((await browser.get("/")).text)
+    assert rows(tree, "#ongoing-active") == []
+    assert rows(tree, "#ongoing-post") == ["INC-1"]
+    assert text(row(tree, "INC-1"), ".title a") == "Moving"

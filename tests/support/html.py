@@ -17,9 +17,22 @@ def parse(markup: str) -> LexborHTMLParser:
     return LexborHTMLParser(markup)
 
 
+# Elements that start on a line of their own (or break one), so their text never runs into
+# the text before them.
+BREAKS = frozenset({"br", "p", "div", "li", "dt", "dd", "ul", "ol", "dl", "h1", "h2", "h3", "h4",
+                    "h5", "h6", "section", "header", "footer", "table", "tr", "td", "th",
+                    "option"})  # fmt: skip
+
+
 def text_of(node: LexborNode) -> str:
-    """The node's text as read: entities decoded, whitespace runs made one space, trimmed."""
-    return " ".join(node.text().split())
+    """The node's text as read: entities decoded, a space where a line breaks, whitespace runs
+    made one space, trimmed."""
+    parts = [
+        (part.text_content or "") if part.tag == "-text" else " "
+        for part in node.traverse(include_text=True)
+        if part.tag == "-text" or part.tag in BREAKS
+    ]
+    return " ".join("".join(parts).split())
 
 
 def one(tree: Tree, css: str) -> LexborNode:
@@ -124,3 +137,10 @@ def field_error(tree: Tree, name: str) -> str | None:
 def invalid(tree: Tree, name: str) -> bool:
     """Whether a control called ``name`` is marked ``aria-invalid``."""
     return any(c.attributes.get("aria-invalid") == "true" for c in controls(tree, name))
+
+
+def href(tree: Tree, label: str) -> str | None:
+    """Where the only link reading ``label`` goes; None if no link reads so."""
+    found = [a.attributes.get("href") for a in tree.css("a[href]") if text_of(a) == label]
+    assert len(found) <= 1, f"{len(found)} links read {label!r}"
+    return found[0] if found else None

@@ -4,7 +4,6 @@ incidents and replaces changed rows."""
 
 from __future__ import annotations
 
-import html
 import re
 
 import httpx2
@@ -14,21 +13,31 @@ from app.services import declarations, followers, incidents, roles
 from schema import ids
 from tests.pages.conftest import Feed, dev_app, feeds_started, signed_in
 from tests.support.factories import lead_role, named, status_in
+from tests.support.html import element_ids, href, one, parse, partial, text, text_of, value
 
 
 def rows(page: str) -> list[str]:
     """The references of the list's rows, in page order."""
-    return re.findall(r'<li id="incident-(INC-\d+)"', page)
+    return element_ids(parse(page), "#incident-list li.incident-row", "incident-")
 
 
 def total(page: str) -> int:
-    heading = re.search(r'<h2 id="results-heading"[^>]*>\s*(\d+) incident', page)
-    return int(heading.group(1))
+    """The count the results' heading gives ("3 incidents", "1 incident matches")."""
+    heading = text(parse(page), "#results-heading")
+    assert re.fullmatch(r"\d+ incidents?( match(es)?)?( · a later page)?", heading), heading
+    return int(heading.split()[0])
 
 
-def link(page: str, text: str) -> str | None:
-    found = re.search(rf'<a[^>]*href="([^"]*)"[^>]*>{re.escape(text)}</a>', page)
-    return html.unescape(found.group(1)) if found else None
+def link(page: str, label: str) -> str | None:
+    return href(parse(page), label)
+
+
+def live_row(message: str, target: str, swap: str):
+    """The one row a live message swaps into ``target`` with ``swap``."""
+    change = partial(parse(message), target)
+    assert change.attributes["hx-swap"] == swap
+    [row] = change.css("li")
+    return row
 
 
 async def test_every_status_newest_first_with_how_it_ended(db, people, browsers, clock):
@@ -51,14 +60,14 @@ async def test_every_status_newest_first_with_how_it_ended(db, people, browsers,
     assert page.status_code == 200
     assert rows(page.text) == ["INC-3", "INC-2", "INC-1"]
     assert total(page.text) == 3
-    row = {
-        ref: page.text.split(f'id="incident-{ref}"')[1].split("</li>")[0] for ref in rows(page.text)
-    }
-    assert "Closed" in row["INC-1"] and "Resolved" in row["INC-1"]
-    assert 'class="badge status-CLOSED"' in row["INC-1"]
-    assert "Resolved" in row["INC-2"] and "Closed <span" not in row["INC-2"]
-    assert "Next update" in row["INC-3"] and "Resolved" not in row["INC-3"]
-    assert 'aria-current="page"' in page.text.split('href="/incidents"')[1][:30]
+    tree = parse(page.text)
+    ended = {ref: text(tree, f'[id="incident-{ref}"] .due') for ref in rows(page.text)}
+    assert re.fullmatch(r"Resolved \d+ \w+ [\d:]+ UTC Closed \d+ \w+ [\d:]+ UTC", ended["INC-1"])
+    status = one(tree, '[id="incident-INC-1"] .badge[class*="status-"]')
+    assert status.attributes["class"] == "badge status-CLOSED" and text_of(status) == "Closed"
+    assert re.fullmatch(r"Resolved \d+ \w+ [\d:]+ UTC", ended["INC-2"])
+    assert ended["INC-3"].startswith("Next update due by")
+    assert one(tree, 'nav a[href="/incidents"]').attributes["aria-current"] == "page"
 
 
 async def test_each_filter_narrows_the_list(db, people, browsers):
@@ -108,9 +117,11 @@ async def test_each_filter_narrows_the_list(db, people, browsers):
                     {"visibility": "secret"}, {"after": "garbage"}):  # fmt: skip
             refused = await browser.get("/incidents", params=bad)
             assert refused.status_code == 400, bad
-            assert "This list link does not work" in refused.text
+            assert text(parse(refused.text), "main h1") == "This list link does not work"
         empty = await browser.get("/incidents", params={"status": "MERGED"})
-    assert "No incident matches these filters" in empty.text
+    assert text(parse(empty.text), "#results .empty").startswith(
+        "No incident matches these filters"
+    )
     assert link(empty.text, "Clear filters") == "/incidents"
 
 
@@ -129,7 +140,7 @@ async def test_search_finds_words_in_updates(db, people, browsers):
     assert rows(by_update.text) == ["INC-1"]
     assert rows(by_name.text) == ["INC-2"]
     assert rows(nothing.text) == [] and total(nothing.text) == 0
-    assert 'value="replica lag"' in by_update.text  # the box keeps what was typed
+    assert value(parse(by_update.text), "q") == "replica lag"  # the box keeps what was typed
 
 
 async def test_pages_walk_every_incident_once(db, people, browsers, clock):
@@ -229,13 +240,15 @@ async def test_htmx_gets_the_results_and_a_plain_get_the_page(db, people, browse
     assert "<html" not in results.text and "<form" not in results.text
     for response in (full, results):
         assert "HX-Request" in response.headers["vary"]
-        assert "INC-1" in response.text
+        assert rows(response.text) == ["INC-1"]
     # The new count is read out to people typing; the full page has no such part.
-    said = '<hx-partial hx-target="#announcer" hx-swap="innerHTML">1 incident matches</hx-partial>'
-    assert said in results.text and "hx-partial" not in full.text
+    said = partial(parse(results.text), "#announcer")
+    assert said.attributes["hx-swap"] == "innerHTML" and text_of(said) == "1 incident matches"
+    assert parse(full.text).css("hx-partial") == []
     # The address bar shows the filters people chose, without the empty ones.
     assert results.headers["hx-push-url"] == "/incidents?q=some"
-    assert 'hx-sse:connect="/live/incidents?q=some"' in results.text
+    live = one(parse(results.text), "#results").attributes["hx-sse:connect"]
+    assert live == "/live/incidents?q=some"
 
 
 async def test_user_text_is_escaped(db, people, browsers):
@@ -248,12 +261,16 @@ async def test_user_text_is_escaped(db, people, browsers):
     async with browsers(people.viewer) as browser:
         page = (await browser.get("/incidents", params={"q": '"><script>alert(3)</script>'})).text
         listed = (await browser.get("/incidents")).text
-    for text in (page, listed):
-        assert "<script>alert(" not in text
-        assert 'hx-get="/x"' not in text
-        assert "<img src=x" not in text
+    for markup in (page, listed):
+        assert "<script>alert(" not in markup
+        assert 'hx-get="/x"' not in markup
+        assert "<img src=x" not in markup
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in listed
     assert 'value="&#34;&gt;&lt;script&gt;alert(3)&lt;/script&gt;"' in page
+    shown = one(parse(listed), '[id="incident-INC-1"]')  # as text, where people read it
+    assert shown.css("script, img, b") == []
+    assert text(shown, ".title a") == '<script>alert(1)</script><b hx-get="/x">bold</b>'
+    assert value(parse(page), "q") == '"><script>alert(3)</script>'
 
 
 async def test_signed_out_people_are_sent_to_sign_in(db, database_url):
@@ -290,14 +307,15 @@ async def test_new_incidents_arrive_on_top_and_changed_rows_are_replaced(
             db, actor=people.member, incident_id=declared.id, message="On it"
         )
         changed = await feed.next()
-    assert new.startswith('<hx-partial hx-target="#incident-list" hx-swap="afterbegin">')
-    assert '<li id="incident-INC-1" class="incident-row fresh"' in new
-    assert "Fresh &lt;trouble&gt;" in new and "<trouble>" not in new
-    assert 'data-announce="New incident INC-1: Fresh &lt;trouble&gt;"' in new
+    arrived = live_row(new, "#incident-list", "afterbegin")
+    assert (arrived.id, arrived.attributes["class"]) == ("incident-INC-1", "incident-row fresh")
+    assert text(arrived, ".title a") == "Fresh <trouble>" and "<trouble>" not in new
+    assert arrived.attributes["data-announce"] == "New incident INC-1: Fresh <trouble>"
     # A change replaces the row where it is, without announcing it; the private one never came.
-    assert changed.startswith('<hx-partial hx-target="#incident-INC-1" hx-swap="outerHTML">')
-    assert '<li id="incident-INC-1" class="incident-row fresh"' in changed
-    assert "On it" in changed and "data-announce" not in changed
+    replaced = live_row(changed, "#incident-INC-1", "outerHTML")
+    assert (replaced.id, replaced.attributes["class"]) == ("incident-INC-1", "incident-row fresh")
+    assert text(replaced, ".latest").startswith("On it —")
+    assert "data-announce" not in replaced.attributes
     assert "Hush" not in new + changed
 
 
@@ -338,20 +356,22 @@ async def test_a_filtered_live_list_ignores_what_does_not_match(served, served_a
             not_inserted = await feed.next()
             await incidents.add_note(db, actor=people.member, incident_id=later.id, message="n")
             replaced = await feed.next()
-    assert "Fire" in fire and "Minor thing" not in fire and 'hx-swap="afterbegin"' in fire
-    assert 'hx-target="#incident-INC-1" hx-swap="outerHTML"' in now_critical
-    assert "Minor thing" in now_critical and "data-remove" not in now_critical
-    assert '<li id="incident-INC-1" class="fresh" data-remove hidden></li>' in gone
-    assert (
-        "Database down" in found and "Printer jam" not in found and 'hx-swap="afterbegin"' in found
-    )
+    assert text(live_row(fire, "#incident-list", "afterbegin"), ".title a") == "Fire"
+    assert "Minor thing" not in fire
+    joined = live_row(now_critical, "#incident-INC-1", "outerHTML")
+    assert text(joined, ".title a") == "Minor thing" and "data-remove" not in joined.attributes
+    left = live_row(gone, "#incident-INC-1", "outerHTML")
+    assert (left.id, left.attributes["class"], text_of(left)) == ("incident-INC-1", "fresh", "")
+    assert {"data-remove", "hidden"} <= set(left.attributes)
+    assert text(live_row(found, "#incident-list", "afterbegin"), ".title a") == "Database down"
+    assert "Printer jam" not in found
     assert not_inserted == ""
-    assert 'hx-target="#incident-INC-5" hx-swap="outerHTML"' in replaced
+    assert text(live_row(replaced, "#incident-INC-5", "outerHTML"), ".title a") == "Later"
 
 
 async def test_the_list_page_connects_to_its_live_feed(db, people, browsers):
     await declarations.declare(db, actor=people.member, name="Something")
     async with browsers(people.viewer) as browser:
-        first = (await browser.get("/incidents", params={"mode": "TEST"})).text
-    assert 'hx-sse:connect="/live/incidents?mode=TEST"' in first
-    assert 'id="incident-list" class="incident-list" data-sorted' in first
+        first = parse((await browser.get("/incidents", params={"mode": "TEST"})).text)
+    assert one(first, "#results").attributes["hx-sse:connect"] == "/live/incidents?mode=TEST"
+    assert "data-sorted" in one(first, "ol#incident-list.incident-list").attributes

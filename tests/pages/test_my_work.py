@@ -4,8 +4,6 @@ refused for someone else's work, and the same answer for hidden and missing work
 
 from __future__ import annotations
 
-import html
-import re
 from datetime import timedelta
 
 import httpx2
@@ -16,6 +14,7 @@ from app.services import actions, catalog, declarations, followers, incidents, r
 from schema import ids
 from tests.pages.conftest import dev_app
 from tests.support.factories import status_in
+from tests.support.html import element_ids, href, one, parse, text, texts
 
 
 async def role(db, kind):
@@ -28,13 +27,14 @@ async def status_of(db, action_id):
         return (await session.scalars(select(Action).where(Action.id == action_id))).one().status
 
 
-def section(page: str, heading_id: str) -> str:
-    """The text of the card whose heading has this id."""
-    return page.split(f'aria-labelledby="{heading_id}"')[1].split("</section>")[0]
+def refs(tree, group: str) -> list[str]:
+    """The references of the incident rows in the group (held, followed), in page order."""
+    return element_ids(tree, f"#{group} li.incident-row", f"{group}-")
 
 
-def refs(text: str, prefix: str) -> list[str]:
-    return re.findall(rf'<li id="{prefix}-(INC-\d+)"', text)
+def work_items(tree) -> dict[str, object]:
+    """The open actions and follow-ups listed, by title, in page order."""
+    return {text(item, ".work-title"): item for item in tree.css("#my-work li.work-item")}
 
 
 async def test_my_work_shows_my_three_groups(db, people, browsers, clock):
@@ -77,34 +77,41 @@ async def test_my_work_shows_my_three_groups(db, people, browsers, clock):
         response = await browser.get("/me")
     assert response.status_code == 200
     page = response.text
-    assert 'href="/me" aria-current="page"' in page
-    held = section(page, "held-heading")
+    tree = parse(page)
+    assert one(tree, 'nav a[href="/me"]').attributes["aria-current"] == "page"
     # Ongoing only, active before post-incident, newest first; with the roles I hold.
-    assert refs(held, "held") == ["INC-2", "INC-1", "INC-3"]
-    assert "Your role: Incident lead" in held and "Your role: Reporter" in held
-    assert 'href="/incidents?held=1"' in held and "(4, finished ones included)" in held
-    work = html.unescape(section(page, "work-heading"))
-    assert work.index("Roll back <the> deploy") < work.index("Write the review")
-    assert "Someone else's" not in work
-    item = work.split("Roll back <the> deploy")[1].split("</li>")[0]
-    assert "INC-2 I lead this" in work and 'href="/incidents/INC-2"' in work
-    assert "Overdue:" in item
-    assert f'<time datetime="{(today - timedelta(days=2)).isoformat()}">' in item
-    assert f'action="/me/actions/{ids.encode("Action", late.id)}/done"' in item
-    assert "Follow-up" in work and "/me/follow-ups/" in work
-    followed = section(page, "followed-heading")
-    assert refs(followed, "followed") == ["INC-5"]
+    assert refs(tree, "held") == ["INC-2", "INC-1", "INC-3"]
+    notes = {ref: text(tree, f'[id="held-{ref}"] .note') for ref in refs(tree, "held")}
+    assert notes["INC-2"] == "Your role: Incident lead" and notes["INC-1"] == "Your role: Reporter"
+    assert href(tree, "All incidents where you hold a role (4, finished ones included)") == (
+        "/incidents?held=1"
+    )
+    work = work_items(tree)
+    assert list(work) == ["Roll back <the> deploy", "Write the review"]  # not someone else's
+    item = work["Roll back <the> deploy"]
+    assert text(item, ".work-text a") == "INC-2 I lead this"
+    assert one(item, ".work-text a").attributes["href"] == "/incidents/INC-2"
+    assert text(item, ".work-due").startswith("Overdue: was due")
+    assert one(item, ".work-due time").attributes["datetime"] == (
+        (today - timedelta(days=2)).isoformat()
+    )
+    done = one(item, "form")
+    assert done.attributes["action"] == f"/me/actions/{ids.encode('Action', late.id)}/done"
+    review = work["Write the review"]
+    assert text(review, ".badge") == "Follow-up"
+    assert one(review, "form").attributes["action"].startswith("/me/follow-ups/")
+    assert refs(tree, "followed") == ["INC-5"]
     assert "Not mine" not in page and "Long over" not in page
     assert "&lt;the&gt;" in page and "<the>" not in page
 
 
 async def test_empty_groups_say_what_to_do(db, people, browsers):
     async with browsers(people.viewer) as browser:
-        page = (await browser.get("/me")).text
-    assert "You hold no role in an ongoing incident." in page
-    assert "Nothing open is yours." in page
-    assert "You follow no ongoing incident." in page
-    assert 'href="/incidents?held=1"' not in page
+        tree = parse((await browser.get("/me")).text)
+    assert text(tree, "#held .empty").startswith("You hold no role in an ongoing incident.")
+    assert text(tree, "#my-work .empty").startswith("Nothing open is yours.")
+    assert text(tree, "#followed .empty").startswith("You follow no ongoing incident.")
+    assert tree.css('a[href="/incidents?held=1"]') == []
 
 
 async def test_done_closes_an_action_without_javascript(db, people, browsers):
@@ -117,13 +124,16 @@ async def test_done_closes_an_action_without_javascript(db, people, browsers):
     async with browsers(people.member) as browser:
         answer = await browser.post(url, {"title": "Call the vendor"})
         assert answer.status_code == 303 and answer.headers["location"] == "/me"
-        page = (await browser.get("/me")).text
+        tree = parse((await browser.get("/me")).text)
         again = await browser.post(url, {"title": "Call the vendor"})
     assert await status_of(db, action.id) is ActionStatus.DONE
-    assert "Call the vendor" not in page and "Nothing open is yours." in page
+    assert work_items(tree) == {}
+    assert text(tree, "#my-work .empty").startswith("Nothing open is yours.")
     # Pressed twice (another tab): said plainly, nothing else happens.
     assert again.status_code == 422
-    assert "“Call the vendor” was already closed" in html.unescape(again.text)
+    assert "“Call the vendor” was already closed" in text(
+        parse(again.text), '#my-work [role="alert"]'
+    )
 
 
 async def test_done_with_htmx_answers_with_the_refreshed_list(db, people, browsers):
@@ -143,9 +153,9 @@ async def test_done_with_htmx_answers_with_the_refreshed_list(db, people, browse
     assert answer.status_code == 200
     assert answer.text.lstrip().startswith('<section id="my-work"')
     assert "<html" not in answer.text
-    assert "Done: the follow-up “Second”." in html.unescape(answer.text)
-    assert f"work-{ids.encode('Action', first.id)}" in answer.text
-    assert f"work-{ids.encode('Action', follow_up.id)}" not in answer.text
+    tree = parse(answer.text)
+    assert text(tree, '#my-work [role="status"]') == "Done: the follow-up “Second”."
+    assert element_ids(tree, "#my-work li.work-item", "work-") == [ids.encode("Action", first.id)]
     assert "HX-Request" in answer.headers["vary"]
     assert await status_of(db, follow_up.id) is ActionStatus.DONE
     assert await status_of(db, first.id) is ActionStatus.OPEN
@@ -163,10 +173,10 @@ async def test_someone_elses_action_is_refused_plainly(db, people, browsers):
         fragment = await browser.post(url, {"title": "Not yours"}, htmx=True)
     assert plain.status_code == fragment.status_code == 403
     message = "You cannot mark “Not yours” done: it is someone else's"
-    assert message in html.unescape(plain.text) and plain.text.startswith("<!doctype html>")
-    assert message in html.unescape(fragment.text)
+    assert plain.text.startswith("<!doctype html>")
     assert fragment.text.lstrip().startswith('<section id="my-work"')
-    assert 'class="notice error" role="alert"' in fragment.text
+    for answer in (plain, fragment):
+        assert text(parse(answer.text), '#my-work .notice.error[role="alert"]').startswith(message)
     assert await status_of(db, theirs.id) is ActionStatus.OPEN
 
 
@@ -187,7 +197,7 @@ async def test_hidden_work_answers_like_missing_work(db, people, browsers):
         garbage = await outsider.post("/me/actions/nonsense/done", {"title": "x"})
     assert answers[0].status_code == answers[1].status_code == garbage.status_code == 404
     assert answers[0].text == answers[1].text == garbage.text
-    assert "No action with that id." in answers[0].text
+    assert "No action with that id." in texts(parse(answers[0].text), "main p")
     assert await status_of(db, secret.id) is ActionStatus.OPEN
 
 

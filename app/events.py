@@ -39,7 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import policy
 from app.db import EVENTS_CHANNEL, Database
-from app.errors import MusterError
+from app.errors import ErrorCode, MusterError
 from app.identity import Authenticator, Credential, CredentialKind
 from app.models import Incident, Member, TimelineEvent, User
 from app.services import sessions
@@ -55,19 +55,19 @@ CREDENTIAL_CHECK = 2.0  # seconds between checks that subscribers' credentials s
 class FellBehind(MusterError):
     """A subscriber did not keep up and was disconnected; it may resume from its last cursor."""
 
-    code = "FELL_BEHIND"
+    code = ErrorCode.FELL_BEHIND
 
 
 class SignedOut(MusterError):
     """The credentials a feed was opened with no longer hold (signed out, revoked, expired)."""
 
-    code = "UNAUTHENTICATED"
+    code = ErrorCode.UNAUTHENTICATED
 
 
 class TooManyFeeds(MusterError):
     """The person already has as many live feeds open as they may."""
 
-    code = "TOO_MANY_FEEDS"
+    code = ErrorCode.TOO_MANY_FEEDS
 
 
 class Subscriber:

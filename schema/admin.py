@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import strawberry
 
-from app.models import FieldKind, StatusCategory, TokenScope
+from app.models import FieldKind, StatusCategory, TokenScope, User
 from app.services import catalog, tokens
 from schema import ids
 from schema.context import Info
@@ -19,7 +19,7 @@ from schema.payloads import (
     IncidentTypePayload,
     SeverityPayload,
     StatusPayload,
-    attempt,
+    mutation,
 )
 from schema.types import ApiToken, CustomField, IncidentRole, IncidentType, Severity, Status
 
@@ -133,205 +133,178 @@ def _field_ids(values: list[strawberry.ID] | None) -> list[int] | None:
 
 @strawberry.type
 class AdminMutations:
-    @strawberry.mutation(description="Admins: add a severity.")
-    async def create_severity(self, info: Info, input: CreateSeverityInput) -> SeverityPayload:
-        async def work() -> SeverityPayload:
-            row = await catalog.create_severity(
-                info.context.db,
-                actor=info.context.writer(),
-                name=input.name,
-                description=input.description,
-                rank=input.rank,
-            )
-            return SeverityPayload(severity=Severity.from_model(row))
+    @mutation(SeverityPayload, description="Admins: add a severity.")
+    async def create_severity(
+        info: Info, input: CreateSeverityInput, actor: User
+    ) -> SeverityPayload:
+        row = await catalog.create_severity(
+            info.context.db,
+            actor=actor,
+            name=input.name,
+            description=input.description,
+            rank=input.rank,
+        )
+        return SeverityPayload(severity=Severity.from_model(row))
 
-        return await attempt(SeverityPayload, work)
+    @mutation(SeverityPayload, description="Admins: rename, describe or re-rank a severity.")
+    async def update_severity(
+        info: Info, input: UpdateSeverityInput, actor: User
+    ) -> SeverityPayload:
+        row = await catalog.update_severity(
+            info.context.db,
+            actor=actor,
+            severity_id=ids.decode("Severity", input.severity_id, field="severityId"),
+            name=input.name,
+            description=input.description,
+            rank=input.rank,
+        )
+        return SeverityPayload(severity=Severity.from_model(row))
 
-    @strawberry.mutation(description="Admins: rename, describe or re-rank a severity.")
-    async def update_severity(self, info: Info, input: UpdateSeverityInput) -> SeverityPayload:
-        async def work() -> SeverityPayload:
-            row = await catalog.update_severity(
-                info.context.db,
-                actor=info.context.writer(),
-                severity_id=ids.decode("Severity", input.severity_id, field="severityId"),
-                name=input.name,
-                description=input.description,
-                rank=input.rank,
-            )
-            return SeverityPayload(severity=Severity.from_model(row))
+    @mutation(StatusPayload, description="Admins: add a status within one of the fixed categories.")
+    async def create_status(info: Info, input: CreateStatusInput, actor: User) -> StatusPayload:
+        row = await catalog.create_status(
+            info.context.db,
+            actor=actor,
+            name=input.name,
+            category=input.category,
+            description=input.description,
+        )
+        return StatusPayload(status=Status.from_model(row))
 
-        return await attempt(SeverityPayload, work)
+    @mutation(StatusPayload, description="Admins: rename, describe or reorder a status.")
+    async def update_status(info: Info, input: UpdateStatusInput, actor: User) -> StatusPayload:
+        row = await catalog.update_status(
+            info.context.db,
+            actor=actor,
+            status_id=ids.decode("Status", input.status_id, field="statusId"),
+            name=input.name,
+            description=input.description,
+            position=input.position,
+        )
+        return StatusPayload(status=Status.from_model(row))
 
-    @strawberry.mutation(description="Admins: add a status within one of the fixed categories.")
-    async def create_status(self, info: Info, input: CreateStatusInput) -> StatusPayload:
-        async def work() -> StatusPayload:
-            row = await catalog.create_status(
-                info.context.db,
-                actor=info.context.writer(),
-                name=input.name,
-                category=input.category,
-                description=input.description,
-            )
-            return StatusPayload(status=Status.from_model(row))
-
-        return await attempt(StatusPayload, work)
-
-    @strawberry.mutation(description="Admins: rename, describe or reorder a status.")
-    async def update_status(self, info: Info, input: UpdateStatusInput) -> StatusPayload:
-        async def work() -> StatusPayload:
-            row = await catalog.update_status(
-                info.context.db,
-                actor=info.context.writer(),
-                status_id=ids.decode("Status", input.status_id, field="statusId"),
-                name=input.name,
-                description=input.description,
-                position=input.position,
-            )
-            return StatusPayload(status=Status.from_model(row))
-
-        return await attempt(StatusPayload, work)
-
-    @strawberry.mutation(description="Admins: add an incident type.")
+    @mutation(IncidentTypePayload, description="Admins: add an incident type.")
     async def create_incident_type(
-        self, info: Info, input: CreateIncidentTypeInput
+        info: Info, input: CreateIncidentTypeInput, actor: User
     ) -> IncidentTypePayload:
-        async def work() -> IncidentTypePayload:
-            row = await catalog.save_incident_type(
-                info.context.db,
-                actor=info.context.writer(),
-                name=input.name,
-                description=input.description,
-                private_by_default=input.private_by_default,
-                practice=input.practice,
-                default_severity_id=ids.decode_optional(
-                    "Severity", input.default_severity_id, field="defaultSeverityId"
-                ),
-                field_ids=_field_ids(input.custom_field_ids),
-            )
-            return IncidentTypePayload(incident_type=IncidentType(row=row))
+        row = await catalog.save_incident_type(
+            info.context.db,
+            actor=actor,
+            name=input.name,
+            description=input.description,
+            private_by_default=input.private_by_default,
+            practice=input.practice,
+            default_severity_id=ids.decode_optional(
+                "Severity", input.default_severity_id, field="defaultSeverityId"
+            ),
+            field_ids=_field_ids(input.custom_field_ids),
+        )
+        return IncidentTypePayload(incident_type=IncidentType(row=row))
 
-        return await attempt(IncidentTypePayload, work)
-
-    @strawberry.mutation(description="Admins: change an incident type.")
+    @mutation(IncidentTypePayload, description="Admins: change an incident type.")
     async def update_incident_type(
-        self, info: Info, input: UpdateIncidentTypeInput
+        info: Info, input: UpdateIncidentTypeInput, actor: User
     ) -> IncidentTypePayload:
-        async def work() -> IncidentTypePayload:
-            row = await catalog.save_incident_type(
-                info.context.db,
-                actor=info.context.writer(),
-                type_id=ids.decode("IncidentType", input.type_id, field="typeId"),
-                name=input.name,
-                description=input.description,
-                private_by_default=input.private_by_default,
-                practice=input.practice,
-                default_severity_id=ids.decode_optional(
-                    "Severity", input.default_severity_id, field="defaultSeverityId"
-                ),
-                field_ids=_field_ids(input.custom_field_ids),
-            )
-            return IncidentTypePayload(incident_type=IncidentType(row=row))
+        row = await catalog.save_incident_type(
+            info.context.db,
+            actor=actor,
+            type_id=ids.decode("IncidentType", input.type_id, field="typeId"),
+            name=input.name,
+            description=input.description,
+            private_by_default=input.private_by_default,
+            practice=input.practice,
+            default_severity_id=ids.decode_optional(
+                "Severity", input.default_severity_id, field="defaultSeverityId"
+            ),
+            field_ids=_field_ids(input.custom_field_ids),
+        )
+        return IncidentTypePayload(incident_type=IncidentType(row=row))
 
-        return await attempt(IncidentTypePayload, work)
-
-    @strawberry.mutation(description="Admins: add a custom incident role.")
+    @mutation(IncidentRolePayload, description="Admins: add a custom incident role.")
     async def create_incident_role(
-        self, info: Info, input: CreateIncidentRoleInput
+        info: Info, input: CreateIncidentRoleInput, actor: User
     ) -> IncidentRolePayload:
-        async def work() -> IncidentRolePayload:
-            row = await catalog.save_incident_role(
-                info.context.db,
-                actor=info.context.writer(),
-                name=input.name,
-                description=input.description,
-                instructions=input.instructions,
-            )
-            return IncidentRolePayload(incident_role=IncidentRole.from_model(row))
+        row = await catalog.save_incident_role(
+            info.context.db,
+            actor=actor,
+            name=input.name,
+            description=input.description,
+            instructions=input.instructions,
+        )
+        return IncidentRolePayload(incident_role=IncidentRole.from_model(row))
 
-        return await attempt(IncidentRolePayload, work)
-
-    @strawberry.mutation(description="Admins: rename a role or change its instructions.")
+    @mutation(IncidentRolePayload, description="Admins: rename a role or change its instructions.")
     async def update_incident_role(
-        self, info: Info, input: UpdateIncidentRoleInput
+        info: Info, input: UpdateIncidentRoleInput, actor: User
     ) -> IncidentRolePayload:
-        async def work() -> IncidentRolePayload:
-            row = await catalog.save_incident_role(
-                info.context.db,
-                actor=info.context.writer(),
-                role_id=ids.decode("IncidentRole", input.role_id, field="roleId"),
-                name=input.name,
-                description=input.description,
-                instructions=input.instructions,
-            )
-            return IncidentRolePayload(incident_role=IncidentRole.from_model(row))
+        row = await catalog.save_incident_role(
+            info.context.db,
+            actor=actor,
+            role_id=ids.decode("IncidentRole", input.role_id, field="roleId"),
+            name=input.name,
+            description=input.description,
+            instructions=input.instructions,
+        )
+        return IncidentRolePayload(incident_role=IncidentRole.from_model(row))
 
-        return await attempt(IncidentRolePayload, work)
-
-    @strawberry.mutation(description="Admins: add a custom field.")
+    @mutation(CustomFieldPayload, description="Admins: add a custom field.")
     async def create_custom_field(
-        self, info: Info, input: CreateCustomFieldInput
+        info: Info, input: CreateCustomFieldInput, actor: User
     ) -> CustomFieldPayload:
-        async def work() -> CustomFieldPayload:
-            row = await catalog.save_custom_field(
-                info.context.db,
-                actor=info.context.writer(),
-                name=input.name,
-                kind=input.kind,
-                description=input.description,
-                options=input.options,
-            )
-            return CustomFieldPayload(custom_field=CustomField.from_model(row))
+        row = await catalog.save_custom_field(
+            info.context.db,
+            actor=actor,
+            name=input.name,
+            kind=input.kind,
+            description=input.description,
+            options=input.options,
+        )
+        return CustomFieldPayload(custom_field=CustomField.from_model(row))
 
-        return await attempt(CustomFieldPayload, work)
-
-    @strawberry.mutation(description="Admins: rename a custom field or change its options.")
+    @mutation(
+        CustomFieldPayload, description="Admins: rename a custom field or change its options."
+    )
     async def update_custom_field(
-        self, info: Info, input: UpdateCustomFieldInput
+        info: Info, input: UpdateCustomFieldInput, actor: User
     ) -> CustomFieldPayload:
-        async def work() -> CustomFieldPayload:
-            row = await catalog.save_custom_field(
-                info.context.db,
-                actor=info.context.writer(),
-                field_id=ids.decode("CustomField", input.field_id, field="fieldId"),
-                name=input.name,
-                description=input.description,
-                options=input.options,
-            )
-            return CustomFieldPayload(custom_field=CustomField.from_model(row))
+        row = await catalog.save_custom_field(
+            info.context.db,
+            actor=actor,
+            field_id=ids.decode("CustomField", input.field_id, field="fieldId"),
+            name=input.name,
+            description=input.description,
+            options=input.options,
+        )
+        return CustomFieldPayload(custom_field=CustomField.from_model(row))
 
-        return await attempt(CustomFieldPayload, work)
+    @mutation(ApiTokenPayload, description="Create a personal API token; its secret is shown once.")
+    async def create_api_token(
+        info: Info, input: CreateApiTokenInput, actor: User
+    ) -> ApiTokenPayload:
+        row, secret = await tokens.create_token(
+            info.context.db, user=actor, name=input.name, scope=input.scope
+        )
+        return ApiTokenPayload(token=ApiToken.from_model(row), secret=secret)
 
-    @strawberry.mutation(description="Create a personal API token; its secret is shown once.")
-    async def create_api_token(self, info: Info, input: CreateApiTokenInput) -> ApiTokenPayload:
-        async def work() -> ApiTokenPayload:
-            row, secret = await tokens.create_token(
-                info.context.db, user=info.context.writer(), name=input.name, scope=input.scope
-            )
-            return ApiTokenPayload(token=ApiToken.from_model(row), secret=secret)
+    @mutation(ApiTokenPayload, description="Rename one of your tokens (admins: anyone's).")
+    async def rename_api_token(
+        info: Info, input: RenameApiTokenInput, actor: User
+    ) -> ApiTokenPayload:
+        row = await tokens.rename_token(
+            info.context.db,
+            actor=actor,
+            token_id=ids.decode("ApiToken", input.token_id, field="tokenId"),
+            name=input.name,
+        )
+        return ApiTokenPayload(token=ApiToken.from_model(row))
 
-        return await attempt(ApiTokenPayload, work)
-
-    @strawberry.mutation(description="Rename one of your tokens (admins: anyone's).")
-    async def rename_api_token(self, info: Info, input: RenameApiTokenInput) -> ApiTokenPayload:
-        async def work() -> ApiTokenPayload:
-            row = await tokens.rename_token(
-                info.context.db,
-                actor=info.context.writer(),
-                token_id=ids.decode("ApiToken", input.token_id, field="tokenId"),
-                name=input.name,
-            )
-            return ApiTokenPayload(token=ApiToken.from_model(row))
-
-        return await attempt(ApiTokenPayload, work)
-
-    @strawberry.mutation(description="Revoke one of your tokens (admins: anyone's).")
-    async def revoke_api_token(self, info: Info, input: RevokeApiTokenInput) -> ApiTokenPayload:
-        async def work() -> ApiTokenPayload:
-            row = await tokens.revoke_token(
-                info.context.db,
-                actor=info.context.writer(),
-                token_id=ids.decode("ApiToken", input.token_id, field="tokenId"),
-            )
-            return ApiTokenPayload(token=ApiToken.from_model(row))
-
-        return await attempt(ApiTokenPayload, work)
+    @mutation(ApiTokenPayload, description="Revoke one of your tokens (admins: anyone's).")
+    async def revoke_api_token(
+        info: Info, input: RevokeApiTokenInput, actor: User
+    ) -> ApiTokenPayload:
+        row = await tokens.revoke_token(
+            info.context.db,
+            actor=actor,
+            token_id=ids.decode("ApiToken", input.token_id, field="tokenId"),
+        )
+        return ApiTokenPayload(token=ApiToken.from_model(row))

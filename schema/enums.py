@@ -11,7 +11,7 @@ import enum
 
 import strawberry
 
-from app import models
+from app import errors, models
 
 API_NAMES: dict[type[enum.Enum], str] = {
     models.OrgRole: "OrgRole",
@@ -22,6 +22,7 @@ API_NAMES: dict[type[enum.Enum], str] = {
     models.FieldKind: "CustomFieldKind",
     models.RoleKind: "IncidentRoleKind",
     models.TokenScope: "ApiTokenScope",
+    errors.ErrorCode: "UserErrorCode",
 }
 
 for enum_class, api_name in API_NAMES.items():

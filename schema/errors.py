@@ -8,7 +8,6 @@ with the same id.
 
 from __future__ import annotations
 
-import enum
 import logging
 from collections.abc import Iterator
 
@@ -17,19 +16,10 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
-from app.errors import MusterError
+from app.errors import ErrorCode, MusterError
+from schema import ids
 
 log = logging.getLogger("muster.graphql")
-
-
-@strawberry.enum
-class UserErrorCode(enum.Enum):
-    INVALID = "INVALID"
-    NOT_FOUND = "NOT_FOUND"
-    FORBIDDEN = "FORBIDDEN"
-    CONFLICT = "CONFLICT"
-    INVALID_TRANSITION = "INVALID_TRANSITION"
-    IDEMPOTENCY_MISMATCH = "IDEMPOTENCY_MISMATCH"
 
 
 @strawberry.type
@@ -38,11 +28,20 @@ class UserError:
 
     field: str | None = strawberry.field(description="The input at fault, if one is.")
     message: str
-    code: UserErrorCode
+    code: ErrorCode
+    custom_field_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The custom field whose value is at fault, when the error is about one.",
+    )
 
     @classmethod
     def of(cls, error: MusterError) -> UserError:
-        return cls(field=error.field, message=error.message, code=UserErrorCode(error.code))
+        custom = (
+            None if error.custom_field is None else ids.encode("CustomField", error.custom_field)
+        )
+        return cls(
+            field=error.field, message=error.message, code=error.code, custom_field_id=custom
+        )
 
 
 def is_unexpected(error: GraphQLError) -> bool:
@@ -79,7 +78,7 @@ def shown(error: GraphQLError, reference: str) -> GraphQLError:
             original.message,
             nodes=error.nodes,
             path=error.path,
-            extensions={"code": original.code, "field": original.field},
+            extensions={"code": original.code.value, "field": original.field},
         )
     return error
 

@@ -235,7 +235,7 @@ class LiveFeeds:
         except MusterError as error:  # fell behind, too many feeds, or a refused incident
             yield ExecutionResult(
                 data=None,
-                errors=[GraphQLError(error.message, extensions={"code": error.code})],
+                errors=[GraphQLError(error.message, extensions={"code": error.code.value})],
             )
         except GraphQLError as error:
             yield ExecutionResult(data=None, errors=[error])

@@ -77,7 +77,7 @@ def stream(
             hub.admit(context.viewer, context.request_id)
         except TooManyFeeds as error:
             return JSONResponse(
-                {"error": error.message, "code": error.code},
+                {"error": error.message, "code": error.code.value},
                 429,
                 headers={"Retry-After": str(RETRY_AFTER)},
             )

@@ -29,13 +29,22 @@ async def load_fields(session: AsyncSession, field_ids: Sequence[int]) -> dict[i
     """The fields with these ids, options loaded; an unknown id is ``NotFound``."""
     query = select(CustomField).options(selectinload(CustomField.options))
     fields = {f.id: f for f in await session.scalars(query.where(CustomField.id.in_(field_ids)))}
-    if len(fields) != len(set(field_ids)):
-        raise NotFound("No custom field with that id.", field="fieldId")
+    missing = [field_id for field_id in field_ids if field_id not in fields]
+    if missing:
+        raise NotFound("No custom field with that id.", field="fieldId", custom_field=missing[0])
     return fields
 
 
 def value_rows(field: CustomField, value: FieldValue) -> list[CustomFieldValue]:
-    """The rows that store ``value`` for ``field`` (not yet tied to an incident)."""
+    """The rows that store ``value`` for ``field`` (not yet tied to an incident); a refusal
+    names the field (``custom_field``), so forms can show it where that field is."""
+    try:
+        return _checked_rows(field, value)
+    except Invalid as error:
+        raise Invalid(error.message, field=error.field, custom_field=field.id) from error
+
+
+def _checked_rows(field: CustomField, value: FieldValue) -> list[CustomFieldValue]:
     if value is None:
         return []
     options = {option.id: option for option in field.options}
@@ -125,7 +134,7 @@ async def _replace(change: Change, field: CustomField, rows: list[CustomFieldVal
     old = (await session.scalars(select(CustomFieldValue).where(*where))).all()
     before, after = display(field, old), display(field, rows)
     if before == after:
-        raise Invalid(f"{field.name} already has that value.", field="value")
+        raise Invalid(f"{field.name} already has that value.", field="value", custom_field=field.id)
     await session.execute(delete(CustomFieldValue).where(*where))
     for row in rows:
         row.incident_id = incident.id

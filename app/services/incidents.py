@@ -407,3 +407,13 @@ def update_promise(minutes: int | None) -> timedelta | None:
             field="nextUpdateInMinutes",
         )
     return timedelta(minutes=minutes)
+
+
+async def incident_id_by_reference(db: Database, actor: User, reference: str) -> int:
+    """The id of the incident ``INC-<n>`` as ``actor`` sees it; ``NotFound`` on ``reference`` when
+    it is missing or hidden from them (one answer for both, as ``find_incident`` gives)."""
+    async with db.read() as session:
+        incident = await find_incident_by_reference(session, actor, reference)
+    if incident is None:
+        raise incident_not_found("reference")
+    return incident.id

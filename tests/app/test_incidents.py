@@ -6,7 +6,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app.errors import Conflict, Forbidden, IdempotencyMismatch, Invalid, InvalidTransition
+from app.errors import (
+    Conflict,
+    ErrorCode,
+    Forbidden,
+    IdempotencyMismatch,
+    Invalid,
+    InvalidTransition,
+)
 from app.models import (
     EventKind,
     Incident,
@@ -312,7 +319,7 @@ async def test_stale_version_is_a_conflict_and_overwrites_nothing(db, people):
             db, actor=people.other_responder, incident_id=incident.id,
             severity_id=critical.id, expected_version=1,
         )  # fmt: skip
-    assert conflict.value.code == "CONFLICT"
+    assert conflict.value.code is ErrorCode.CONFLICT
     assert (await reload(db, incident)).severity_id == major.id
 
 

@@ -1,7 +1,9 @@
 """What Muster relies on inside Strawberry and graphql-core, beyond their documented API, checked
 here by name so that an upgrade which changes one fails loudly, naming the place to look at:
 ``schema/limits.py`` (the document cache, the execute override, hidden suggestions),
-``schema/cost.py`` (a result set before execution), ``views/graphql.py`` (pre-encoded socket
+``schema/cost.py`` (a result set before execution), ``schema/payloads.py`` (a mutation's
+arguments read from its resolver's annotations), ``schema/enums.py`` (enums marked in place),
+``views/graphql.py`` (pre-encoded socket
 messages, ``process_result``, refusals) and ``schema/live.py`` (streams)."""
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import inspect
 
 import graphql
 import pytest
+import strawberry
 import strawberry.schema.schema as strawberry_schema
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.http.async_base_view import AsyncBaseHTTPView
@@ -72,3 +75,20 @@ def test_sockets_stream_through_schema_stream():
 def test_http_results_pass_through_process_result():
     """views/graphql.py process_result drops ``data`` from request errors when asked to."""
     assert "self.process_result(" in inspect.getsource(AsyncBaseHTTPView.run)
+
+
+def test_mutation_arguments_come_from_the_resolvers_annotations():
+    """schema/payloads.py mutation: the field takes ``input`` alone, typed as the change says."""
+    mutation = build_schema()._schema.mutation_type
+    for name, field in mutation.fields.items():
+        assert list(field.args) == ["input"], name
+    assert str(mutation.fields["changeIncidentStatus"].args["input"].type) == (
+        "ChangeIncidentStatusInput!"
+    )
+
+
+def test_strawberry_enum_marks_the_class_itself():
+    """schema/enums.py: fields are annotated with the app's enums, registered in place."""
+    from app.models import OrgRole
+
+    assert strawberry.enum(OrgRole, name="OrgRole") is OrgRole

@@ -4,9 +4,6 @@ custom field values, viewers, escaping, and the htmx fragments."""
 
 from __future__ import annotations
 
-import html
-import re
-
 import httpx2
 from sqlalchemy import func, select
 
@@ -22,6 +19,18 @@ from app.models import (
 from schema import ids
 from tests.pages.conftest import SITE, dev_app
 from tests.support.factories import named
+from tests.support.html import (
+    checked,
+    controls,
+    field_error,
+    href,
+    invalid,
+    one,
+    parse,
+    text,
+    texts,
+    value,
+)
 
 
 async def type_id(db, name):
@@ -57,29 +66,19 @@ async def count(db) -> int:
 
 
 def key_of(page: str) -> str:
-    return re.search(r'name="idempotency_key" value="([^"]+)"', page).group(1)
-
-
-def checked(page: str, name: str) -> list[str]:
-    """The values of the checked inputs called ``name``."""
-    inputs = re.findall(r"<input [^>]*>", page)
-    return [
-        re.search(r'value="([^"]*)"', i).group(1)
-        for i in inputs
-        if f'name="{name}"' in i and " checked" in i
-    ]
+    return value(parse(page), "idempotency_key")
 
 
 async def form_of(browser, **params):
     """A fresh form as the browser shows it: its hidden fields and the defaults it shows."""
-    page = (await browser.get("/incidents/new", params=params)).text
+    tree = parse((await browser.get("/incidents/new", params=params)).text)
     shown = {
-        "idempotency_key": key_of(page),
-        "defaults_for": re.search(r'name="defaults_for" value="([^"]*)"', page).group(1),
-        "type": checked(page, "type")[0],
-        "severity": checked(page, "severity")[0],
+        "idempotency_key": value(tree, "idempotency_key"),
+        "defaults_for": value(tree, "defaults_for"),
+        "type": checked(tree, "type")[0],
+        "severity": checked(tree, "severity")[0],
     }
-    if checked(page, "private"):
+    if checked(tree, "private"):
         shown["private"] = "on"
     return shown
 
@@ -88,48 +87,46 @@ async def test_the_form_asks_in_plain_words_with_every_field_labelled(db, people
     async with browsers(people.member) as browser:
         page = await browser.get("/incidents/new")
     assert page.status_code == 200
-    text = page.text
     assert page.headers["cache-control"] == "private, no-store"
-    assert "<h1>Declare an incident</h1>" in text
+    tree = parse(page.text)
+    assert text(tree, "main h1") == "Declare an incident"
     for control, label in (("declare-name", "Name"), ("declare-summary", "Summary")):
-        assert f'<label for="{control}">{label}</label>' in text
-        assert f'id="{control}"' in text
-    assert re.search(
-        r'<label class="check" for="declare-private"><input [^>]*id="declare-private"', text
-    )
-    assert '<span class="choice-name">Private</span>' in text
-    assert "<legend>Type</legend>" in text and "<legend>Severity</legend>" in text
-    assert re.search(
-        r'<button type="submit" class="primary declare-button">Declare incident</button>', text
-    )
-    readable = html.unescape(text)
+        assert text(tree, f'label[for="{control}"]') == label
+        one(tree, f"#{control}")
+    one(tree, 'label.check[for="declare-private"] > input#declare-private[type="checkbox"]')
+    assert text(tree, 'label[for="declare-private"]') == "Private"
+    legends = texts(tree, "#declare-form legend")
+    assert "Type" in legends and "Severity" in legends
+    assert texts(tree, "#declare-form .form-actions button") == ["Declare incident"]
+    assert one(tree, ".form-actions button").attributes["type"] == "submit"
     # Each choice says what it means, to help people pick.
+    descriptions = texts(tree, ".choice .hint")
     for description in (
         "Small impact: a few people or a non-critical feature",
         "Severe impact: a core service is down",
         "Breaches, leaked credentials, lost devices",
         "Practice: rehearse the response",
     ):
-        assert description in readable, description
+        assert any(description in d for d in descriptions), description
     # The default type's custom fields, each labelled.
     features = await field_key(db, "Affected features")
     customers = await field_key(db, "Customers affected")
     status_page = await field_key(db, "Status page")
-    assert "<legend>Affected features</legend>" in text
-    assert f'<label for="{customers}">Customers affected</label>' in text
-    assert f'<label for="{status_page}">Status page</label>' in text
-    assert f'name="{features}" value="{await option_id(db, "Affected features", "Login")}"' in text
+    assert "Affected features" in legends
+    assert text(tree, f'label[for="{customers}"]') == "Customers affected"
+    assert text(tree, f'label[for="{status_page}"]') == "Status page"
+    login = await option_id(db, "Affected features", "Login")
+    assert login in [c.attributes["value"] for c in controls(tree, features)]
     # Defaults: the first type, its severity (the least severe), not private; a form key.
-    assert checked(text, "type") == [await type_id(db, "Default")]
-    assert checked(text, "severity") == [await severity_id(db, "Minor")]
-    assert checked(text, "private") == []
-    assert len(key_of(text)) >= 20
+    assert checked(tree, "type") == [await type_id(db, "Default")]
+    assert checked(tree, "severity") == [await severity_id(db, "Minor")]
+    assert checked(tree, "private") == []
+    assert len(value(tree, "idempotency_key")) >= 20
     # The checklist: a fieldset with a legend, its five questions and the rule in words.
-    assert re.search(
-        r"<fieldset data-checklist>\s*<legend><h2[^>]*>Is this an incident\?</h2></legend>", text
-    )
-    assert text.count('<input type="checkbox" value=') == 5
-    assert "Two or more yes answers suggest declaring." in text
+    checklist = one(tree, "fieldset[data-checklist]")
+    assert text(checklist, "legend > h2") == "Is this an incident?"
+    assert len(checklist.css('input[type="checkbox"]')) == 5
+    assert "Two or more yes answers suggest declaring." in text(checklist, "#checklist-rule")
 
 
 async def test_each_form_gets_its_own_key(db, people, browsers):
@@ -144,12 +141,15 @@ async def test_a_type_shows_its_defaults_and_its_own_fields(db, people, browsers
     async with browsers(people.member) as browser:
         page = (await browser.get("/incidents/new", params={"type": security})).text
     assert page.startswith("<!doctype html>")
-    assert checked(page, "type") == [security]
-    assert checked(page, "severity") == [await severity_id(db, "Major")]
-    assert checked(page, "private") == ["on"]
-    assert "Security incidents start at Major." in page
-    assert "Security incidents are private unless you untick this." in page
-    assert "Customers affected" not in page  # Security asks for no custom fields
+    tree = parse(page)
+    assert checked(tree, "type") == [security]
+    assert checked(tree, "severity") == [await severity_id(db, "Major")]
+    assert checked(tree, "private") == ["on"]
+    assert text(tree, "#severity-hint").endswith("Security incidents start at Major.")
+    assert text(tree, "#declare-private-hint").endswith(
+        "Security incidents are private unless you untick this."
+    )
+    assert tree.css(".custom-fields") == []  # Security asks for no custom fields
 
 
 async def test_declaring_through_the_form_goes_to_the_new_incident(db, people, browsers):
@@ -200,9 +200,10 @@ async def test_a_reused_form_that_changed_declares_nothing_new(db, people, brows
         await browser.post("/incidents/new", {**form, "name": "Checkout down"})
         again = await browser.post("/incidents/new", {**form, "name": "Search down"})
     assert again.status_code == 409
-    assert "already used to declare an incident" in html.unescape(again.text)
-    assert key_of(again.text) != form["idempotency_key"]  # sending it again declares another
-    assert 'value="Search down"' in again.text
+    tree = parse(again.text)
+    assert "already used to declare an incident" in text(tree, "#declare-problems")
+    assert value(tree, "idempotency_key") != form["idempotency_key"]  # sending it again declares
+    assert value(tree, "name") == "Search down"
     assert await count(db) == 1
 
 
@@ -213,18 +214,15 @@ async def test_an_empty_name_gets_a_clear_message_and_declares_nothing(db, peopl
             "/incidents/new", {**form, "name": "   ", "summary": "Kept as typed"}
         )
     assert answer.status_code == 422
-    text = answer.text
-    summary = re.search(
-        r'<div id="declare-problems" class="notice error" role="alert"[^>]*>(.*?)</div>', text, re.S
-    )
-    assert summary and "Name cannot be empty." in summary.group(1)
-    assert '<a href="#declare-name">Name cannot be empty.</a>' in text
-    assert '<p class="error-text" id="declare-name-error">Name cannot be empty.</p>' in text
-    name_input = re.search(r'<input type="text" id="declare-name"[^>]*>', text).group(0)
-    assert 'aria-describedby="declare-name-hint declare-name-error"' in name_input
-    assert 'aria-invalid="true"' in name_input
-    assert ">Kept as typed</textarea>" in text
-    assert key_of(text) == form["idempotency_key"]
+    tree = parse(answer.text)
+    assert one(tree, "#declare-problems").attributes["role"] == "alert"
+    assert texts(tree, "#declare-problems li") == ["Name cannot be empty."]
+    assert href(tree, "Name cannot be empty.") == "#declare-name"
+    assert field_error(tree, "name") == "Name cannot be empty." and invalid(tree, "name")
+    described = one(tree, "#declare-name").attributes["aria-describedby"]
+    assert described == "declare-name-hint declare-name-error"
+    assert value(tree, "summary") == "Kept as typed"
+    assert value(tree, "idempotency_key") == form["idempotency_key"]
     assert await count(db) == 0
 
 
@@ -233,8 +231,7 @@ async def test_a_name_too_long_is_refused_next_to_the_field(db, people, browsers
         form = await form_of(browser)
         answer = await browser.post("/incidents/new", {**form, "name": "x" * 201})
     assert answer.status_code == 422
-    assert "Name is too long: at most 200 characters." in answer.text
-    assert 'id="declare-name-error"' in answer.text
+    assert field_error(parse(answer.text), "name") == "Name is too long: at most 200 characters."
     assert await count(db) == 0
 
 
@@ -245,7 +242,7 @@ async def test_htmx_gets_the_redrawn_form_only(db, people, browsers):
     assert answer.status_code == 422
     assert answer.text.lstrip().startswith('<form id="declare-form"')
     assert "<html" not in answer.text and "data-checklist" not in answer.text
-    assert "Name cannot be empty." in answer.text
+    assert field_error(parse(answer.text), "name") == "Name cannot be empty."
     assert {v.strip() for v in answer.headers["vary"].split(",")} >= {"HX-Request", "Cookie"}
 
 
@@ -338,14 +335,15 @@ async def test_a_bad_custom_field_value_is_shown_next_to_it(db, people, browsers
         )
     assert not_a_number.status_code == not_a_link.status_code == 422
     message = "Customers affected must be a number, such as 34 or 2.5."
-    assert f'<p class="error-text" id="{customers}-error">{message}</p>' in not_a_number.text
-    assert f'<a href="#{customers}">{message}</a>' in not_a_number.text
-    field = re.search(rf'<input [^>]*id="{customers}"[^>]*>', not_a_number.text).group(0)
-    assert f'aria-describedby="{customers}-hint {customers}-error"' in field
-    assert 'value="lots"' in field
-    message = "Status page must be an http(s) link."
-    assert f'<p class="error-text" id="{status_page}-error">{message}</p>' in not_a_link.text
-    assert 'value="ftp://status"' in not_a_link.text
+    tree = parse(not_a_number.text)
+    assert field_error(tree, customers) == message and invalid(tree, customers)
+    assert href(tree, message) == f"#{customers}"
+    described = one(tree, f'input[id="{customers}"]').attributes["aria-describedby"]
+    assert described == f"{customers}-hint {customers}-error"
+    assert value(tree, customers) == "lots"
+    tree = parse(not_a_link.text)
+    assert field_error(tree, status_page) == "Status page must be an http(s) link."
+    assert value(tree, status_page) == "ftp://status"
     assert await count(db) == 0
 
 
@@ -357,13 +355,14 @@ async def test_a_viewer_is_told_who_can_declare_and_cannot_post(db, people, brow
             "/incidents/new", {"name": "Let me in", "idempotency_key": "k" * 22}
         )
     assert page.status_code == 200
-    readable = html.unescape(page.text)
-    assert "Your role can watch incidents, but not declare them" in readable
-    assert "ask your Muster administrators for the member role" in readable
-    assert 'name="idempotency_key"' not in page.text and "declare-name" not in page.text
+    tree = parse(page.text)
+    assert text(tree, "#viewer-heading") == "Your role can watch incidents, but not declare them"
+    assert "ask your Muster administrators for the member role" in text(tree, ".declare-viewer")
+    assert tree.css("#declare-form, #declare-name") == [] and "declare-name" not in page.text
     assert csrf
     assert answer.status_code == 403
-    assert "Your role can watch incidents, but not declare them" in html.unescape(answer.text)
+    refused = parse(answer.text)
+    assert text(refused, "#viewer-heading") == "Your role can watch incidents, but not declare them"
     assert await count(db) == 0
 
 
@@ -377,11 +376,14 @@ async def test_typed_text_is_escaped_on_the_redrawn_form(db, people, browsers):
             {**form, "name": hostile, "summary": hostile, customers: hostile},
         )
     assert answer.status_code == 422
-    text = answer.text
-    assert "<script>alert(1)</script>" not in text
-    assert 'hx-get="/x"' not in text
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
-    assert text.count("&lt;b hx-get=&#34;/x&#34;&gt;") == 3  # name, summary, the custom field
+    markup = answer.text
+    assert "<script>alert(1)</script>" not in markup
+    assert 'hx-get="/x"' not in markup
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in markup
+    assert markup.count("&lt;b hx-get=&#34;/x&#34;&gt;") == 3  # name, summary, the custom field
+    tree = parse(markup)  # kept as typed, as text
+    assert [value(tree, name) for name in ("name", "summary", customers)] == [hostile] * 3
+    assert one(tree, "#declare-form").css('script, b, [hx-get="/x"]') == []
     assert await count(db) == 0
 
 
@@ -405,39 +407,49 @@ async def test_the_htmx_type_switch_returns_only_the_type_dependent_part(db, peo
         full = await browser.get("/incidents/new", params=switch)
     assert part.status_code == 200
     assert part.text.lstrip().startswith('<div id="type-part" class="type-part fresh"')
-    assert "<html" not in part.text and 'name="name"' not in part.text
+    tree = parse(part.text)
+    assert "<html" not in part.text and controls(tree, "name") == []
     assert {v.strip() for v in part.headers["vary"].split(",")} >= {"HX-Request", "Cookie"}
-    assert checked(part.text, "severity") == [await severity_id(db, "Major")]
-    assert checked(part.text, "private") == ["on"]
-    assert f'name="defaults_for" value="{security}"' in part.text
-    assert 'data-announce="Security: severity Major, private."' in part.text
-    # The number typed for a field Security does not ask for is kept, hidden, for the way back.
-    assert f'<input type="hidden" name="{customers}" value="34">' in part.text
-    assert checked(back.text, "severity") == [await severity_id(db, "Minor")]
-    assert checked(back.text, "private") == []
-    assert re.search(
-        rf'<input type="text" inputmode="decimal" id="{customers}" name="{customers}" value="34"',
-        back.text,
+    assert checked(tree, "severity") == [await severity_id(db, "Major")]
+    assert checked(tree, "private") == ["on"]
+    assert value(tree, "defaults_for") == security
+    assert (
+        one(tree, "#type-part").attributes["data-announce"] == "Security: severity Major, private."
     )
+    # The number typed for a field Security does not ask for is kept, hidden, for the way back.
+    [kept] = controls(tree, customers)
+    assert (kept.attributes["type"], value(tree, customers)) == ("hidden", "34")
+    tree = parse(back.text)
+    assert checked(tree, "severity") == [await severity_id(db, "Minor")]
+    assert checked(tree, "private") == []
+    [shown] = controls(tree, customers)
+    assert (shown.attributes["type"], shown.attributes["inputmode"], shown.id) == (
+        "text", "decimal", customers,
+    )  # fmt: skip
+    assert value(tree, customers) == "34"
     assert full.text.startswith("<!doctype html>")
-    assert 'name="name"' in full.text
+    assert len(controls(parse(full.text), "name")) == 1
 
 
 async def test_without_javascript_the_type_button_redraws_the_form(db, people, browsers):
     security = await type_id(db, "Security")
     async with browsers(people.member) as browser:
         form = await form_of(browser)
-        assert "Show this type\u2019s fields" in (await browser.get("/incidents/new")).text
+        fresh = parse((await browser.get("/incidents/new")).text)
+        assert text(fresh, 'button[name="refresh"]') == "Show this type\u2019s fields"
         answer = await browser.post(
             "/incidents/new",
             {**form, "type": security, "name": "Kept", "refresh": "1"},
         )
     assert answer.status_code == 200
     assert answer.text.startswith("<!doctype html>")
-    assert "Showing what Security incidents ask for. Nothing is declared yet." in answer.text
-    assert checked(answer.text, "private") == ["on"]
-    assert 'value="Kept"' in answer.text
-    assert key_of(answer.text) == form["idempotency_key"]
+    tree = parse(answer.text)
+    assert text(tree, '#type-part [role="status"]') == (
+        "Showing what Security incidents ask for. Nothing is declared yet."
+    )
+    assert checked(tree, "private") == ["on"]
+    assert value(tree, "name") == "Kept"
+    assert value(tree, "idempotency_key") == form["idempotency_key"]
     assert await count(db) == 0
 
 
@@ -462,10 +474,8 @@ async def test_a_type_that_no_longer_exists_is_explained_next_to_the_types(db, p
             {**form, "name": "Printer on fire", "type": ids.encode("IncidentType", 999)},
         )
     assert answer.status_code == 422
-    assert (
-        '<p class="error-text" id="type-error">That type no longer exists: choose another.</p>'
-        in answer.text
-    )
-    first = await type_id(db, "Default")
-    assert f'<a href="#type-{first}">That type no longer exists: choose another.</a>' in answer.text
+    tree = parse(answer.text)
+    message = "That type no longer exists: choose another."
+    assert field_error(tree, "type") == message
+    assert href(tree, message) == f"#type-{await type_id(db, 'Default')}"
     assert await count(db) == 0

@@ -1,10 +1,13 @@
-"""Real servers for the live tests: ``muster serve`` processes on the test database (the server
-helpers themselves live in tests/support/servers.py), a ``gql`` WebSocket client speaking
-graphql-transport-ws, and a bare one (``Socket``) that shows every protocol message."""
+"""Real servers for the live tests: ``muster serve`` processes on the test database (``servers``),
+the same app on uvicorn in a thread of the test process (``in_process``, whose event hub a test
+can wait on), a ``gql`` WebSocket client speaking graphql-transport-ws, and a bare one
+(``Socket``) that shows every protocol message. The server helpers themselves live in
+tests/support/servers.py."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 
 import httpx2
@@ -12,12 +15,14 @@ import pytest
 from gql import Client, gql
 from gql.transport.websockets import WebsocketsTransport
 
+from app.config import Settings
 from app.models import TokenScope, User
 from app.services import tokens
 
 # Also imported from here by the live tests.
 from tests.support.servers import (  # noqa: F401
     ROOT,
+    Served,
     Server,
     free_port,
     serving,
@@ -25,6 +30,7 @@ from tests.support.servers import (  # noqa: F401
     started,
     until,
 )
+from views.app import create_app
 
 
 @pytest.fixture
@@ -40,6 +46,26 @@ def servers(db, database_url, tmp_path):
     yield start
     for server in running:
         server.stop()
+
+
+@pytest.fixture
+def in_process(db, database_url):
+    """Serve the app in threads of this process on this test's database, set up as ``servers``
+    sets up its processes (``env`` on top); each is stopped at the end."""
+    with contextlib.ExitStack() as running:
+
+        def start(**env: str) -> Served:
+            port = free_port()
+            environ = {
+                "MUSTER_DATABASE_URL": database_url,
+                "MUSTER_SECRET_KEY": "s" * 32,
+                "MUSTER_BASE_URL": f"http://127.0.0.1:{port}",
+                **env,
+            }
+            app = create_app(Settings.from_env(environ))
+            return Served(running.enter_context(serving(app, port)), app.state.hub)
+
+        yield start
 
 
 @pytest.fixture

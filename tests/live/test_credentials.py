@@ -19,7 +19,7 @@ from sqlalchemy import update
 
 from app.models import User
 from app.services import declarations, tokens
-from tests.live.conftest import EVENTS, subscriber
+from tests.live.conftest import EVENTS, sse_messages, subscriber, until
 
 LIMIT = 5.0  # seconds, QUALITY-BARS security bar 2
 LEEWAY = 30  # seconds past exp a provider token is taken, as README's security section says
@@ -46,16 +46,17 @@ async def sign_out(http, csrf, server):
     assert answer.status_code == 303
 
 
-async def test_a_signed_out_sessions_sse_stream_closes_within_5s(servers, db, people):
-    server = servers(MUSTER_DEV_LOGIN="1")
+async def test_a_signed_out_sessions_sse_stream_closes_within_5s(in_process, db, people):
+    server = in_process(MUSTER_DEV_LOGIN="1")
     lines: list[str] = []
     async with (
         signed_in_browser(server, people.member.email) as (http, csrf),
         signed_in_browser(server, people.member.email) as (other, other_csrf),  # elsewhere
         http.stream("GET", "/live/events") as response,
+        other.stream("GET", "/live/events") as elsewhere,
     ):
-        assert response.status_code == 200
-        await asyncio.sleep(0.5)
+        assert response.status_code == elsewhere.status_code == 200
+        await server.feeds_started(2)
         await declarations.declare(db, actor=people.member, name="Before")
 
         async def read():
@@ -63,11 +64,16 @@ async def test_a_signed_out_sessions_sse_stream_closes_within_5s(servers, db, pe
                 lines.append(line)
 
         reading = asyncio.create_task(read())
-        await asyncio.sleep(1)
-        assert any("Before" in line for line in lines)
+        await until(lambda: any("Before" in line for line in lines))
         await sign_out(other, other_csrf, server)  # the same person, in another browser
-        await asyncio.sleep(3)
-        assert not reading.done()  # signing out elsewhere leaves this one streaming
+        # That browser's stream ends at the next check of the feeds' credentials, which found
+        # this one's still holding: it still streams what happens next.
+        ended = await sse_messages(elsewhere.aiter_lines(), 2, LIMIT)
+        assert "Before" in ended[0]["data"] and ended[-1]["event"] == "error"
+        assert "Your session has ended" in ended[-1]["data"]
+        await declarations.declare(db, actor=people.member, name="After")
+        await until(lambda: any("After" in line for line in lines))
+        assert not reading.done()
         signed_out = time.monotonic()
         await sign_out(http, csrf, server)
         await asyncio.wait_for(reading, LIMIT)
@@ -76,8 +82,8 @@ async def test_a_signed_out_sessions_sse_stream_closes_within_5s(servers, db, pe
     assert any("Your session has ended" in line for line in lines)
 
 
-async def test_a_signed_out_sessions_subscription_ends_within_5s(servers, db, people):
-    server = servers(MUSTER_DEV_LOGIN="1")
+async def test_a_signed_out_sessions_subscription_ends_within_5s(in_process, db, people):
+    server = in_process(MUSTER_DEV_LOGIN="1")
     async with signed_in_browser(server, people.member.email) as (http, csrf):
         cookie = f"muster_session={http.cookies['muster_session']}"
         transport = WebsocketsTransport(
@@ -95,10 +101,9 @@ async def test_a_signed_out_sessions_subscription_ends_within_5s(servers, db, pe
                     received.append(result)
 
             running = asyncio.create_task(run())
-            await asyncio.sleep(0.5)
+            await server.feeds_started()
             await declarations.declare(db, actor=people.member, name="Seen over the cookie")
-            await asyncio.sleep(1)
-            assert len(received) == 1
+            await until(lambda: len(received) == 1)
             signed_out = time.monotonic()
             await sign_out(http, csrf, server)
             with pytest.raises(TransportQueryError, match="Your session has ended"):
@@ -106,8 +111,8 @@ async def test_a_signed_out_sessions_subscription_ends_within_5s(servers, db, pe
             assert time.monotonic() - signed_out < LIMIT
 
 
-async def test_a_revoked_tokens_subscription_ends_within_5s(servers, db, people):
-    server = servers()
+async def test_a_revoked_tokens_subscription_ends_within_5s(in_process, db, people):
+    server = in_process()
     token, secret = await tokens.create_token(db, user=people.viewer, name="wall screen")
     async with subscriber(server, secret) as session:
 
@@ -116,7 +121,7 @@ async def test_a_revoked_tokens_subscription_ends_within_5s(servers, db, people)
                 pass
 
         running = asyncio.create_task(run())
-        await asyncio.sleep(1)
+        await server.feeds_started()
         revoked = time.monotonic()
         await tokens.revoke_token(db, actor=people.viewer, token_id=token.id)
         with pytest.raises(TransportQueryError, match="ended"):
@@ -125,11 +130,11 @@ async def test_a_revoked_tokens_subscription_ends_within_5s(servers, db, people)
 
 
 async def test_an_access_tokens_feed_ends_when_requests_stop_taking_it(
-    servers, db, people, identity_provider
+    in_process, db, people, identity_provider
 ):
     idp = identity_provider
     env = {k: v for k, v in idp.muster_env("").items() if k != "MUSTER_BASE_URL"}
-    server = servers(**env)
+    server = in_process(**env)
     async with db.write() as session:  # someone who has signed in at the provider before
         await session.execute(
             update(User).where(User.id == people.member.id).values(oidc_subject="mo")
@@ -158,7 +163,7 @@ async def test_an_access_tokens_feed_ends_when_requests_stop_taking_it(
                 received.append(result)
 
         running = asyncio.create_task(run())
-        await asyncio.sleep(0.5)
+        await server.feeds_started()
         await declarations.declare(db, actor=people.member, name="Seen with the access token")
         with pytest.raises(TransportQueryError, match="ended"):
             await asyncio.wait_for(running, exp + LEEWAY - time.time() + LIMIT)

@@ -14,6 +14,8 @@ import websockets
 
 from app.events import LISTENER_NAME
 from app.services import declarations, incidents
+from schema import ids
+from schema.pagination import event_cursor
 from tests.live.conftest import DECLARE, post, subscriber
 from tests.live.test_subscriptions import collect
 
@@ -73,14 +75,14 @@ async def test_cross_origin_sockets_are_refused(servers, token, people):
     await allowed.close()
 
 
-async def test_events_cross_processes(servers, token, people, database_url):
+async def test_events_cross_processes(servers, in_process, token, people, database_url):
     postgres_only(database_url)
-    writer_side, reader_side = servers(), servers()
+    writer_side, reader_side = servers(), in_process()  # a muster serve process, and this one
     watcher = await token(people.viewer)
     writer = await token(people.responder)
     async with subscriber(reader_side, watcher) as session:
         listening = asyncio.create_task(collect(session, 3))
-        await asyncio.sleep(0.5)
+        await reader_side.feeds_started()
         started = time.monotonic()
         for n in range(3):
             await post(writer_side, writer, DECLARE, {"name": f"From A {n}"})
@@ -105,14 +107,14 @@ async def kill_listeners(database_url: str) -> int:
         await connection.close()
 
 
-async def test_a_dropped_listener_loses_nothing(servers, token, people, db, database_url):
+async def test_a_dropped_listener_loses_nothing(in_process, token, people, db, database_url):
     postgres_only(database_url)
-    server = servers()
+    server = in_process()
     watcher = await token(people.viewer)
     incident = await declarations.declare(db, actor=people.member, name="Listener")
     async with subscriber(server, watcher) as session:
         listening = asyncio.create_task(collect(session, 10, wait=20))
-        await asyncio.sleep(0.5)
+        await server.feeds_started()
         for n in range(10):
             if n == 3:
                 assert await kill_listeners(database_url) >= 1
@@ -128,21 +130,20 @@ def restart_postgres() -> None:
     subprocess.run(
         ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"], check=True
     )
-    for _ in range(60):
-        if subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1"], check=False).returncode == 0:
-            return
-        time.sleep(0.5)
-    raise AssertionError("PostgreSQL did not come back")
+    deadline = time.monotonic() + 30
+    while subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1"], check=False).returncode:
+        assert time.monotonic() < deadline, "PostgreSQL did not come back"
+        time.sleep(0.1)  # pg_isready answers at once: ask again until the server accepts
 
 
-async def test_a_restarted_database_loses_nothing(servers, token, people, db, database_url):
+async def test_a_restarted_database_loses_nothing(in_process, token, people, db, database_url):
     postgres_only(database_url)
-    server = servers()
+    server = in_process()
     watcher = await token(people.viewer)
     incident = await declarations.declare(db, actor=people.member, name="Restart")
     async with subscriber(server, watcher) as session:
         listening = asyncio.create_task(collect(session, 6, wait=60))
-        await asyncio.sleep(0.5)
+        await server.feeds_started()
         for n in range(3):
             await incidents.add_note(
                 db, actor=people.member, incident_id=incident.id, message=f"{n}"
@@ -159,14 +160,23 @@ async def test_a_restarted_database_loses_nothing(servers, token, people, db, da
 async def test_sigterm_closes_sockets_with_1012(servers, token, people, db):
     server = servers()
     watcher = await token(people.viewer)
+    await declarations.declare(db, actor=people.member, name="Before the signal")
     socket = await handshake(server)
     await socket.send(
         json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {watcher}"}})
     )
     assert json.loads(await socket.recv())["type"] == "connection_ack"
+    ids.use_secret("s" * 32)  # the servers' key (tests.live.conftest), to make their cursors
+    query = (
+        "subscription($after: String) { incidentEvents(after: $after) { kind incident { name } } }"
+    )
     await socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": {
-        "query": "subscription { incidentEvents { cursor summary } }"}}))  # fmt: skip
-    await asyncio.sleep(0.5)
+        "query": query, "variables": {"after": event_cursor(0)}}}))  # fmt: skip
+    # Replayed from the start, so the feed is running once this arrives.
+    replayed = json.loads(await asyncio.wait_for(socket.recv(), 10))
+    assert replayed["type"] == "next", replayed
+    event = replayed["payload"]["data"]["incidentEvents"]
+    assert event == {"kind": "DECLARED", "incident": {"name": "Before the signal"}}
     started = time.monotonic()
     server.process.send_signal(signal.SIGTERM)
     assert await closed_with(socket) == 1012

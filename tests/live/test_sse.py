@@ -1,24 +1,12 @@
 """Server-sent events through a real uvicorn (in a thread, so the test can look at the hub)."""
 
-import asyncio
 import json
 
 import httpx2
-import pytest
 
-from app.config import Settings
 from app.models import TokenScope
 from app.services import catalog, declarations, incidents
-from tests.live.conftest import sse_messages
-from tests.support.servers import free_port, serving
-from views.app import create_app
-
-
-@pytest.fixture
-def served(db, database_url):
-    app = create_app(Settings(database_url=database_url, secret_key="s" * 32))
-    with serving(app, free_port()) as url:
-        yield app, url
+from tests.live.conftest import sse_messages, until
 
 
 async def messages(response, count, wait=10):
@@ -26,9 +14,9 @@ async def messages(response, count, wait=10):
     return await sse_messages(response.aiter_lines(), count, wait)
 
 
-async def test_stream_resume_and_teardown(served, db, people, token):
-    app, url = served
-    hub = app.state.hub
+async def test_stream_resume_and_teardown(in_process, db, people, token):
+    server = in_process()
+    hub, url = server.hub, server.url
     secret = await token(people.viewer, TokenScope.READ)
     headers = {"Authorization": f"Bearer {secret}"}
     incident = await declarations.declare(db, actor=people.member, name="Streaming")
@@ -36,8 +24,7 @@ async def test_stream_resume_and_teardown(served, db, people, token):
         async with http.stream("GET", "/live/events", headers=headers) as response:
             assert response.status_code == 200
             assert response.headers["content-type"].startswith("text/event-stream")
-            await asyncio.sleep(0.5)
-            assert len(hub.subscribers) == 1
+            await server.feeds_started()
             await incidents.add_note(
                 db, actor=people.member, incident_id=incident.id, message="one"
             )
@@ -46,11 +33,7 @@ async def test_stream_resume_and_teardown(served, db, people, token):
         assert data["incidentEvents"]["summary"] == "Note: one"
         assert first["id"] == data["incidentEvents"]["cursor"]
         # The browser left: its subscription ended with it.
-        for _ in range(50):
-            if not hub.subscribers:
-                break
-            await asyncio.sleep(0.1)
-        assert not hub.subscribers
+        await until(lambda: not hub.subscribers)
         await incidents.add_note(db, actor=people.member, incident_id=incident.id, message="two")
         await incidents.add_note(db, actor=people.member, incident_id=incident.id, message="three")
         resumed = {**headers, "Last-Event-ID": first["id"]}
@@ -62,8 +45,9 @@ async def test_stream_resume_and_teardown(served, db, people, token):
     ]
 
 
-async def test_one_incident_and_privacy(served, db, people, token):
-    _, url = served
+async def test_one_incident_and_privacy(in_process, db, people, token):
+    server = in_process()
+    url = server.url
     async with db.read() as session:
         security = next(
             t for t in await catalog.list_incident_types(session) if t.name == "Security"
@@ -86,7 +70,7 @@ async def test_one_incident_and_privacy(served, db, people, token):
         assert hidden.text.replace("\r", "") == missing.text.replace("\r", "")
         assert "No incident with that id" in hidden.text
         async with http.stream("GET", "/live/events", headers=outsider) as response:
-            await asyncio.sleep(0.5)
+            await server.feeds_started()
             await incidents.add_note(
                 db, actor=people.member, incident_id=secret_incident.id, message="hush"
             )
@@ -95,8 +79,8 @@ async def test_one_incident_and_privacy(served, db, people, token):
         assert json.loads(only["data"])["incidentEvents"]["summary"] == "Note: hi"
 
 
-async def test_refusals(served, people, token):
-    _, url = served
+async def test_refusals(in_process, people, token):
+    url = in_process().url
     secret = await token(people.viewer)
     async with httpx2.AsyncClient(base_url=url) as http:
         assert (await http.get("/live/events")).status_code == 401

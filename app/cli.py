@@ -1,18 +1,21 @@
 """The ``muster`` command: migrate, serve, run the demo, seed, and manage users and tokens.
 
-Commands that only touch the database read ``MUSTER_DATABASE_URL`` alone; ``serve`` checks all
-settings first so a bad value stops it with one line instead of a traceback. The web app is
-handed to uvicorn by its import string (``views.app:create_app``), which also lets uvicorn start
-several worker processes; the domain never imports the web layer.
+Settings come from ``app.config`` (the only reader of the environment): commands that only touch
+the database take ``MUSTER_DATABASE_URL`` alone; ``serve`` and ``demo`` check all settings first
+so a bad value stops them with one line instead of a traceback. The web app's factory is named by
+its import string (``views.app:create_app``), so the domain never imports the web layer; one
+server process is handed the factory with the settings already read (the demo's own among them,
+never written to the environment), while worker processes (``--workers``) import it by that
+string and each read the same environment.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import os
+import functools
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib.resources import files
 from pathlib import Path
 
@@ -21,11 +24,10 @@ from alembic.config import Config
 
 from app import demo, logs
 from app.config import (
-    DEFAULT_DATABASE_URL,
     WEBSOCKET_FRAME_LIMIT,
     ConfigError,
     Settings,
-    database_url,
+    database_url_from_env,
     is_loopback,
 )
 from app.db import Database
@@ -96,10 +98,6 @@ def _listen_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=8000, help="port to listen on")
 
 
-def _database_url() -> str:
-    return database_url(os.environ.get("MUSTER_DATABASE_URL", DEFAULT_DATABASE_URL))
-
-
 def migrate(url: str) -> None:
     """Bring the database at ``url`` to the latest schema and install the default catalog."""
     config = Config()
@@ -118,13 +116,13 @@ def migrate(url: str) -> None:
 
 
 def _db_upgrade(args: argparse.Namespace) -> None:
-    url = _database_url()
+    url = database_url_from_env()
     migrate(url)
     print("The database is up to date.")
 
 
 def _serve(args: argparse.Namespace) -> None:
-    settings = Settings.from_env(os.environ)  # refuse a bad setting before forking workers
+    settings = Settings.from_env()  # refuse a bad setting before forking workers
     if settings.dev_login and not is_loopback(args.host):
         raise ConfigError(
             "MUSTER_DEV_LOGIN lets anyone sign in as anyone without a password, so the server "
@@ -135,12 +133,19 @@ def _serve(args: argparse.Namespace) -> None:
 
 def _run_server(host: str, port: int, *, settings: Settings, workers: int = 1) -> None:
     import uvicorn  # imported here: only the serving commands need it
+    from uvicorn.importer import import_from_string
 
     if workers < 1:
         raise ConfigError("--workers must be at least 1")
+    if workers == 1:  # this process serves: the factory gets the settings already read
+        app: Callable[[], object] | str = functools.partial(
+            import_from_string(APP_FACTORY), settings
+        )
+    else:  # each worker process imports the factory by name and reads the same environment
+        app = APP_FACTORY
     log_config = logs.config(settings.log_format, settings.log_level)
     uvicorn.run(
-        APP_FACTORY, factory=True, host=host, port=port, workers=workers, log_config=log_config,
+        app, factory=True, host=host, port=port, workers=workers, log_config=log_config,
         ws_max_size=WEBSOCKET_FRAME_LIMIT,  # no larger frame is even buffered (views.sockets)
     )  # fmt: skip
 
@@ -151,17 +156,14 @@ def _demo(args: argparse.Namespace) -> None:
             f"the demo prints an API token and lets anyone act as its personas, so it only "
             f"listens on this machine (127.0.0.1 or localhost), not {args.host}"
         )
+    url = f"sqlite+aiosqlite:///./{DEMO_DATABASE}"
+    site = f"http://{args.host}:{args.port}"
+    settings = Settings.for_demo(database_url=url, base_url=site)  # refuse a bad one first
     for suffix in ("", "-wal", "-shm"):
         Path(f"{DEMO_DATABASE}{suffix}").unlink(missing_ok=True)
-    url = f"sqlite+aiosqlite:///./{DEMO_DATABASE}"
     migrate(url)
     asyncio.run(_seed(url))
-    os.environ["MUSTER_DATABASE_URL"] = url
-    os.environ["MUSTER_DEMO"] = "1"
-    os.environ["MUSTER_DEV_LOGIN"] = "1"
-    os.environ.setdefault("MUSTER_BASE_URL", f"http://{args.host}:{args.port}")
     secret = asyncio.run(_demo_token(url))
-    site = f"http://{args.host}:{args.port}"
     print(
         f"Muster demo: {site}/  (data in {DEMO_DATABASE})\n"
         "Sign in there as any demo person, no password needed; the personas are\n"
@@ -171,7 +173,7 @@ def _demo(args: argparse.Namespace) -> None:
         f"  (a read-write token of {DEMO_API_USER}, the SRE persona)",
         flush=True,
     )
-    _run_server(args.host, args.port, settings=Settings.from_env(os.environ))
+    _run_server(args.host, args.port, settings=settings)
 
 
 async def _demo_token(url: str) -> str:
@@ -188,7 +190,7 @@ async def _demo_token(url: str) -> str:
 
 
 def _seed_demo(args: argparse.Namespace) -> None:
-    asyncio.run(_seed(_database_url()))
+    asyncio.run(_seed(database_url_from_env()))
 
 
 async def _seed(url: str) -> None:
@@ -202,7 +204,7 @@ async def _seed(url: str) -> None:
 
 def _users_add(args: argparse.Namespace) -> None:
     async def add() -> None:
-        db = Database(_database_url())
+        db = Database(database_url_from_env())
         try:
             user = await users.add_user(
                 db, email=args.email, name=args.name, role=OrgRole[args.role.upper()]
@@ -218,7 +220,7 @@ def _tokens_create(args: argparse.Namespace) -> None:
     scope = TokenScope.READ_WRITE if args.scope == "read-write" else TokenScope.READ
 
     async def create() -> str:
-        db = Database(_database_url())
+        db = Database(database_url_from_env())
         try:
             async with db.read() as session:
                 user = await users.get_user_by_email(session, args.email)

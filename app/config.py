@@ -1,14 +1,18 @@
-"""Settings read once, at start-up, from ``MUSTER_*`` environment variables.
+"""Settings read once, at start-up, from ``MUSTER_*`` environment variables, by this module alone.
 
-``Settings.from_env`` is the only place that reads the environment; it turns every bad value into
-a ``ConfigError`` whose message is one line naming the variable and what was wrong, so that an
-operator sees the mistake rather than a traceback.
+``Settings.from_env`` reads them all (for serving), ``Settings.for_demo`` the same with the demo's
+database and sign-in, and ``database_url_from_env`` the database alone (for the commands that
+only touch it, and for migrations); each reads the process environment unless given a mapping,
+and the rest of Muster is handed what they return. Every bad value becomes a ``ConfigError``
+whose message is one line naming the variable and what was wrong, so that an operator sees the
+mistake rather than a traceback.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import os
 from collections.abc import Mapping
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -56,7 +60,9 @@ class Settings:
         return self.base_url.startswith("https://")
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """The settings in ``environ``, by default the process environment."""
+        environ = _environment(environ)
         demo = _flag(environ, "MUSTER_DEMO")
         secret_key = environ.get("MUSTER_SECRET_KEY", "")
         if not secret_key and not demo:
@@ -75,7 +81,7 @@ class Settings:
                 f"not {base_url}"
             )
         return cls(
-            database_url=database_url(environ.get("MUSTER_DATABASE_URL", DEFAULT_DATABASE_URL)),
+            database_url=database_url_from_env(environ),
             secret_key=secret_key or "demo-only-secret-key-not-for-production",
             base_url=base_url,
             allowed_origins=_origins(environ.get("MUSTER_ALLOWED_ORIGINS"), base_url),
@@ -91,6 +97,23 @@ class Settings:
             database_pool_timeout=_number(environ, "MUSTER_DATABASE_POOL_TIMEOUT", 30),
             log_format=_choice(environ, "MUSTER_LOG_FORMAT", logs.FORMATS),
             log_level=_choice(environ, "MUSTER_LOG_LEVEL", logs.LEVELS, default="INFO"),
+        )
+
+    @classmethod
+    def for_demo(
+        cls, *, database_url: str, base_url: str, environ: Mapping[str, str] | None = None
+    ) -> Settings:
+        """The demo's settings: ``environ``'s, with the demo's database, ``MUSTER_DEMO`` and
+        ``MUSTER_DEV_LOGIN`` on, and ``base_url`` unless ``MUSTER_BASE_URL`` is set."""
+        environ = _environment(environ)
+        return cls.from_env(
+            {
+                **environ,
+                "MUSTER_DATABASE_URL": database_url,
+                "MUSTER_DEMO": "1",
+                "MUSTER_DEV_LOGIN": "1",
+                "MUSTER_BASE_URL": environ.get("MUSTER_BASE_URL", base_url),
+            }
         )
 
 
@@ -182,6 +205,16 @@ def _whole(environ: Mapping[str, str], name: str, default: int) -> int:
     if not (value.isascii() and value.isdigit()) or int(value) < 1:
         raise ConfigError(f"{name} must be a whole number of at least 1 (got {value!r})")
     return int(value)
+
+
+def _environment(environ: Mapping[str, str] | None) -> Mapping[str, str]:
+    return os.environ if environ is None else environ
+
+
+def database_url_from_env(environ: Mapping[str, str] | None = None) -> str:
+    """``MUSTER_DATABASE_URL`` (else the default) from ``environ``, by default the process's."""
+    value = _environment(environ).get("MUSTER_DATABASE_URL", DEFAULT_DATABASE_URL)
+    return database_url(value)
 
 
 def database_url(value: str) -> str:

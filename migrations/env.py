@@ -1,15 +1,15 @@
 """Alembic's environment: runs migrations on Muster's async engine, SQLite or PostgreSQL.
 
 The database comes from ``config.attributes["database_url"]`` when ``muster db upgrade`` calls
-Alembic, else from ``MUSTER_DATABASE_URL``. SQLite gets batch mode so columns and constraints can
-be altered. The models' metadata is used only to compare (``alembic check``, autogenerate); the
-revision scripts themselves never import the models, so an old revision stays as it was written.
+Alembic, else (``alembic`` run by hand) from ``MUSTER_DATABASE_URL`` as ``app.config`` reads it.
+SQLite gets batch mode so columns and constraints can be altered. The models' metadata is used
+only to compare (``alembic check``, autogenerate); the revision scripts themselves never import
+the models, so an old revision stays as it was written.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 from typing import Any, Literal
 
 from alembic import context
@@ -17,7 +17,7 @@ from sqlalchemy import DateTime
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from app.config import DEFAULT_DATABASE_URL, database_url
+from app.config import database_url_from_env
 from app.models import Base
 from app.models.base import UTCDateTime
 
@@ -28,7 +28,7 @@ def _url() -> str:
     given = config.attributes.get("database_url")
     if given:
         return str(given)
-    return database_url(os.environ.get("MUSTER_DATABASE_URL", DEFAULT_DATABASE_URL))
+    return database_url_from_env()
 
 
 def _render_item(kind: str, item: Any, autogen_context: Any) -> str | Literal[False]:

@@ -13,6 +13,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from selectolax.lexbor import LexborHTMLParser
 
 MUSTER = [sys.executable, "-m", "app.cli"]
 ROOT = Path(__file__).resolve().parent.parent
@@ -122,6 +123,16 @@ def test_serve_answers_health_and_readiness(sqlite_env):
         server.stop()
 
 
+def test_serve_with_worker_processes_answers_readiness(sqlite_env):
+    # Worker processes import the app factory by name and read the same settings themselves.
+    run("db", "upgrade", env=sqlite_env)
+    server = Server(["serve", "--workers", "2"], sqlite_env)
+    try:
+        assert get(server.url + "/readyz") == (200, {"status": "ready"})
+    finally:
+        server.stop()
+
+
 def test_readiness_fails_fast_when_the_database_is_down():
     env = {
         "MUSTER_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none",
@@ -163,6 +174,15 @@ def test_demo_refuses_to_listen_beyond_this_machine(tmp_path):
     assert not (tmp_path / "muster-demo.db").exists()
 
 
+def test_demo_refuses_bad_settings_before_replacing_the_old_demo(tmp_path):
+    (tmp_path / "muster-demo.db").write_text("the old demo")
+    result = run("demo", env={"MUSTER_LOG_LEVEL": "loud"}, cwd=tmp_path, check=False)
+    assert result.returncode == 2
+    assert result.stderr.startswith("muster: MUSTER_LOG_LEVEL must be one of")
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert (tmp_path / "muster-demo.db").read_text() == "the old demo"
+
+
 def test_demo_serves_a_seeded_database(tmp_path):
     (tmp_path / "muster-demo.db").write_text("an old demo, replaced by a fresh one")
     server = Server(["demo"], {}, cwd=tmp_path)
@@ -182,6 +202,11 @@ def test_demo_serves_a_seeded_database(tmp_path):
             data = json.loads(response.read())["data"]
         assert data["viewer"]["email"] == "sre@demo.muster"
         assert data["incidents"]["totalCount"] >= 25
+        # The demo's own settings (dev sign-in on) reach the app without an environment saying so.
+        with urllib.request.urlopen(server.url + "/auth/sign-in", timeout=10) as response:
+            page = LexborHTMLParser(response.read().decode())
+        offered = {b.attributes["value"] for b in page.css("form.personas button[name=email]")}
+        assert {"support@demo.muster", "sre@demo.muster", "exec@demo.muster"} <= offered
     finally:
         server.stop()
     with sqlite3.connect(tmp_path / "muster-demo.db") as connection:

@@ -11,7 +11,6 @@ database engine on shutdown.
 from __future__ import annotations
 
 import gc
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -54,7 +53,7 @@ GC_THRESHOLDS = (50_000, 20, 100)
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
-    settings = settings or Settings.from_env(os.environ)
+    settings = settings or Settings.from_env()
     db = Database(
         settings.database_url,
         pool_size=settings.database_pool_size,

@@ -18,7 +18,7 @@ from app import policy
 from app.db import Database
 from app.errors import Invalid, NotFound
 from app.models import Action, ActionKind, ActionStatus, EventKind, Incident, User
-from app.services.changes import Change, open_incident
+from app.services.changes import Change, changing, open_incident
 from app.services.members import admit
 from app.services.users import get_user
 from app.text import clean_text
@@ -56,10 +56,8 @@ async def add_action(
 ) -> Action:
     """Add an action (or, with ``kind=FOLLOW_UP``, a follow-up) to an incident."""
     title = clean_text(title, field="title", limit=TITLE_LIMIT)
-    async with db.write() as session:
-        change = await open_incident(
-            session, actor, incident_id, now=db.now(), expected_version=expected_version
-        )
+    async with changing(db, actor, incident_id, expected_version=expected_version) as change:
+        session = change.session
         owner = await _owner(change, owner_id) if owner_id is not None else None
         action = Action(
             incident_id=incident_id,

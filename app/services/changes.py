@@ -1,6 +1,7 @@
 """The shared first and last steps of every write to an incident.
 
-``open_incident`` loads the incident for update, works out the actor's standing, and refuses in
+``changing`` is the usual start: one write transaction, and in it ``open_incident``, which loads
+the incident for update, works out the actor's standing, and refuses in
 one fixed order: an incident the actor cannot see is ``NotFound`` (exactly as a missing one, by
 the same single statement: visibility is part of its WHERE), an
 action the policy forbids is ``Forbidden``, a stale ``expected_version`` is ``Conflict``. The
@@ -9,8 +10,9 @@ returned ``Change`` appends timeline events and bumps the version once per trans
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +20,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import policy
-from app.db import appending_events
+from app.db import Database, appending_events
 from app.errors import Conflict, Forbidden, incident_not_found
 from app.models import EventKind, Incident, Member, RoleAssignment, TimelineEvent, User
 
@@ -92,3 +94,24 @@ async def open_incident(
             field="expectedVersion",
         )
     return Change(session=session, actor=actor, incident=incident, standing=relation, now=now)
+
+
+@contextlib.asynccontextmanager
+async def changing(
+    db: Database,
+    actor: User,
+    incident_id: int,
+    *,
+    allowed: Rule = policy.can_edit,
+    expected_version: int | None = None,
+) -> AsyncIterator[Change]:
+    """One write transaction on one incident, opened with ``open_incident``'s checks."""
+    async with db.write() as session:
+        yield await open_incident(
+            session,
+            actor,
+            incident_id,
+            now=db.now(),
+            allowed=allowed,
+            expected_version=expected_version,
+        )

@@ -18,7 +18,7 @@ from sqlalchemy.orm import selectinload
 from app.db import Database
 from app.errors import Invalid, NotFound
 from app.models import CustomField, CustomFieldValue, EventKind, FieldKind, Incident, User
-from app.services.changes import Change, open_incident
+from app.services.changes import Change, changing
 from app.text import clean_text
 
 FieldValue = int | float | str | Sequence[int] | None
@@ -119,10 +119,8 @@ async def set_custom_field_value(
     expected_version: int | None = None,
 ) -> Incident:
     """Set (or, with None, clear) one custom field of an incident."""
-    async with db.write() as session:
-        change = await open_incident(
-            session, actor, incident_id, now=db.now(), expected_version=expected_version
-        )
+    async with changing(db, actor, incident_id, expected_version=expected_version) as change:
+        session = change.session
         field = (await load_fields(session, [field_id]))[field_id]
         await _replace(change, field, value_rows(field, value))
         return change.incident

@@ -10,14 +10,12 @@ from app import policy
 from app.db import Database
 from app.errors import Invalid
 from app.models import Follower, Incident, User
-from app.services.changes import open_incident
+from app.services.changes import changing
 
 
 async def follow(db: Database, *, actor: User, incident_id: int) -> Incident:
-    async with db.write() as session:
-        change = await open_incident(
-            session, actor, incident_id, now=db.now(), allowed=policy.can_view
-        )
+    async with changing(db, actor, incident_id, allowed=policy.can_view) as change:
+        session = change.session
         if await session.get(Follower, (incident_id, actor.id)) is not None:
             raise Invalid("You already follow this incident.", field="incidentId")
         session.add(Follower(incident_id=incident_id, user_id=actor.id, followed_at=change.now))
@@ -25,10 +23,8 @@ async def follow(db: Database, *, actor: User, incident_id: int) -> Incident:
 
 
 async def unfollow(db: Database, *, actor: User, incident_id: int) -> Incident:
-    async with db.write() as session:
-        change = await open_incident(
-            session, actor, incident_id, now=db.now(), allowed=policy.can_view
-        )
+    async with changing(db, actor, incident_id, allowed=policy.can_view) as change:
+        session = change.session
         follower = await session.get(Follower, (incident_id, actor.id))
         if follower is None:
             raise Invalid("You do not follow this incident.", field="incidentId")

@@ -33,7 +33,7 @@ from app.models import (
     User,
 )
 from app.services import catalog
-from app.services.changes import Change, open_incident
+from app.services.changes import Change, changing, open_incident
 from app.text import clean_text
 
 NAME_LIMIT = 200
@@ -148,10 +148,8 @@ async def change_status(
     expected_version: int | None = None,
 ) -> Incident:
     """Move an incident to another status, within the allowed transitions."""
-    async with db.write() as session:
-        change = await open_incident(
-            session, actor, incident_id, now=db.now(), expected_version=expected_version
-        )
+    async with changing(db, actor, incident_id, expected_version=expected_version) as change:
+        session = change.session
         target = await catalog.get_config(session, Status, status_id, "statusId")
         await _move(change, target)
         return change.incident
@@ -165,10 +163,8 @@ async def change_severity(
     severity_id: int,
     expected_version: int | None = None,
 ) -> Incident:
-    async with db.write() as session:
-        change = await open_incident(
-            session, actor, incident_id, now=db.now(), expected_version=expected_version
-        )
+    async with changing(db, actor, incident_id, expected_version=expected_version) as change:
+        session = change.session
         target = await catalog.get_config(session, Severity, severity_id, "severityId")
         await _set_severity(change, target)
         return change.incident
@@ -192,10 +188,8 @@ async def share_update(
     """
     message = clean_text(message, field="message", limit=MESSAGE_LIMIT)
     promise = update_promise(next_update_in_minutes)
-    async with db.write() as session:
-        change = await open_incident(
-            session, actor, incident_id, now=db.now(), expected_version=expected_version
-        )
+    async with changing(db, actor, incident_id, expected_version=expected_version) as change:
+        session = change.session
         incident = change.incident
         status_change = severity_change = None
         if status_id is not None and status_id != incident.status_id:
@@ -242,10 +236,8 @@ async def change_details(
     expected_version: int | None = None,
 ) -> Incident:
     """Rename an incident or rewrite its summary."""
-    async with db.write() as session:
-        change = await open_incident(
-            session, actor, incident_id, now=db.now(), expected_version=expected_version
-        )
+    async with changing(db, actor, incident_id, expected_version=expected_version) as change:
+        session = change.session
         incident, payload = change.incident, {}
         if name is not None:
             name = clean_text(name, field="name", limit=NAME_LIMIT)
@@ -273,10 +265,8 @@ async def change_visibility(
     expected_version: int | None = None,
 ) -> Incident:
     """Make an incident private (only its members see it) or public again."""
-    async with db.write() as session:
-        change = await open_incident(
-            session, actor, incident_id, now=db.now(), expected_version=expected_version
-        )
+    async with changing(db, actor, incident_id, expected_version=expected_version) as change:
+        session = change.session
         if change.incident.private == private:
             state = "private" if private else "public"
             raise Invalid(f"The incident is already {state}.", field="private")
@@ -303,10 +293,7 @@ async def add_note(
 ) -> Incident:
     """Add a note to the timeline: anyone who can see the incident and is at least a member."""
     message = clean_text(message, field="message", limit=MESSAGE_LIMIT)
-    async with db.write() as session:
-        change = await open_incident(
-            session, actor, incident_id, now=db.now(), allowed=policy.can_add_note
-        )
+    async with changing(db, actor, incident_id, allowed=policy.can_add_note) as change:
         await change.record(EventKind.NOTE_ADDED, {"message": message})
         return change.incident
 

@@ -12,7 +12,7 @@ from app import policy
 from app.db import Database
 from app.errors import Forbidden, Invalid, incident_not_found
 from app.models import EventKind, Incident, Member, RoleAssignment, User
-from app.services.changes import Change, open_incident
+from app.services.changes import Change, changing
 from app.services.incidents import reference_number
 from app.services.users import get_user
 from app.text import clean_text
@@ -44,15 +44,10 @@ async def invite(
     expected_version: int | None = None,
 ) -> Incident:
     """Let somebody into a private incident."""
-    async with db.write() as session:
-        change = await open_incident(
-            session,
-            actor,
-            incident_id,
-            now=db.now(),
-            allowed=policy.can_invite,
-            expected_version=expected_version,
-        )
+    async with changing(
+        db, actor, incident_id, allowed=policy.can_invite, expected_version=expected_version
+    ) as change:
+        session = change.session
         if not change.incident.private:
             raise Invalid("Everyone can already see this incident.", field="incidentId")
         user = await get_user(session, user_id)
@@ -71,15 +66,10 @@ async def remove_member(
     expected_version: int | None = None,
 ) -> Incident:
     """Take somebody out of an incident; the roles they held there are unassigned."""
-    async with db.write() as session:
-        change = await open_incident(
-            session,
-            actor,
-            incident_id,
-            now=db.now(),
-            allowed=policy.can_manage_members,
-            expected_version=expected_version,
-        )
+    async with changing(
+        db, actor, incident_id, allowed=policy.can_manage_members, expected_version=expected_version
+    ) as change:
+        session = change.session
         user = await get_user(session, user_id)
         member = await session.get(Member, (incident_id, user.id))
         if member is None:

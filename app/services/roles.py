@@ -14,7 +14,7 @@ from app.db import Database
 from app.errors import Invalid, NotFound
 from app.models import EventKind, IncidentRole, RoleAssignment, RoleKind, User
 from app.services import catalog
-from app.services.changes import open_incident
+from app.services.changes import changing
 from app.services.members import admit
 from app.services.users import get_user
 
@@ -29,10 +29,8 @@ async def assign_role(
     expected_version: int | None = None,
 ) -> RoleAssignment:
     """Give ``user`` the role, taking it from whoever held it; they become a member."""
-    async with db.write() as session:
-        change = await open_incident(
-            session, actor, incident_id, now=db.now(), expected_version=expected_version
-        )
+    async with changing(db, actor, incident_id, expected_version=expected_version) as change:
+        session = change.session
         role = await catalog.get_config(session, IncidentRole, role_id, "roleId")
         if role.kind is RoleKind.REPORTER:
             raise Invalid("The reporter is whoever declared the incident.", field="roleId")
@@ -74,10 +72,8 @@ async def unassign_role(
     expected_version: int | None = None,
 ) -> None:
     """Leave a role empty (not the reporter, and not a required role: hand those over)."""
-    async with db.write() as session:
-        change = await open_incident(
-            session, actor, incident_id, now=db.now(), expected_version=expected_version
-        )
+    async with changing(db, actor, incident_id, expected_version=expected_version) as change:
+        session = change.session
         role = await catalog.get_config(session, IncidentRole, role_id, "roleId")
         if role.kind is RoleKind.REPORTER or role.required:
             raise Invalid(

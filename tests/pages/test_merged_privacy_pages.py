@@ -6,6 +6,7 @@ import pytest
 from schema.pagination import event_cursor
 from tests.pages.conftest import Feed, signed_in
 from tests.support.factories import merged_into_private
+from tests.support.html import parse, text_of, texts
 
 
 @pytest.fixture
@@ -25,8 +26,11 @@ async def test_the_page_and_its_live_feed_name_a_hidden_merge_target_to_nobody_o
                 assert response.status_code == 200
                 drawn = await Feed(response).next()
         for shown in (page, drawn):
+            merge = [e for e in texts(parse(shown), ".entry .what") if e.startswith("Merged into")]
             if sees:
-                assert "Merged into INC-2." in shown
+                assert merge == ["Merged into INC-2."]
             else:
-                assert "Merged into another incident." in shown
+                assert merge == ["Merged into another incident."]
                 assert "INC-2" not in shown and "Payments down" not in shown
+        head = parse(page).css('#incident-head a[href="/incidents/INC-2"]')
+        assert [text_of(a) for a in head] == (["INC-2 Payments down"] if sees else [])

@@ -1,7 +1,8 @@
-"""What the viewer may do on one incident, answered from ``app/policy.py``.
+"""What the viewer may do, answered from ``app/policy.py``: on one incident
+(``Incident.viewerCan``) and across the organisation (``Query.viewerCan``).
 
-Pages draw their forms from these answers instead of re-deriving rights from role and status
-strings; the services check the same rules again on every change.
+Pages draw their forms and links from these answers instead of re-deriving rights from role and
+status strings; the services check the same rules again on every change.
 """
 
 from __future__ import annotations
@@ -42,4 +43,28 @@ class IncidentPermissions:
             hold_role=policy.can_view(user, incident, standing) and policy.can_hold_role(user),
             manage_members=policy.can_manage_members(user, incident, standing),
             work_on_own=note,
+        )
+
+
+@strawberry.type(
+    description="What the viewer may do across the organisation, whatever the incident "
+    "(checked again on change); what they may do on one incident is Incident.viewerCan."
+)
+class ViewerPermissions:
+    declare: bool = strawberry.field(description="Declare an incident (anyone but viewers).")
+    configure: bool = strawberry.field(
+        description="Change the configuration (severities, statuses, incident types, roles and "
+        "custom fields) and see and revoke anyone's API tokens: admins."
+    )
+    break_glass: bool = strawberry.field(
+        description="Ask to enter any private incident by its reference, with a reason its "
+        "members read on the timeline (breakGlass): admins."
+    )
+
+    @classmethod
+    def of(cls, user: models.User) -> ViewerPermissions:
+        return cls(
+            declare=policy.can_declare(user),
+            configure=policy.can_configure(user),
+            break_glass=policy.is_admin(user),
         )

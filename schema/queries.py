@@ -15,6 +15,7 @@ from app.services import actions, catalog, incident_queries, incidents, tokens, 
 from schema import ids
 from schema.context import Info
 from schema.pagination import Edge, PageInfo, incident_cursor, incident_position, page_size
+from schema.permissions import ViewerPermissions
 from schema.types import (
     Action,
     ApiToken,
@@ -26,6 +27,7 @@ from schema.types import (
     Status,
     User,
 )
+from schema.viewers import per_viewer
 
 
 @strawberry.input(description="Narrow a list of incidents; every part left out matches all.")
@@ -83,6 +85,13 @@ class Query:
     @strawberry.field(description="Who is asking.")
     def viewer(self, info: Info) -> User:
         return User.from_model(info.context.viewer)
+
+    @per_viewer(
+        description="What the viewer may do across the organisation: declare, configure, "
+        "break glass (on one incident: Incident.viewerCan)."
+    )
+    def viewer_can(self, info: Info) -> ViewerPermissions:
+        return ViewerPermissions.of(info.context.viewer)
 
     @strawberry.field(description="One incident by id or by reference (INC-42); null if absent.")
     async def incident(

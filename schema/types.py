@@ -41,10 +41,20 @@ class User:
     email: str
     name: str
     role: OrgRole
+    can_hold_role: bool = strawberry.field(
+        description="Whether this person may hold an incident role or own work (everyone but "
+        "viewers): who people pickers offer."
+    )
 
     @classmethod
     def from_model(cls, row: models.User) -> User:
-        return cls(id=ids.encode("User", row.id), email=row.email, name=row.name, role=row.role)
+        return cls(
+            id=ids.encode("User", row.id),
+            email=row.email,
+            name=row.name,
+            role=row.role,
+            can_hold_role=policy.can_hold_role(row),
+        )
 
 
 @strawberry.type

@@ -121,6 +121,7 @@ async def page(request: Request) -> Response:
         "dashboard.html",
         block="board",
         section="dashboard",
+        viewer_can=data["viewerCan"],
         tv=request.query_params.get("tv") == "1",
         filters=filters,
         active=active,

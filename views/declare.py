@@ -248,27 +248,28 @@ async def page(request: Request) -> Response:
     catalog = Catalog(
         sorted(data["severities"], key=lambda s: s["rank"]), list(data["incidentTypes"])
     )
-    if data["viewer"]["role"] == "VIEWER":
-        return await _viewer(request, 403 if request.method == "POST" else 200)
+    can = data["viewerCan"]
+    if not can["declare"]:
+        return await _viewer(request, 403 if request.method == "POST" else 200, can)
     if request.method == "GET":
         params = request.query_params
         switching = "type" in params
         draft = settle(Draft.of(params), catalog, fresh="defaults_for" not in params)
         block = "type_part" if switching else None
-        return await _form(request, catalog, draft, block=block, switched=switching)
+        return await _form(request, can, catalog, draft, block=block, switched=switching)
     form = await request.form()
     draft = settle(Draft.of(form), catalog)
     if form.get("refresh"):  # without JavaScript: show the chosen type's fields
-        return await _form(request, catalog, draft, block="form", refreshed=True)
+        return await _form(request, can, catalog, draft, block="form", refreshed=True)
     kind = catalog.type(draft.type_id)
     values, problems = custom_values(kind, draft)
     if problems:
-        return await _form(request, catalog, draft, 422, errors=problems)
+        return await _form(request, can, catalog, draft, 422, errors=problems)
     try:
         answer = await run(request, "DeclareIncident", {"input": declare_input(draft, values)})
     except OperationFailed:
         return await _form(
-            request, catalog, draft, 422,
+            request, can, catalog, draft, 422,
             general=["Something in the form could not be read. Check it and try again."],
         )  # fmt: skip
     payload = answer["declareIncident"]
@@ -277,7 +278,7 @@ async def page(request: Request) -> Response:
         return await _viewer(request, 403)
     if any(error["code"] == "IDEMPOTENCY_MISMATCH" for error in user_errors):
         return await _form(
-            request, catalog, dataclasses.replace(draft, key=new_key()), 409,
+            request, can, catalog, dataclasses.replace(draft, key=new_key()), 409,
             general=[
                 "This form was already used to declare an incident, and it has changed since. "
                 "Check it, then press Declare incident again to declare another one."
@@ -285,7 +286,7 @@ async def page(request: Request) -> Response:
         )  # fmt: skip
     if user_errors:
         errors, general = place(user_errors, kind, draft)
-        return await _form(request, catalog, draft, 422, errors=errors, general=general)
+        return await _form(request, can, catalog, draft, 422, errors=errors, general=general)
     where = "/incidents/" + quote(payload["incident"]["reference"])
     if is_htmx(request):  # a full page load: the incident page is not a part of this one
         return Response(status_code=204, headers={"HX-Redirect": where})
@@ -294,6 +295,7 @@ async def page(request: Request) -> Response:
 
 async def _form(
     request: Request,
+    can: Mapping[str, bool],
     catalog: Catalog,
     draft: Draft,
     status: int = 200,
@@ -313,6 +315,7 @@ async def _form(
         status,
         block=block,
         section="declare",
+        viewer_can=can,
         can_declare=True,
         catalog=catalog,
         draft=draft,
@@ -327,5 +330,10 @@ async def _form(
     )
 
 
-async def _viewer(request: Request, status: int) -> Response:
-    return await render(request, "declare.html", status, section="declare", can_declare=False)
+async def _viewer(request: Request, status: int, can: Mapping[str, bool] | None = None) -> Response:
+    """Who may declare instead of the form; ``can`` is what the page's query said the viewer may
+    do (without it, when the mutation refused, the navigation asks again)."""
+    context: dict[str, Any] = {} if can is None else {"viewer_can": can}
+    return await render(
+        request, "declare.html", status, section="declare", can_declare=False, **context
+    )

@@ -32,7 +32,6 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import BaseRoute, Route
 from strawberry.types.execution import ExecutionResult
 
-from app.models import OrgRole
 from schema.context import Context
 from schema.live import SharedData
 from views.browser import csrf_token_for, principal
@@ -48,14 +47,14 @@ from views.pages import (
     run,
     run_as,
     to_sign_in,
+    viewer_can,
 )
 
 TEMPLATE = "incident.html"
 NEXT_UPDATE_MINUTES = (15, 30, 60, 120, 240)
 DEFAULT_NEXT_UPDATE = 30
 SEARCH_LIMIT = 200  # characters of a people search
-MAX_PROMISE = 7 * 24 * 60  # minutes: more than any form offers (the server has the last word)
-MAX_VERSION = 2**31 - 1
+MAX_INT = 2**31 - 1  # GraphQL's Int: the API itself says which promises it keeps
 # The parts of the page that show the incident's state: block name → the id of its container.
 # Live events and htmx answers morph them in place (focus and typing in them survive).
 STATE = {
@@ -228,7 +227,7 @@ def _choices(data: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     yet. ``found`` is the search's answer, for the picker it was made for."""
     members = {person["id"] for person in data["incident"]["members"]}
     keep: dict[str, Callable[[Mapping[str, Any]], bool]] = {
-        "assign": lambda person: person["role"] != "VIEWER",
+        "assign": lambda person: person["canHoldRole"],
         "invite": lambda person: person["id"] not in members,
     }
     found = data.get("found")
@@ -280,14 +279,14 @@ async def _not_found(
     request: Request, reference: str, *, form: Form | None = None, status: int = 404
 ) -> Response:
     """The one answer for a missing, hidden or malformed reference (admins: with break-glass)."""
-    signed_in = await principal(request)
-    admin = signed_in is not None and signed_in.user.role is OrgRole.ADMIN
+    can = await viewer_can(request)
     response = await render(
         request,
         "incident_not_found.html",
         status,
         section="incidents",
-        break_glass=admin,
+        viewer_can=can,
+        break_glass=can["breakGlass"],
         reference=reference,
         form=form or Form(),
     )
@@ -420,7 +419,7 @@ def _version(form: Form) -> int | None:
     """The version the form was drawn with (None if it sent none); a version that is not one
     Muster wrote makes the form fail."""
     text = form.value("version")
-    version = whole(text, most=MAX_VERSION)
+    version = whole(text, most=MAX_INT)
     if text and version is None:
         form.problem = "Muster could not read this form: reload the page and try again."
     return version
@@ -434,7 +433,7 @@ async def share_update(request: Request) -> Response:
         incident = data["incident"]
         status, severity = form.value("status") or None, form.value("severity") or None
         next_update = form.value("next")
-        promise = whole(next_update, most=MAX_PROMISE)
+        promise = whole(next_update, most=MAX_INT)
         if next_update and promise is None:
             form.errors["next"] = "Choose when the next update is due."
         if not form.value("message").strip():
@@ -673,13 +672,11 @@ async def break_glass(request: Request) -> Response:
     """An admin enters a private incident they cannot see, giving a reason the members see.
 
     Everyone else, and every reference that names nothing, gets the not-found answer."""
-    signed_in = await principal(request)
-    assert signed_in is not None, "SignedInForms lets only signed-in people post"
     reference = request.path_params["reference"]
     data = await _read(request, reference)
     if data is not None:  # already visible: nothing to break
         return RedirectResponse(f"/incidents/{data['incident']['reference']}", status_code=303)
-    if signed_in.user.role is not OrgRole.ADMIN:
+    if not (await viewer_can(request))["breakGlass"]:
         return await _not_found(request, reference)
     form = Form.of(await request.form())
     if not form.value("reason").strip():

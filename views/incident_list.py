@@ -184,6 +184,7 @@ async def page(request: Request) -> Response:
         "incident_list.html",
         block="results",
         section="incidents",
+        viewer_can=data["viewerCan"],
         filters=filters,
         after=after,
         incidents=[edge["node"] for edge in found["edges"]],

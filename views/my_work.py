@@ -82,6 +82,7 @@ async def _render(
         status,
         block="work",
         section="me",
+        viewer_can=data["viewerCan"],
         held=[(incident, _roles(incident, me)) for incident in held],
         held_total=data["held"]["totalCount"],
         held_all=data["allHeld"]["totalCount"],

@@ -101,6 +101,13 @@ async def run_as(
     return data
 
 
+async def viewer_can(request: Request) -> dict[str, bool]:
+    """What the signed-in viewer may do across the organisation (``Query.viewerCan``), for a
+    page whose own query did not select it."""
+    can: dict[str, bool] = (await run(request, "Navigation"))["viewerCan"]
+    return can
+
+
 def is_htmx(request: Request) -> bool:
     return request.headers.get("hx-request") == "true"
 
@@ -113,8 +120,15 @@ async def render(
     block: str | None = None,
     **context: Any,
 ) -> Response:
-    """The page ``template`` for this request's viewer (only ``block`` for htmx requests)."""
+    """The page ``template`` for this request's viewer (only ``block`` for htmx requests).
+
+    The navigation draws what the viewer may do from ``viewer_can`` (``Query.viewerCan``, which
+    every page's query selects with the ``ViewerCan`` fragment); a whole page drawn without it
+    (a message, a refusal) asks for it with the ``Navigation`` operation."""
     signed_in = await principal(request)
+    whole = not (block and is_htmx(request))
+    if signed_in is not None and whole and "viewer_can" not in context:
+        context["viewer_can"] = await viewer_can(request)
     response = TEMPLATES.TemplateResponse(
         request,
         template,
@@ -124,7 +138,7 @@ async def render(
             **context,
         },
         status_code=status,
-        block_name=block if block and is_htmx(request) else None,
+        block_name=None if whole else block,
     )
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["Vary"] = "HX-Request, Cookie"

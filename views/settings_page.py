@@ -282,7 +282,8 @@ def _notice(done: tuple[str, str] | None, items: list[Mapping[str, Any]]) -> str
 
 
 def _is_admin(data: Mapping[str, Any]) -> bool:
-    return bool(data["viewer"]["role"] == "ADMIN")
+    """Whether the API says the viewer may change the configuration (``viewerCan.configure``)."""
+    return bool(data["viewerCan"]["configure"])
 
 
 def _back(path: str, done: str, item: str, **params: str) -> Response:
@@ -356,6 +357,7 @@ async def _tokens(
         "tokens",
         status,
         admin=_is_admin(data),
+        viewer_can=data["viewerCan"],
         active=[t for t in tokens if not t["revokedAt"]],
         revoked=[t for t in tokens if t["revokedAt"]],
         values=values,
@@ -449,7 +451,7 @@ async def _people(
         data = await run(request, "SettingsPeople", {**variables, "chosen": False, "userId": None})
         if _is_admin(data):
             return await _refusal(request, 404, "No person with that id.", admin=True)
-        data = {"viewer": data["viewer"]}
+        data = {"viewerCan": data["viewerCan"]}
     if not _is_admin(data):
         return await _refusal(request, 403, ADMIN_ONLY)
     tokens = data.get("apiTokens") or []
@@ -459,6 +461,7 @@ async def _people(
         "people",
         status,
         admin=True,
+        viewer_can=data["viewerCan"],
         search=search,
         people=data["users"],
         chosen=user,
@@ -492,6 +495,7 @@ async def _catalog(
         kind.slug,
         status,
         admin=True,
+        viewer_can=data["viewerCan"],
         title=kind.title,
         data=data,
         items=items,

@@ -187,38 +187,14 @@ class AdminMutations:
     async def create_incident_type(
         info: Info, input: CreateIncidentTypeInput, actor: User
     ) -> IncidentTypePayload:
-        row = await catalog.save_incident_type(
-            info.context.db,
-            actor=actor,
-            name=input.name,
-            description=input.description,
-            private_by_default=input.private_by_default,
-            practice=input.practice,
-            default_severity_id=ids.decode_optional(
-                "Severity", input.default_severity_id, field="defaultSeverityId"
-            ),
-            field_ids=_field_ids(input.custom_field_ids),
-        )
-        return IncidentTypePayload(incident_type=IncidentType(row=row))
+        return await _save_type(info, input, actor, type_id=None)
 
     @mutation(IncidentTypePayload, description="Admins: change an incident type.")
     async def update_incident_type(
         info: Info, input: UpdateIncidentTypeInput, actor: User
     ) -> IncidentTypePayload:
-        row = await catalog.save_incident_type(
-            info.context.db,
-            actor=actor,
-            type_id=ids.decode("IncidentType", input.type_id, field="typeId"),
-            name=input.name,
-            description=input.description,
-            private_by_default=input.private_by_default,
-            practice=input.practice,
-            default_severity_id=ids.decode_optional(
-                "Severity", input.default_severity_id, field="defaultSeverityId"
-            ),
-            field_ids=_field_ids(input.custom_field_ids),
-        )
-        return IncidentTypePayload(incident_type=IncidentType(row=row))
+        type_id = ids.decode("IncidentType", input.type_id, field="typeId")
+        return await _save_type(info, input, actor, type_id=type_id)
 
     @mutation(IncidentRolePayload, description="Admins: add a custom incident role.")
     async def create_incident_role(
@@ -308,3 +284,27 @@ class AdminMutations:
             token_id=ids.decode("ApiToken", input.token_id, field="tokenId"),
         )
         return ApiTokenPayload(token=ApiToken.from_model(row))
+
+
+async def _save_type(
+    info: Info,
+    input: CreateIncidentTypeInput | UpdateIncidentTypeInput,
+    actor: User,
+    *,
+    type_id: int | None,
+) -> IncidentTypePayload:
+    """Create (no ``type_id``) or change an incident type; what is left out stays as it is."""
+    row = await catalog.save_incident_type(
+        info.context.db,
+        actor=actor,
+        type_id=type_id,
+        name=input.name,
+        description=input.description,
+        private_by_default=input.private_by_default,
+        practice=input.practice,
+        default_severity_id=ids.decode_optional(
+            "Severity", input.default_severity_id, field="defaultSeverityId"
+        ),
+        field_ids=_field_ids(input.custom_field_ids),
+    )
+    return IncidentTypePayload(incident_type=IncidentType(row=row))

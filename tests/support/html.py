@@ -52,11 +52,6 @@ def texts(tree: Tree, css: str) -> list[str]:
     return [text_of(node) for node in tree.css(css)]
 
 
-def attrs(tree: Tree, css: str, name: str) -> list[str | None]:
-    """Attribute ``name`` of each element matching ``css``, in page order."""
-    return [node.attributes.get(name) for node in tree.css(css)]
-
-
 def element_ids(tree: Tree, css: str, prefix: str = "") -> list[str]:
     """The ids of the elements matching ``css``, in page order, without ``prefix``."""
     return [(node.id or "").removeprefix(prefix) for node in tree.css(css)]

@@ -36,6 +36,7 @@ from app.models import (
     TimelineEvent,
     User,
 )
+from app.services import catalog
 from app.services.incidents import reference_number
 
 K = TypeVar("K", bound=Hashable)
@@ -107,6 +108,8 @@ class Loaders:
         self.timeline: DataLoader[TimelineKey, TimelinePage] = self._loader(
             self._timelines, lambda: TimelinePage([], False, 0)
         )
+        # The whole catalog of statuses, read once per request however many incidents ask.
+        self.statuses: DataLoader[None, Sequence[Status]] = self._loader(self._statuses, list)
 
     def _loader(self, fetch: Fetch[K, T], default: Callable[[], T]) -> DataLoader[K, T]:
         async def load(keys: list[K]) -> list[T]:
@@ -232,6 +235,11 @@ class Loaders:
             )
         )
         return {k: policy.Standing(member=k in member_of, party=k in party_to) for k in keys}
+
+    async def _statuses(
+        self, session: AsyncSession, keys: list[None]
+    ) -> dict[None, Sequence[Status]]:
+        return {None: await catalog.list_statuses(session)}
 
     async def _members(self, session: AsyncSession, keys: list[int]) -> dict[int, list[User]]:
         query = (

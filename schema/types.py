@@ -26,7 +26,6 @@ from app.models import (
     StatusCategory,
     TokenScope,
 )
-from app.services import catalog
 from schema import ids
 from schema.context import Info
 from schema.loaders import TimelineKey
@@ -537,8 +536,7 @@ class Incident:
         if not policy.can_edit(info.context.viewer, self.row, standing):
             return []
         current = await info.context.loaders.status.load(self.row.status_id)
-        async with info.context.reading() as session:
-            statuses = await catalog.list_statuses(session)
+        statuses = await info.context.loaders.statuses.load(None)
         return [Status.from_model(s) for s in lifecycle.next_statuses(current, statuses)]
 
     @strawberry.field(description="Who is let into this incident (for private incidents).")

@@ -76,3 +76,28 @@ async def test_next_statuses_follow_the_state_machine(api: Api, people):
     }
     viewer = await (await api.as_(people.viewer))(READ, {"ref": await _declare(member)})
     assert viewer["incident"]["nextStatuses"] == []  # who may not edit it is offered no move
+
+
+async def test_next_statuses_cost_the_same_statements_for_two_incidents_or_six(api: Api, people):
+    from sqlalchemy import event
+
+    rita = await api.as_(people.responder)
+    query = "{ incidents(first: 20) { edges { node { nextStatuses { name } } } } }"
+    engine = api.http._transport.app.state.db.engine.sync_engine
+    counts = []
+    for total in (2, 6):
+        while (await rita("{ incidents { totalCount } }"))["incidents"]["totalCount"] < total:
+            await _declare(rita)
+        statements: list[str] = []
+
+        def record(_conn, _cursor, statement, *_, statements=statements):
+            statements.append(statement)
+
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            data = await rita(query)
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        assert all(edge["node"]["nextStatuses"] for edge in data["incidents"]["edges"])
+        counts.append(len(statements))
+    assert counts[0] == counts[1], counts

@@ -4,8 +4,10 @@
 ``muster serve`` hands to uvicorn: the database, the identity provider (if configured), the
 authenticator, the event hub, the GraphQL endpoint, the pages and static files, and the
 middleware in front of them all (request ids, security headers, compression, body limits, sign-in
-before any page body is read, the CSRF guard). The lifespan starts the hub and disposes of the
-database engine on shutdown.
+before any page body is read, the CSRF guard). It keeps the services in one typed
+``views.services.Services`` (``app.state.services``; each is also ``app.state.<name>`` for tests
+and tools that reach in from outside the web layer). The lifespan starts the hub and disposes of
+the database engine on shutdown.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from views.browser import CSRFGuard
 from views.graphql import GraphQLEndpoint
 from views.headers import SecurityHeaders, policy, server_error
 from views.request_ids import RequestIds
+from views.services import Services
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 GC_THRESHOLDS = (50_000, 20, 100)
@@ -102,11 +105,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/readyz", health.readyz, name="readyz"),
             Route("/graphql", graphql, name="graphql"),
             WebSocketRoute("/graphql", graphql),
-            Route(
-                "/live/events",
-                live.events_endpoint(schema, db, hub, web_operations),
-                name="live-events",
-            ),
+            Route("/live/events", live.events, name="live-events"),
             *auth.routes(),
             *dashboard.routes(),
             *declare.routes(),  # /incidents/new, before /incidents/{reference}
@@ -127,11 +126,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         exception_handlers={500: server_error(headers), PoolBusy: busy.pool_busy},
         lifespan=lifespan,
     )
-    app.state.settings = settings
-    app.state.db = db
-    app.state.hub = hub
-    app.state.provider = provider
-    app.state.schema = schema
-    app.state.operations = web_operations
-    app.state.authenticator = authenticator
+    app.state.services = Services(
+        settings=settings, db=db, authenticator=authenticator, hub=hub, provider=provider,
+        schema=schema, operations=web_operations,
+    )  # fmt: skip
+    for name, service in vars(app.state.services).items():  # for tests and tools reaching in
+        setattr(app.state, name, service)
     return app

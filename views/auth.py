@@ -23,7 +23,6 @@ from starlette.routing import Route
 from app.config import Settings
 from app.db import Database
 from app.errors import MusterError
-from app.identity import Authenticator
 from app.models import User
 from app.oidc import Provider, ProviderUnavailable, SignInFailed
 from app.services import sessions, users
@@ -38,6 +37,7 @@ from views.browser import (
     sign_in_cookie,
 )
 from views.pages import Link, message, render
+from views.services import services
 
 log = logging.getLogger(__name__)
 PERSONAS_SHOWN = 50
@@ -217,7 +217,7 @@ async def _start_session(
     previous = request.cookies.get(session_cookie(settings))
     if previous:
         await sessions.end_session(db, previous)
-    authenticator: Authenticator = request.app.state.authenticator
+    authenticator = services(request).authenticator
     _, secret = await sessions.start_session(
         db, user=user, timeouts=authenticator.timeouts, via_provider=via_provider
     )
@@ -250,15 +250,12 @@ def _redirect_uri(settings: Settings) -> str:
 
 
 def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
+    return services(request).settings
 
 
 def _db(request: Request) -> Database:
-    db: Database = request.app.state.db
-    return db
+    return services(request).db
 
 
 def _provider(request: Request) -> Provider | None:
-    provider: Provider | None = request.app.state.provider
-    return provider
+    return services(request).provider

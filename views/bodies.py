@@ -27,7 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from views.browser import UNSAFE, principal
 from views.graphql import error_response
-from views.pages import to_sign_in
+from views.signed_in import to_sign_in
 
 FORM_LIMIT = 64 * 1024
 GRAPHQL_LIMIT = 100 * 1024

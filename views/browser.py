@@ -25,7 +25,8 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import Settings, origin
-from app.identity import Authenticator, Principal
+from app.identity import Principal
+from views.services import services
 
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CSRF_HEADER = "x-csrf-token"
@@ -64,7 +65,7 @@ def csrf_token(settings: Settings, cookie_secret: str) -> str:
 
 def csrf_token_for(connection: HTTPConnection) -> str | None:
     """The CSRF token pages served to this browser must send back, if it has a Muster cookie."""
-    settings: Settings = connection.app.state.settings
+    settings = services(connection).settings
     secret = connection.cookies.get(session_cookie(settings)) or connection.cookies.get(
         sign_in_cookie(settings)
     )
@@ -76,13 +77,13 @@ async def principal(connection: HTTPConnection) -> Principal | None:
     if hasattr(connection.state, "principal"):
         known: Principal | None = connection.state.principal
         return known
-    authenticator: Authenticator = connection.app.state.authenticator
+    authenticator = services(connection).authenticator
     found: Principal | None
     header = connection.headers.get("authorization")
     if header is not None:
         found = await authenticator.from_authorization(header)
     else:
-        settings: Settings = connection.app.state.settings
+        settings = services(connection).settings
         found = await authenticator.from_session(connection.cookies.get(session_cookie(settings)))
     connection.state.principal = found
     return found

@@ -22,14 +22,14 @@ from urllib.parse import urlencode
 
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 from strawberry.types.execution import ExecutionResult
 
 from app.models import ONGOING, RESPONDING
 from schema.context import Context
 from schema.live import SharedData
-from views.browser import principal
+from views import signed_in
 from views.live import stream
 from views.pages import (
     OperationFailed,
@@ -38,8 +38,8 @@ from views.pages import (
     render,
     run,
     template_text,
-    to_sign_in,
 )
+from views.services import services
 
 RESPONDING_CATEGORIES = names(RESPONDING)
 
@@ -101,9 +101,8 @@ def list_id(incident: Mapping[str, Any]) -> str:
     )
 
 
+@signed_in.page
 async def page(request: Request) -> Response:
-    if await principal(request) is None:
-        return to_sign_in(request)
     filters = Filters.of(request.query_params)
     try:
         data = await run(request, "Dashboard", filters.variables())
@@ -135,11 +134,9 @@ async def page(request: Request) -> Response:
     )
 
 
+@signed_in.feed
 async def live(request: Request) -> Response:
-    found = await principal(request)
-    if found is None:
-        return JSONResponse({"error": "Authentication required."}, 401)
-    state = request.app.state
+    web = services(request)
     filters = Filters.of(request.query_params)
 
     def draw(result: ExecutionResult) -> str:
@@ -157,9 +154,9 @@ async def live(request: Request) -> Response:
             drawn = data.rendered["dashboard"] = _row(event)
         return drawn
 
-    context = Context.of(state.db, found, state.hub)
-    operation = state.operations["DashboardEvents"]
-    return stream(request, state.schema, context, operation, filters.variables(), draw)
+    context = Context.of(web.db, signed_in.viewer(request), web.hub)
+    operation = web.operations["DashboardEvents"]
+    return stream(request, web.schema, context, operation, filters.variables(), draw)
 
 
 def _row(event: Mapping[str, Any]) -> str:

@@ -28,8 +28,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from views.browser import principal
-from views.pages import OperationFailed, is_htmx, render, run, to_sign_in
+from views import signed_in
+from views.pages import OperationFailed, is_htmx, render, run
 
 FIELD = "field-"  # form names of custom field values: field-<custom field id>
 MAX_CARRIED = 50  # custom field values kept from a submitted form
@@ -241,9 +241,8 @@ def anchor(key: str, draft: Draft, catalog: Catalog) -> str:
     return f"declare-{key}"
 
 
+@signed_in.page
 async def page(request: Request) -> Response:
-    if await principal(request) is None:
-        return to_sign_in(request)
     data = await run(request, "DeclareForm")
     catalog = Catalog(
         sorted(data["severities"], key=lambda s: s["rank"]), list(data["incidentTypes"])

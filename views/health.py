@@ -12,7 +12,7 @@ import logging
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from app.db import Database
+from views.services import services
 
 READY_TIMEOUT = 2.0
 log = logging.getLogger(__name__)
@@ -23,7 +23,7 @@ async def healthz(request: Request) -> JSONResponse:
 
 
 async def readyz(request: Request) -> JSONResponse:
-    db: Database = request.app.state.db
+    db = services(request).db
     try:
         await asyncio.wait_for(db.ping(), READY_TIMEOUT)
     except Exception as error:  # whatever went wrong, the database did not answer

@@ -28,13 +28,14 @@ from urllib.parse import quote
 from jinja2_fragments import render_block
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 from strawberry.types.execution import ExecutionResult
 
 from schema.context import Context
 from schema.live import SharedData
-from views.browser import csrf_token_for, principal
+from views import signed_in
+from views.browser import csrf_token_for
 from views.live import stream
 from views.numbers import whole
 from views.pages import (
@@ -46,9 +47,9 @@ from views.pages import (
     render,
     run,
     run_as,
-    to_sign_in,
     viewer_can,
 )
+from views.services import services
 
 TEMPLATE = "incident.html"
 NEXT_UPDATE_MINUTES = (15, 30, 60, 120, 240)
@@ -295,9 +296,8 @@ async def _not_found(
     return response
 
 
+@signed_in.page
 async def page(request: Request) -> Response:
-    if await principal(request) is None:
-        return to_sign_in(request)
     reference = request.path_params["reference"]
     params = request.query_params
     after = params.get("after") or None
@@ -428,6 +428,7 @@ def _version(form: Form) -> int | None:
 SHARE = Spec("share", "share_form", "share-form")
 
 
+@signed_in.page
 async def share_update(request: Request) -> Response:
     async def act(request: Request, data: Mapping[str, Any], form: Form) -> None:
         incident = data["incident"]
@@ -458,6 +459,7 @@ async def share_update(request: Request) -> Response:
 DETAILS = Spec("details", "details_form", "details-form")
 
 
+@signed_in.page
 async def change_details(request: Request) -> Response:
     async def act(request: Request, data: Mapping[str, Any], form: Form) -> None:
         if not form.value("name").strip():
@@ -477,6 +479,7 @@ async def change_details(request: Request) -> Response:
 TRIAGE = Spec("triage", "state_head", "incident-head")
 
 
+@signed_in.page
 async def triage(request: Request) -> Response:
     async def act(request: Request, data: Mapping[str, Any], form: Form) -> None:
         incident_id = data["incident"]["id"]
@@ -496,6 +499,7 @@ async def triage(request: Request) -> Response:
 FOLLOW = Spec("follow", "state_head", "incident-head")
 
 
+@signed_in.page
 async def follow(request: Request) -> Response:
     async def act(request: Request, data: Mapping[str, Any], form: Form) -> None:
         operation = "IncidentFollow" if form.value("follow") == "1" else "IncidentUnfollow"
@@ -508,6 +512,7 @@ ROLES = Spec("roles", "state_roles", "roles-card")
 ASSIGN = Spec("assign", "assign_form", "assign-form")
 
 
+@signed_in.page
 async def assign_role(request: Request) -> Response:
     """Give a role to someone: one click for oneself ("Take lead"), or from the picker."""
     form = Form.of(await request.form())
@@ -532,6 +537,7 @@ async def assign_role(request: Request) -> Response:
     return await _submit(request, spec, act)
 
 
+@signed_in.page
 async def unassign_role(request: Request) -> Response:
     async def act(request: Request, data: Mapping[str, Any], form: Form) -> None:
         await _change(
@@ -545,6 +551,7 @@ async def unassign_role(request: Request) -> Response:
 WORK = Spec("work", "work_form", "work-form")
 
 
+@signed_in.page
 async def add_work(request: Request) -> Response:
     """Add an action (the default button) or a follow-up."""
 
@@ -573,6 +580,7 @@ async def add_work(request: Request) -> Response:
 MARK = Spec("mark", "state_work", "work-card")
 
 
+@signed_in.page
 async def mark_work(request: Request) -> Response:
     """Tick an action or follow-up off as done, or open it again."""
 
@@ -593,6 +601,7 @@ async def mark_work(request: Request) -> Response:
 FIELDS = Spec("fields", "fields_form", "fields-card")
 
 
+@signed_in.page
 async def set_field(request: Request) -> Response:
     """Set or clear one custom field."""
 
@@ -629,6 +638,7 @@ INVITE = Spec("invite", "invite_form", "invite-form")
 MEMBERS = Spec("members", "state_members", "members-card")
 
 
+@signed_in.page
 async def invite(request: Request) -> Response:
     async def act(request: Request, data: Mapping[str, Any], form: Form) -> None:
         if not form.value("user"):
@@ -642,6 +652,7 @@ async def invite(request: Request) -> Response:
     return await _submit(request, INVITE, act)
 
 
+@signed_in.page
 async def remove_member(request: Request) -> Response:
     async def act(request: Request, data: Mapping[str, Any], form: Form) -> None:
         await _change(
@@ -655,6 +666,7 @@ async def remove_member(request: Request) -> Response:
 NOTE = Spec("note", "note_form", "note-form")
 
 
+@signed_in.page
 async def add_note(request: Request) -> Response:
     async def act(request: Request, data: Mapping[str, Any], form: Form) -> None:
         if not form.value("message").strip():
@@ -668,6 +680,7 @@ async def add_note(request: Request) -> Response:
     return await _submit(request, NOTE, act)
 
 
+@signed_in.page
 async def break_glass(request: Request) -> Response:
     """An admin enters a private incident they cannot see, giving a reason the members see.
 
@@ -700,12 +713,11 @@ async def break_glass(request: Request) -> Response:
 # Live ---------------------------------------------------------------------------------------
 
 
+@signed_in.feed
 async def live(request: Request) -> Response:
     """``/live/incidents/INC-<n>``: the incident's events as parts of its page, for this viewer."""
-    found = await principal(request)
-    if found is None:
-        return JSONResponse({"error": "Authentication required."}, 401)
-    state = request.app.state
+    found = signed_in.viewer(request)
+    web = services(request)
     reference = request.path_params["reference"]
     first = await run(request, "IncidentLive", {"reference": reference})
     if first["incident"] is None:
@@ -726,11 +738,9 @@ async def live(request: Request) -> Response:
             return ""  # out of sight now: nothing more to show
         return _drawn(result.data, room, csrf, entries=entries)
 
-    context = Context.of(state.db, found, state.hub)
+    context = Context.of(web.db, found, web.hub)
     variables = {"incidentId": first["incident"]["id"]}
-    return stream(
-        request, state.schema, context, state.operations["IncidentEvents"], variables, draw
-    )
+    return stream(request, web.schema, context, web.operations["IncidentEvents"], variables, draw)
 
 
 def _drawn(

@@ -27,7 +27,7 @@ from strawberry.types.execution import ExecutionResult
 from app.models import FINISHED, ONGOING, StatusCategory
 from schema.context import Context
 from schema.live import SharedData
-from views.browser import principal
+from views import signed_in
 from views.live import stream
 from views.pages import (
     Link,
@@ -38,8 +38,8 @@ from views.pages import (
     render,
     run,
     template_text,
-    to_sign_in,
 )
+from views.services import services
 
 PAGE = 25
 MAX_CHOICES = 20  # of each filter, from the query string
@@ -162,9 +162,8 @@ def sort_key(incident: Mapping[str, Any]) -> str:
     return f"{10**11 - int(declared):011d}-{10**12 - number:012d}"
 
 
+@signed_in.page
 async def page(request: Request) -> Response:
-    if await principal(request) is None:
-        return to_sign_in(request)
     after = request.query_params.get("after") or None
     try:
         filters = Filters.of(request.query_params)
@@ -206,16 +205,14 @@ async def page(request: Request) -> Response:
     return response
 
 
+@signed_in.feed
 async def live(request: Request) -> Response:
-    found = await principal(request)
-    if found is None:
-        return JSONResponse({"error": "Authentication required."}, 401)
     try:
         filters = Filters.of(request.query_params)
     except UnknownFilter:
         return JSONResponse({"error": "Unknown filter."}, 400)
     first_page = not request.query_params.get("after")
-    state = request.app.state
+    web = services(request)
 
     def draw(result: ExecutionResult) -> str:
         event: Mapping[str, Any] = (result.data or {}).get("incidentEvents") or {}
@@ -228,10 +225,10 @@ async def live(request: Request) -> Response:
             return _drawn(result, event, "new") if first_page else ""
         return _drawn(result, event, "changed")
 
-    context = Context.of(state.db, found, state.hub)
+    context = Context.of(web.db, signed_in.viewer(request), web.hub)
     variables = {"filter": filters.variables() if filters.any else None}
-    operation = state.operations["IncidentListEvents"]
-    return stream(request, state.schema, context, operation, variables, draw)
+    operation = web.operations["IncidentListEvents"]
+    return stream(request, web.schema, context, operation, variables, draw)
 
 
 def _drawn(result: ExecutionResult, event: Mapping[str, Any], change: str) -> str:

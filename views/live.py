@@ -30,13 +30,13 @@ from starlette.types import Receive, Scope, Send
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 
 from app.config import origin
-from app.db import Database
 from app.errors import MusterError
 from app.events import EventHub, TooManyFeeds
 from schema.context import Context
 from schema.limits import MusterSchema
 from schema.pagination import event_position
-from views.browser import principal
+from views.services import services
+from views.signed_in import feed, viewer
 
 PING_SECONDS = 15
 RETRY_AFTER = 10  # seconds a refused stream is told to wait
@@ -60,7 +60,7 @@ def stream(
 ) -> Response:
     """Stream ``operation`` (a subscription) to the browser, resuming after Last-Event-ID."""
     sent_from = request.headers.get("origin")
-    allowed = (origin(str(request.base_url)), *request.app.state.settings.allowed_origins)
+    allowed = (origin(str(request.base_url)), *services(request).settings.allowed_origins)
     if sent_from and sent_from not in allowed:
         return JSONResponse({"error": "This origin may not open streams here."}, 403)
     resume = request.headers.get("last-event-id")
@@ -128,19 +128,10 @@ def _encoded(cursor: str | None, data: str) -> bytes:
     return ServerSentEvent(id=cursor, data=data).encode()
 
 
-def events_endpoint(
-    schema: MusterSchema, db: Database, hub: EventHub, operations: dict[str, str]
-) -> Callable[[Request], Any]:
+@feed
+async def events(request: Request) -> Response:
     """``GET /live/events[?incident=<id>]``: the LiveEvents feed as JSON messages."""
-
-    async def endpoint(request: Request) -> Response:
-        found = await principal(request)
-        if found is None:
-            return JSONResponse(
-                {"error": "Authentication required."}, 401, headers={"WWW-Authenticate": "Bearer"}
-            )
-        context = Context.of(db, found, hub)
-        variables = {"incidentId": request.query_params.get("incident")}
-        return stream(request, schema, context, operations["LiveEvents"], variables)
-
-    return endpoint
+    web = services(request)
+    context = Context.of(web.db, viewer(request), web.hub)
+    variables = {"incidentId": request.query_params.get("incident")}
+    return stream(request, web.schema, context, web.operations["LiveEvents"], variables)

@@ -20,8 +20,8 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from app.models import ONGOING, RESPONDING
-from views.browser import principal
-from views.pages import OperationFailed, is_htmx, names, render, run, to_sign_in
+from views import signed_in
+from views.pages import OperationFailed, is_htmx, names, render, run
 
 RESPONDING_CATEGORIES = names(RESPONDING)
 FIRST = 50
@@ -41,12 +41,12 @@ def routes() -> list[BaseRoute]:
     ]
 
 
+@signed_in.page
 async def page(request: Request) -> Response:
-    if await principal(request) is None:
-        return to_sign_in(request)
     return await _render(request, 200)
 
 
+@signed_in.page
 async def done(request: Request) -> Response:
     action = request.path_params["action"]
     follow_up = request.url.path.startswith("/me/follow-ups/")

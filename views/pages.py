@@ -18,17 +18,18 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from jinja2_fragments.starlette import Jinja2Blocks
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from app.identity import Principal
 from app.models import RESPONDING, StatusCategory
 from schema.context import Context
 from views.assets import Assets
 from views.browser import csrf_token_for, principal
+from views.services import services
+from views.signed_in import viewer
 
 TEMPLATES = Jinja2Blocks(directory=Path(__file__).parent / "templates")
 
@@ -76,29 +77,26 @@ async def run(
     request: Request, operation: str, variables: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """Run the named operation as the signed-in viewer; its data."""
-    signed_in = await principal(request)
-    assert signed_in is not None, "pages check that someone is signed in before running"
-    return await run_as(request, signed_in, operation, variables)
+    return await run_as(request, viewer(request), operation, variables)
 
 
 async def run_as(
     request: Request, who: Principal, operation: str, variables: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    state = request.app.state
-    context = Context.of(state.db, who, state.hub)
+    web = services(request)
+    context = Context.of(web.db, who, web.hub)
     try:
-        result = await state.schema.execute(
-            state.operations[operation],
+        result = await web.schema.execute(
+            web.operations[operation],
             variable_values=variables,
             context_value=context,
             operation_name=operation,
         )
     finally:
         await context.close()
-    if result.errors:
-        raise OperationFailed([error.message for error in result.errors])
-    data: dict[str, Any] = result.data
-    return data
+    if result.errors or result.data is None:
+        raise OperationFailed([error.message for error in result.errors or []])
+    return result.data
 
 
 async def viewer_can(request: Request) -> dict[str, bool]:
@@ -154,9 +152,3 @@ async def message(
     request: Request, status: int, heading: str, text: str, link: Link | None = None
 ) -> Response:
     return await render(request, "message.html", status, heading=heading, message=text, link=link)
-
-
-def to_sign_in(request: Request) -> Response:
-    """Send a browser that is not signed in to the sign-in page, to come back here after."""
-    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse(f"/auth/sign-in?next={quote(here)}", status_code=303)

@@ -25,9 +25,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from views.browser import principal
+from views import signed_in
 from views.numbers import whole
-from views.pages import OperationFailed, is_htmx, render, run, to_sign_in
+from views.pages import OperationFailed, is_htmx, render, run
 
 ADMIN_ONLY = "Only admins can change the configuration."
 MAX_RANK = 999
@@ -331,9 +331,8 @@ def _problem(key: str, reading: Reading, user_errors: list[Mapping[str, Any]]) -
 # API tokens -----------------------------------------------------------------------------------
 
 
+@signed_in.page
 async def tokens_page(request: Request) -> Response:
-    if await principal(request) is None:
-        return to_sign_in(request)
     return await _tokens(request, 200, done=_done(request))
 
 
@@ -368,6 +367,7 @@ async def _tokens(
     )
 
 
+@signed_in.page
 async def create_token(request: Request) -> Response:
     form = await request.form()
     values = {"name": _text(form, "name"), "scope": _text(form, "scope")}
@@ -386,6 +386,7 @@ async def create_token(request: Request) -> Response:
     return await _tokens(request, 200, secret=payload["secret"], created=payload["item"])
 
 
+@signed_in.page
 async def rename_token(request: Request) -> Response:
     token_id = request.path_params["token_id"]
     form = await request.form()
@@ -403,6 +404,7 @@ async def rename_token(request: Request) -> Response:
     return _back("/settings", "renamed", token_id)
 
 
+@signed_in.page
 async def revoke_token(request: Request) -> Response:
     token_id = request.path_params["token_id"]
     form = await request.form()
@@ -428,9 +430,8 @@ async def revoke_token(request: Request) -> Response:
 # People's tokens (admins) ---------------------------------------------------------------------
 
 
+@signed_in.page
 async def people_page(request: Request) -> Response:
-    if await principal(request) is None:
-        return to_sign_in(request)
     search = request.query_params.get("search", "")[:MAX_SEARCH]
     user = request.query_params.get("user", "")
     return await _people(request, 200, search, user, done=_done(request))
@@ -506,14 +507,13 @@ async def _catalog(
 
 
 async def _kind(request: Request) -> Kind | Response:
-    if await principal(request) is None:
-        return to_sign_in(request)
     kind = KINDS.get(request.path_params["kind"])
     if kind is None:
         return await _refusal(request, 404, "There is no such settings page.")
     return kind
 
 
+@signed_in.page
 async def catalog_page(request: Request) -> Response:
     kind = await _kind(request)
     if isinstance(kind, Response):
@@ -521,6 +521,7 @@ async def catalog_page(request: Request) -> Response:
     return await _catalog(request, kind, 200, done=_done(request))
 
 
+@signed_in.page
 async def create_item(request: Request) -> Response:
     kind = await _kind(request)
     if isinstance(kind, Response):
@@ -529,6 +530,7 @@ async def create_item(request: Request) -> Response:
     return await _change(request, kind, kind.create, "new", reading, {})
 
 
+@signed_in.page
 async def update_item(request: Request) -> Response:
     kind = await _kind(request)
     if isinstance(kind, Response):

@@ -1,0 +1,40 @@
+"""The services the web layer works with, typed, in one object: ``Services``.
+
+The app factory (``views.app.create_app``) builds them once and keeps them on the app
+(``app.state.services``); a handler, middleware or template helper gets them with
+``services(request)`` instead of reading untyped attributes off ``app.state``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+
+from starlette.requests import HTTPConnection
+
+from app.config import Settings
+from app.db import Database
+from app.events import EventHub
+from app.identity import Authenticator
+from app.oidc import Provider
+from schema.limits import MusterSchema
+
+
+@dataclasses.dataclass(frozen=True)
+class Services:
+    """Everything one app runs on, made once at start-up."""
+
+    settings: Settings
+    db: Database
+    authenticator: Authenticator
+    hub: EventHub
+    provider: Provider | None  # the identity provider, when sign-in is configured
+    schema: MusterSchema
+    operations: Mapping[str, str]  # the web layer's GraphQL operations by name (views.operations)
+
+
+def services(connection: HTTPConnection) -> Services:
+    """The services of the app serving ``connection``."""
+    found = connection.app.state.services
+    assert isinstance(found, Services), "create_app sets app.state.services"
+    return found

@@ -28,7 +28,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from views import signed_in
+from views import forms, signed_in
 from views.pages import OperationFailed, is_htmx, render, run
 
 FIELD = "field-"  # form names of custom field values: field-<custom field id>
@@ -42,7 +42,6 @@ INPUTS = {
     "severityId": "severity",
     "private": "private",
 }
-CUSTOM_INPUTS = ("value", "fieldId", "optionIds", "text", "number", "customFields")
 THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 
 
@@ -180,38 +179,27 @@ def parse_number(text: str) -> float | None:
 
 
 def place(
-    user_errors: list[dict[str, Any]], kind: Mapping[str, Any] | None, draft: Draft
+    user_errors: list[dict[str, Any]], kind: Mapping[str, Any] | None
 ) -> tuple[dict[str, str], list[str]]:
-    """The mutation's complaints by form field (each shown next to it), and the rest."""
-    by_field: dict[str, str] = {}
-    general: list[str] = []
-    for error in user_errors:
-        field, message = error.get("field") or "", error["message"]
-        key = INPUTS.get(field)
+    """The mutation's complaints by form field (each shown next to it), and the rest. An error
+    about a custom field's value names that field (``customFieldId``)."""
+    names = {field["id"]: field["name"] for field in (kind["customFields"] if kind else [])}
+
+    def where(error: Mapping[str, Any]) -> str | None:
+        if error.get("customFieldId") in names:
+            return FIELD + str(error["customFieldId"])
+        return INPUTS.get(error.get("field") or "")
+
+    def said(error: Mapping[str, Any]) -> dict[str, Any]:
+        key, text = where(error), error["message"]
         if key in ("type", "severity") and error["code"] == "NOT_FOUND":
-            message = f"That {key} no longer exists: choose another."
-        elif key is None and field in CUSTOM_INPUTS:
-            key, message = custom_field_at_fault(message, kind, draft)
-        if key is not None:
-            by_field.setdefault(key, message)
-        else:
-            general.append(message)
-    return by_field, general
+            text = f"That {key} no longer exists: choose another."
+        elif key is not None and key.startswith(FIELD) and text.startswith("Value "):
+            text = names[key.removeprefix(FIELD)] + text.removeprefix("Value")
+        return {**error, "message": text}
 
-
-def custom_field_at_fault(
-    message: str, kind: Mapping[str, Any] | None, draft: Draft
-) -> tuple[str | None, str]:
-    """Which custom field an error is about: the one its message names, or else the only
-    free-text field filled in (the messages about text length do not name the field)."""
-    fields = kind["customFields"] if kind else []
-    named = sorted((f for f in fields if f["name"] in message), key=lambda f: -len(f["name"]))
-    if named:
-        return FIELD + named[0]["id"], message
-    typed = [f for f in fields if f["kind"] in ("TEXT", "LINK") and draft.filled(f["id"])]
-    if len(typed) == 1 and message.startswith("Value "):
-        return FIELD + typed[0]["id"], typed[0]["name"] + message.removeprefix("Value")
-    return None, message
+    by_field, rest = forms.place([said(error) for error in user_errors], where)
+    return by_field, [error["message"] for error in rest]
 
 
 def declare_input(draft: Draft, values: list[dict[str, Any]]) -> dict[str, Any]:
@@ -284,7 +272,7 @@ async def page(request: Request) -> Response:
             ],
         )  # fmt: skip
     if user_errors:
-        errors, general = place(user_errors, kind, draft)
+        errors, general = place(user_errors, kind)
         return await _form(request, can, catalog, draft, 422, errors=errors, general=general)
     where = "/incidents/" + quote(payload["incident"]["reference"])
     if is_htmx(request):  # a full page load: the incident page is not a part of this one

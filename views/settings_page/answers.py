@@ -1,0 +1,106 @@
+"""How the settings pages answer: the page on one tab, a refusal saying why nothing was shown or
+changed, the confirmation after a change (redirected to, naming the item), and a form's mutation
+with the refusals no form field can show (forbidden, no such item).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from views import pages
+from views.pages import OperationFailed, run
+from views.settings_page import kinds
+
+ADMIN_ONLY = "Only admins can change the configuration."
+MAX_SEARCH = 200
+SCOPES = {"READ": "Read only", "READ_WRITE": "Read and write"}
+DONE = {
+    "created": "Created “{}”.",
+    "saved": "Saved the changes to “{}”.",
+    "renamed": "Renamed the token to “{}”.",
+    "revoked": "Revoked “{}”: it no longer works.",
+}
+TABS = [
+    ("tokens", "/settings", "API tokens"),
+    *((kind.slug, f"/settings/{kind.slug}", kind.title) for kind in kinds.KINDS.values()),
+    ("people", "/settings/people", "People's tokens"),
+]
+
+
+async def render(request: Request, tab: str, status: int, **context: Any) -> Response:
+    """The settings page on ``tab`` (htmx requests get only its section)."""
+    return await pages.render(
+        request,
+        f"settings_{tab}.html",
+        status,
+        block="section",
+        section="settings",
+        tab=tab,
+        tabs=TABS,
+        categories=kinds.CATEGORIES,
+        field_kinds=kinds.FIELD_KINDS,
+        selects=kinds.SELECTS,
+        **context,
+    )
+
+
+async def refusal(request: Request, status: int, text: str, *, admin: bool = False) -> Response:
+    """The settings page saying why nothing was shown or changed."""
+    heading = {403: "Not allowed", 404: "Not found"}.get(status, "Nothing changed")
+    return await render(request, "problem", status, admin=admin, heading=heading, message=text)
+
+
+def done(request: Request) -> tuple[str, str] | None:
+    """What the redirect after a change says was done: (verb, the item's id)."""
+    verb, item = request.query_params.get("done", ""), request.query_params.get("item", "")
+    return (verb, item) if verb in DONE and item else None
+
+
+def notice(done: tuple[str, str] | None, items: list[Mapping[str, Any]]) -> str | None:
+    """The sentence confirming a change, naming the item (looked up, never read from the URL)."""
+    if done is None:
+        return None
+    verb, item = done
+    names = [i["name"] for i in items if i["id"] == item]
+    return DONE[verb].format(names[0]) if names else None
+
+
+def is_admin(data: Mapping[str, Any]) -> bool:
+    """Whether the API says the viewer may change the configuration (``viewerCan.configure``)."""
+    return bool(data["viewerCan"]["configure"])
+
+
+def back(path: str, done: str, item: str, **params: str) -> Response:
+    query = urlencode({**{k: v for k, v in params.items() if v}, "done": done, "item": item})
+    return RedirectResponse(f"{path}?{query}", status_code=303)
+
+
+async def mutate(
+    request: Request, operation: str, variables: dict[str, Any]
+) -> dict[str, Any] | None:
+    """The mutation's payload, or None if the form could not even be turned into a request."""
+    try:
+        data = await run(request, operation, {"input": variables})
+    except OperationFailed:
+        return None
+    result: dict[str, Any] = data["result"]
+    return result
+
+
+async def refused(
+    request: Request, payload: dict[str, Any] | None, id_input: str
+) -> Response | None:
+    """The answer for a change nobody could make from this form: forbidden, or no such item."""
+    if payload is None:
+        return await refusal(request, 400, "Muster could not read that form. Please try again.")
+    for error in payload["userErrors"]:
+        if error["code"] == "FORBIDDEN":
+            return await refusal(request, 403, error["message"])
+        if error["code"] == "NOT_FOUND" and error["field"] == id_input:
+            return await refusal(request, 404, error["message"])
+    return None

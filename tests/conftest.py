@@ -1,5 +1,6 @@
-"""Shared fixtures: a fresh database per test on SQLite and on PostgreSQL, a movable clock,
-and a cast of users with every organisation role.
+"""Shared fixtures: a fresh database per test on SQLite and on PostgreSQL (and one a module's
+tests share, for setup they only read), a movable clock, and a cast of users with every
+organisation role.
 
 PostgreSQL comes from ``MUSTER_TEST_POSTGRES_URL`` (by default the local server,
 ``DEFAULT_POSTGRES``). Where it is missing the PostgreSQL half of the suite is skipped with the reason, except
@@ -9,7 +10,9 @@ in CI (``CI=true``), where a missing tier fails the run.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
+import itertools
 import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
@@ -61,14 +64,13 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A freshly migrated database of this run's own (``muster_test_<pid>``) on the test
-    PostgreSQL server, so two checkouts or runs can test at once; dropped at the end."""
+@contextlib.contextmanager
+def own_postgres_database(name: str) -> Iterator[str]:
+    """A freshly migrated database called ``name`` on the test PostgreSQL server, dropped when
+    the block ends; skipped (or failed in CI) where the server is not usable."""
     admin = os.environ.get("MUSTER_TEST_POSTGRES_URL", DEFAULT_POSTGRES)
     dsn = admin.replace("postgresql+asyncpg://", "postgresql://")
     base, _, _ = dsn.rpartition("/")
-    name = f"muster_test_{os.getpid()}"
 
     async def run(*statements: str) -> None:
         connection = await asyncpg.connect(dsn, timeout=5)
@@ -83,9 +85,19 @@ def postgres_url() -> Iterator[str]:
     except (OSError, asyncpg.PostgresError) as error:
         missing(f"PostgreSQL at {admin} is not usable: {error}")
     url = base.replace("postgresql://", "postgresql+asyncpg://") + f"/{name}"
-    migrate(url)
-    yield url
-    asyncio.run(run(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    try:
+        migrate(url)
+        yield url
+    finally:
+        asyncio.run(run(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A freshly migrated database of this run's own (``muster_test_<pid>``) on the test
+    PostgreSQL server, so two checkouts or runs can test at once; dropped at the end."""
+    with own_postgres_database(f"muster_test_{os.getpid()}") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -99,6 +111,28 @@ def database_url(
         yield f"sqlite+aiosqlite:///{path}"
         return
     yield request.getfixturevalue("postgres_url")
+
+
+_module_databases = itertools.count(1)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def module_database_url(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    sqlite_template: Path,
+) -> Iterator[str]:
+    """The URL of a database with the default catalog that one module's tests share, on each
+    backend in turn: for expensive setup that the module's tests only read (a test that writes
+    takes ``db``, which is its own). PostgreSQL gets a database of its own
+    (``muster_test_<pid>_<n>``), apart from the one ``db`` empties for every test."""
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("module") / "muster.db"
+        shutil.copy(sqlite_template, path)
+        yield f"sqlite+aiosqlite:///{path}"
+        return
+    with own_postgres_database(f"muster_test_{os.getpid()}_{next(_module_databases)}") as url:
+        yield url
 
 
 @pytest.fixture

@@ -1,9 +1,16 @@
-"""The demo organisation, checked the way a visitor would look at it after ``muster demo``."""
+"""The demo organisation, checked the way a visitor would look at it after ``muster demo``.
 
+Seeding takes seconds, so the tests that only look share one demo per backend (``shown``); a
+test that changes something seeds a database of its own (``seeded``)."""
+
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import demo, policy
 from app.db import Database
@@ -48,6 +55,34 @@ async def seeded(db: Database) -> int:
     return await demo.seed(db)
 
 
+class ReadOnly(Database):
+    """The demo every looking test shares: one that wrote to it would change what the others
+    see, so writing fails the test."""
+
+    def write(self) -> AbstractAsyncContextManager[AsyncSession]:
+        raise AssertionError("a test that changes the demo needs its own: take db and seeded")
+
+
+class Shown(NamedTuple):
+    db: Database
+    incidents: int  # as demo.seed returned
+
+
+@pytest.fixture(scope="module")
+async def shown(module_database_url: str) -> AsyncIterator[Shown]:
+    """The demo seeded once per backend for the module's tests that only look. They compare
+    its times with the real clock a few seconds later, which changes nothing they check: the
+    nearest update promise falls due nine minutes or more after seeding."""
+    seeding = Database(module_database_url)
+    try:
+        incidents = await demo.seed(seeding)
+    finally:
+        await seeding.dispose()
+    looking = ReadOnly(module_database_url)
+    yield Shown(looking, incidents)
+    await looking.dispose()
+
+
 async def person(db: Database, email: str) -> User:
     async with db.read() as session:
         return await users.get_user_by_email(session, email)
@@ -66,7 +101,8 @@ async def every_incident(db: Database):
         return (await session.execute(query)).all()
 
 
-async def test_the_personas_have_their_roles(db, seeded):
+async def test_the_personas_have_their_roles(shown):
+    db = shown.db
     for email, role in PERSONAS.items():
         assert (await person(db, email)).role is role, email
     async with db.read() as session:
@@ -76,7 +112,8 @@ async def test_the_personas_have_their_roles(db, seeded):
     assert [user.email for user in everyone if user.role is OrgRole.ADMIN] == ["admin@demo.muster"]
 
 
-async def test_about_thirty_incidents_use_every_type_severity_and_status(db, seeded):
+async def test_about_thirty_incidents_use_every_type_severity_and_status(shown):
+    db, seeded = shown
     rows = await every_incident(db)
     assert 25 <= seeded <= 35
     assert len(rows) == seeded
@@ -90,7 +127,8 @@ async def test_about_thirty_incidents_use_every_type_severity_and_status(db, see
     assert {status.category for _, status, _, _ in rows} == set(StatusCategory)
 
 
-async def test_one_private_security_incident_that_the_executive_cannot_see(db, seeded):
+async def test_one_private_security_incident_that_the_executive_cannot_see(shown):
+    db, seeded = shown
     rows = await every_incident(db)
     private = [(incident, kind) for incident, _, _, kind in rows if incident.private]
     assert len(private) == 1
@@ -118,7 +156,8 @@ async def test_one_private_security_incident_that_the_executive_cannot_see(db, s
         assert await session.scalar(visible.where(policy.visible_incidents(security))) == seeded
 
 
-async def test_a_game_day_a_merge_a_decline_and_a_retrospective(db, seeded):
+async def test_a_game_day_a_merge_a_decline_and_a_retrospective(shown):
+    db = shown.db
     rows = await every_incident(db)
     now = datetime.now(UTC)
 
@@ -154,7 +193,8 @@ async def test_a_game_day_a_merge_a_decline_and_a_retrospective(db, seeded):
     assert retrospective.declared_at < retrospective.resolved_at < retrospective.updated_at < now
 
 
-async def test_ongoing_incidents_have_a_lead_updates_and_a_promise_falling_due(db, seeded):
+async def test_ongoing_incidents_have_a_lead_updates_and_a_promise_falling_due(shown):
+    db = shown.db
     now = datetime.now(UTC)
     ongoing = [
         incident
@@ -186,7 +226,8 @@ async def test_ongoing_incidents_have_a_lead_updates_and_a_promise_falling_due(d
     assert all(due < now + timedelta(hours=2) for due in promises if due is not None)
 
 
-async def test_the_history_is_a_month_long_and_nothing_lies_in_the_future(db, seeded):
+async def test_the_history_is_a_month_long_and_nothing_lies_in_the_future(shown):
+    db = shown.db
     now = datetime.now(UTC)
     rows = await every_incident(db)
     declared = sorted(incident.declared_at for incident, *_ in rows)
@@ -197,7 +238,8 @@ async def test_the_history_is_a_month_long_and_nothing_lies_in_the_future(db, se
     assert [event.occurred_at for event in events] == sorted(event.occurred_at for event in events)
 
 
-async def test_incidents_carry_work_fields_and_followers(db, seeded):
+async def test_incidents_carry_work_fields_and_followers(shown):
+    db = shown.db
     executive = await person(db, "exec@demo.muster")
     async with db.read() as session:
         work = (await session.scalars(select(Action))).all()

@@ -2,6 +2,8 @@
 organisation (declare, configure, break glass) and who may hold an incident role, each true for
 the people PRODUCT.md gives it to and false for the rest."""
 
+from schema import schema
+from schema.viewers import per_viewer_fields
 from tests.schema.conftest import Api
 
 CAN = "{ viewer { canHoldRole } viewerCan { declare configure breakGlass } }"
@@ -34,3 +36,7 @@ async def test_people_pickers_see_who_may_hold_a_role(api: Api, people):
     assert holds["mo@example.com"] is True
     assert holds["rita@example.com"] is True
     assert holds["ada@example.com"] is True
+
+
+def test_the_rights_are_marked_per_viewer_so_live_feeds_never_share_them():
+    assert ("Query", "viewerCan") in per_viewer_fields(schema._schema)

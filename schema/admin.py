@@ -11,6 +11,7 @@ import strawberry
 from app.models import FieldKind, StatusCategory, TokenScope, User
 from app.services import catalog, tokens
 from schema import ids
+from schema.catalog import CustomField, IncidentRole, IncidentType, Severity, Status
 from schema.context import Info
 from schema.payloads import (
     ApiTokenPayload,
@@ -21,7 +22,7 @@ from schema.payloads import (
     StatusPayload,
     mutation,
 )
-from schema.types import ApiToken, CustomField, IncidentRole, IncidentType, Severity, Status
+from schema.people import ApiToken
 
 
 @strawberry.input

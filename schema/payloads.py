@@ -18,19 +18,11 @@ from strawberry.types.field import StrawberryField
 
 from app.errors import MusterError
 from app.models import User
+from schema.catalog import CustomField, IncidentRole, IncidentType, Severity, Status
 from schema.context import Info
 from schema.errors import UserError
-from schema.types import (
-    Action,
-    ApiToken,
-    CustomField,
-    Incident,
-    IncidentRole,
-    IncidentType,
-    IncidentUpdate,
-    Severity,
-    Status,
-)
+from schema.people import ApiToken
+from schema.types import Action, Incident, IncidentUpdate
 
 P = TypeVar("P")
 I = TypeVar("I")  # noqa: E741  (the input type)

@@ -13,20 +13,12 @@ from app.errors import NotFound
 from app.models import IncidentMode, StatusCategory
 from app.services import actions, catalog, incident_queries, incidents, tokens, users
 from schema import ids
+from schema.catalog import CustomField, IncidentRole, IncidentType, Severity, Status
 from schema.context import Info
 from schema.pagination import Edge, PageInfo, incident_cursor, incident_position, page_size
+from schema.people import ApiToken, User
 from schema.permissions import ViewerPermissions
-from schema.types import (
-    Action,
-    ApiToken,
-    CustomField,
-    Incident,
-    IncidentRole,
-    IncidentType,
-    Severity,
-    Status,
-    User,
-)
+from schema.types import Action, Incident
 from schema.viewers import per_viewer
 
 

@@ -1,11 +1,14 @@
-"""The GraphQL object types, each built explicitly from its model with ``from_model``.
+"""The GraphQL types of incidents and what belongs to them: role assignments, updates, actions,
+custom field values and the timeline, each built from its model with ``from_model``.
 
 Fields that reach other rows go through the request's loaders, so a page of incidents costs a
 fixed number of queries whatever its size. Viewer-dependent fields are declared with
-``schema.viewers.per_viewer`` (``followedByMe``, ``viewerCanEdit``, ``mergedInto``, whose target
-the viewer may not see): a live feed selecting one is executed per viewer. So is
-every event that names another incident (``TimelineEvent.audience``): its ``summary`` names that
-incident only to viewers who may see it. Ids and cursors are sealed (``schema.ids``).
+``schema.viewers.per_viewer`` (``followedByMe``, ``viewerCanEdit``, ``viewerCan``,
+``nextStatuses``, ``mergedInto``, whose target the viewer may not see): a live feed selecting one
+is executed per viewer. So is every event that names another incident
+(``TimelineEvent.audience``): its ``summary`` names that incident only to viewers who may see it.
+Ids and cursors are sealed (``schema.ids``). The catalog's types are in ``schema/catalog.py``,
+people's in ``schema/people.py``.
 """
 
 from __future__ import annotations
@@ -15,167 +18,22 @@ from datetime import date, datetime
 import strawberry
 
 from app import lifecycle, models, policy, timeline
-from app.models import (
-    ActionKind,
-    ActionStatus,
-    EventKind,
-    FieldKind,
-    IncidentMode,
-    OrgRole,
-    RoleKind,
-    StatusCategory,
-    TokenScope,
-)
+from app.models import ActionKind, ActionStatus, EventKind, IncidentMode, RoleKind
 from schema import ids
+from schema.catalog import (
+    CustomField,
+    CustomFieldOption,
+    IncidentRole,
+    IncidentType,
+    Severity,
+    Status,
+)
 from schema.context import Info
 from schema.loaders import TimelineKey
 from schema.pagination import Edge, PageInfo, event_cursor, event_position, page_size
+from schema.people import User
 from schema.permissions import IncidentPermissions
 from schema.viewers import per_viewer, shared_by_audience
-
-
-@strawberry.type
-class User:
-    id: strawberry.ID
-    email: str
-    name: str
-    role: OrgRole
-    can_hold_role: bool = strawberry.field(
-        description="Whether this person may hold an incident role or own work (everyone but "
-        "viewers): who people pickers offer."
-    )
-
-    @classmethod
-    def from_model(cls, row: models.User) -> User:
-        return cls(
-            id=ids.encode("User", row.id),
-            email=row.email,
-            name=row.name,
-            role=row.role,
-            can_hold_role=policy.can_hold_role(row),
-        )
-
-
-@strawberry.type
-class Severity:
-    id: strawberry.ID
-    name: str
-    description: str
-    rank: int = strawberry.field(description="Higher is worse; compare severities by rank.")
-
-    @classmethod
-    def from_model(cls, row: models.Severity) -> Severity:
-        return cls(
-            id=ids.encode("Severity", row.id),
-            name=row.name,
-            description=row.description,
-            rank=row.rank,
-        )
-
-
-@strawberry.type
-class Status:
-    id: strawberry.ID
-    name: str
-    description: str
-    category: StatusCategory
-
-    @classmethod
-    def from_model(cls, row: models.Status) -> Status:
-        return cls(
-            id=ids.encode("Status", row.id),
-            name=row.name,
-            description=row.description,
-            category=row.category,
-        )
-
-
-@strawberry.type
-class CustomFieldOption:
-    id: strawberry.ID
-    value: str
-
-    @classmethod
-    def from_model(cls, row: models.CustomFieldOption) -> CustomFieldOption:
-        return cls(id=ids.encode("CustomFieldOption", row.id), value=row.value)
-
-
-@strawberry.type
-class CustomField:
-    id: strawberry.ID
-    name: str
-    description: str
-    kind: FieldKind
-    options: list[CustomFieldOption]
-
-    @classmethod
-    def from_model(cls, row: models.CustomField) -> CustomField:
-        return cls(
-            id=ids.encode("CustomField", row.id),
-            name=row.name,
-            description=row.description,
-            kind=row.kind,
-            options=[CustomFieldOption.from_model(option) for option in row.options],
-        )
-
-
-@strawberry.type
-class IncidentType:
-    row: strawberry.Private[models.IncidentType]
-
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return ids.encode("IncidentType", self.row.id)
-
-    @strawberry.field
-    def name(self) -> str:
-        return self.row.name
-
-    @strawberry.field
-    def description(self) -> str:
-        return self.row.description
-
-    @strawberry.field
-    def private_by_default(self) -> bool:
-        return self.row.private_by_default
-
-    @strawberry.field(description="Practice incidents (game days) are kept out of insights.")
-    def practice(self) -> bool:
-        return self.row.practice
-
-    @strawberry.field
-    async def default_severity(self, info: Info) -> Severity | None:
-        if self.row.default_severity_id is None:
-            return None
-        return Severity.from_model(
-            await info.context.loaders.severity.load(self.row.default_severity_id)
-        )
-
-    @strawberry.field(description="The custom fields people fill in when declaring one.")
-    async def custom_fields(self, info: Info) -> list[CustomField]:
-        loaded = await info.context.loaders.custom_field.load_many([f.id for f in self.row.fields])
-        return [CustomField.from_model(field) for field in loaded if field is not None]
-
-
-@strawberry.type
-class IncidentRole:
-    id: strawberry.ID
-    name: str
-    kind: RoleKind
-    required: bool
-    description: str
-    instructions: str = strawberry.field(description="Shown to whoever takes the role.")
-
-    @classmethod
-    def from_model(cls, row: models.IncidentRole) -> IncidentRole:
-        return cls(
-            id=ids.encode("IncidentRole", row.id),
-            name=row.name,
-            kind=row.kind,
-            required=row.required,
-            description=row.description,
-            instructions=row.instructions,
-        )
 
 
 async def _user(info: Info, user_id: int | None) -> User | None:
@@ -543,28 +401,3 @@ class Incident:
     async def members(self, info: Info) -> list[User]:
         rows = await info.context.loaders.members.load(self.row.id)
         return [User.from_model(row) for row in rows]
-
-
-@strawberry.type
-class ApiToken:
-    id: strawberry.ID
-    name: str
-    prefix: str = strawberry.field(
-        description="The first characters of the secret, to tell tokens apart."
-    )
-    scope: TokenScope
-    created_at: datetime
-    last_used_at: datetime | None
-    revoked_at: datetime | None
-
-    @classmethod
-    def from_model(cls, row: models.ApiToken) -> ApiToken:
-        return cls(
-            id=ids.encode("ApiToken", row.id),
-            name=row.name,
-            prefix=row.prefix,
-            scope=row.scope,
-            created_at=row.created_at,
-            last_used_at=row.last_used_at,
-            revoked_at=row.revoked_at,
-        )

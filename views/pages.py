@@ -2,11 +2,12 @@
 
 Pages get their data by running one of the named operations in ``views/operations`` in process,
 as the signed-in viewer (``run``); a form runs a mutation the same way. ``render`` gives every
-template the signed-in ``viewer`` (or None) and the browser's ``csrf_token`` for its forms, marks
-the response as personal (``Cache-Control: private, no-store``) and as varying with
-``HX-Request``; with ``block`` it answers an htmx request with that block of the page only (the
-same URL without htmx serves the whole page). ``message`` is the page for anything a person must
-be told instead of what they asked for: an expired sign-in, a provider that is down.
+template the signed-in ``viewer`` (or None), what they may do across the organisation
+(``viewer_can``, ``Query.viewerCan``, for the navigation) and the browser's ``csrf_token`` for
+its forms, marks the response as personal (``Cache-Control: private, no-store``) and as varying
+with ``HX-Request``; with ``block`` it answers an htmx request with that block of the page only
+(the same URL without htmx serves the whole page). ``message`` is the page for anything a
+person must be told instead of what they asked for: an expired sign-in, a provider that is down.
 Templates link static files with ``static("<path>")``, the content-hashed URL ``use_assets``
 provides.
 """

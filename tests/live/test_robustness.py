@@ -1,11 +1,10 @@
 """The live feed when things go wrong: refused sockets, several processes, a dropped listener,
-a restarted database, and a server told to stop."""
+a database that goes down and comes back, and a server told to stop."""
 
 import asyncio
+import contextlib
 import json
-import os
 import signal
-import subprocess
 import time
 
 import asyncpg
@@ -16,13 +15,13 @@ from app.events import LISTENER_NAME
 from app.services import declarations, incidents
 from schema import ids
 from schema.pagination import event_cursor
-from tests.live.conftest import DECLARE, post, subscriber
+from tests.live.conftest import DECLARE, post, subscriber, until
 from tests.live.test_subscriptions import collect
 
 
 def postgres_only(database_url):
     if database_url.startswith("sqlite"):
-        pytest.skip("PostgreSQL behaviour (LISTEN/NOTIFY, several processes, restarts)")
+        pytest.skip("PostgreSQL behaviour (LISTEN/NOTIFY, several processes, outages)")
 
 
 async def handshake(server, headers=None):
@@ -125,18 +124,28 @@ async def test_a_dropped_listener_loses_nothing(in_process, token, people, db, d
     assert [e["summary"] for e in events] == [f"Note: {n}" for n in range(10)]
 
 
-def restart_postgres() -> None:
-    version = sorted(os.listdir("/etc/postgresql"))[0]
-    subprocess.run(
-        ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"], check=True
-    )
-    deadline = time.monotonic() + 30
-    while subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1"], check=False).returncode:
-        assert time.monotonic() < deadline, "PostgreSQL did not come back"
-        time.sleep(0.1)  # pg_isready answers at once: ask again until the server accepts
+@contextlib.asynccontextmanager
+async def database_down(database_url: str):
+    """This run's database goes down as in a restart: every connection to it ends and new ones
+    are refused until the block ends. Only this database: the PostgreSQL server, and the other
+    test workers' databases on it, stay up."""
+    dsn = database_url.replace("postgresql+asyncpg://", "postgresql://")
+    server, name = dsn.rsplit("/", 1)
+    connection = await asyncpg.connect(server + "/postgres")  # not this one: it goes down
+    try:
+        await connection.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+        await connection.fetch(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name
+        )
+        yield
+    finally:
+        await connection.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+        await connection.close()
 
 
-async def test_a_restarted_database_loses_nothing(in_process, token, people, db, database_url):
+async def test_a_database_that_goes_down_and_back_loses_nothing(
+    in_process, token, people, db, database_url, caplog
+):
     postgres_only(database_url)
     server = in_process()
     watcher = await token(people.viewer)
@@ -148,13 +157,20 @@ async def test_a_restarted_database_loses_nothing(in_process, token, people, db,
             await incidents.add_note(
                 db, actor=people.member, incident_id=incident.id, message=f"{n}"
             )
-        await asyncio.to_thread(restart_postgres)
+        async with database_down(database_url):
+            # Down for as long as it takes the server to find it cannot reconnect.
+            await until(lambda: any(refused(r) for r in caplog.records), 30)
         for n in range(3, 6):
             await incidents.add_note(
                 db, actor=people.member, incident_id=incident.id, message=f"{n}"
             )
         events = await listening
     assert [e["summary"] for e in events] == [f"Note: {n}" for n in range(6)]
+
+
+def refused(record) -> bool:
+    """Whether ``record`` is the hub finding it cannot reconnect to a database that is down."""
+    return record.name == "muster.events" and "not currently accepting" in record.getMessage()
 
 
 async def test_sigterm_closes_sockets_with_1012(servers, token, people, db):

@@ -5,7 +5,7 @@ import json
 import httpx2
 import pytest
 
-from app.services import incidents
+from app.services import declarations
 from tests.schema.conftest import Api, app_for
 
 
@@ -136,7 +136,7 @@ async def test_unexpected_errors_are_masked_with_a_request_id(member, monkeypatc
     async def broken(*args, **kwargs):
         raise RuntimeError("database password is hunter2")
 
-    monkeypatch.setattr(incidents, "declare", broken)
+    monkeypatch.setattr(declarations, "declare", broken)
     response = await member.post(
         'mutation { declareIncident(input: {name: "boom"}) { incident { id } } }'
     )

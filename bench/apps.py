@@ -112,7 +112,10 @@ def _incident(
 def _with_schema(schema: Any) -> Starlette:
     app = create_app()
     endpoint = GraphQLEndpoint(
-        schema, app.state.db, graphiql=False, authenticator=app.state.authenticator
+        schema,
+        app.state.services.db,
+        graphiql=False,
+        authenticator=app.state.services.authenticator,
     )
     for route in app.router.routes:
         if getattr(route, "path", "") == "/graphql":

@@ -436,7 +436,7 @@ async def explain(url: str, secret: str, token: str, deep_after: str | None) -> 
     def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
         statements.append((statement, parameters))
 
-    engine = app.state.db.engine
+    engine = app.state.services.db.engine
     event.listen(engine.sync_engine, "before_cursor_execute", record)
     transport = httpx2.ASGITransport(app=app)
     async with httpx2.AsyncClient(transport=transport, base_url="http://testserver") as http:
@@ -463,7 +463,7 @@ async def explain(url: str, secret: str, token: str, deep_after: str | None) -> 
                 print("\n" + " ".join(statement.split()))
                 prefix = (
                     "EXPLAIN QUERY PLAN "
-                    if app.state.db.is_sqlite
+                    if app.state.services.db.is_sqlite
                     else "EXPLAIN (ANALYZE, COSTS OFF) "
                 )
                 async with engine.connect() as connection:
@@ -471,7 +471,7 @@ async def explain(url: str, secret: str, token: str, deep_after: str | None) -> 
                     for row in plan:
                         print("    " + " | ".join(str(v) for v in row))
             event.listen(engine.sync_engine, "before_cursor_execute", record)
-    await app.state.db.dispose()
+    await app.state.services.db.dispose()
 
 
 # Main --------------------------------------------------------------------------------------------

@@ -5,9 +5,8 @@
 authenticator, the event hub, the GraphQL endpoint, the pages and static files, and the
 middleware in front of them all (request ids, security headers, compression, body limits, sign-in
 before any page body is read, the CSRF guard). It keeps the services in one typed
-``views.services.Services`` (``app.state.services``; each is also ``app.state.<name>`` for tests
-and tools that reach in from outside the web layer). The lifespan starts the hub and disposes of
-the database engine on shutdown.
+``views.services.Services`` (``app.state.services``, which tests reach in for too). The lifespan
+starts the hub and disposes of the database engine on shutdown.
 """
 
 from __future__ import annotations
@@ -130,6 +129,4 @@ def create_app(settings: Settings | None = None) -> Starlette:
         settings=settings, db=db, authenticator=authenticator, hub=hub, provider=provider,
         schema=schema, operations=web_operations,
     )  # fmt: skip
-    for name, service in vars(app.state.services).items():  # for tests and tools reaching in
-        setattr(app.state, name, service)
     return app

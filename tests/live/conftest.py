@@ -63,7 +63,7 @@ def in_process(db, database_url):
                 **env,
             }
             app = create_app(Settings.from_env(environ))
-            return Served(running.enter_context(serving(app, port)), app.state.hub)
+            return Served(running.enter_context(serving(app, port)), app.state.services.hub)
 
         yield start
 

@@ -78,7 +78,7 @@ async def test_a_burst_of_streams_gets_no_500_and_every_open_stream_works(
             opened = [s for s in streams if s.status == 200]
             assert opened
             # Every stream that opened is live: the next event reaches each of them.
-            hub = app.state.hub
+            hub = app.state.services.hub
             await until(lambda: len(hub.subscribers) == len(opened), wait=30)
             await incidents.add_note(
                 db, actor=people.member, incident_id=incident.id, message="burst"

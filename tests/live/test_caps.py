@@ -41,13 +41,13 @@ async def test_at_most_50_subscriptions_per_socket(serve, people, token):
     try:
         for n in range(50):
             await socket_.subscribe(f"s{n}", QUERY)
-        await until(lambda: len(app.state.hub.subscribers) == 50)
+        await until(lambda: len(app.state.services.hub.subscribers) == 50)
         await socket_.subscribe("s50", QUERY)
         refused = await socket_.receive()
         assert refused["id"] == "s50" and refused["type"] == "error"
         assert refused["payload"][0]["message"] == "Subscription limit reached"
         # The socket and its 50 subscriptions go on.
-        assert len(app.state.hub.subscribers) == 50
+        assert len(app.state.services.hub.subscribers) == 50
         await socket_.send({"type": "ping"})
         assert (await socket_.receive())["type"] == "pong"
     finally:
@@ -56,7 +56,7 @@ async def test_at_most_50_subscriptions_per_socket(serve, people, token):
 
 async def test_feeds_per_person_count_sse_and_websocket_together(serve, people, token):
     app, url = serve(live_feeds_per_person=3)
-    hub = app.state.hub
+    hub = app.state.services.hub
     secret = await token(people.viewer, TokenScope.READ)
     other = await token(people.member, TokenScope.READ)
     headers = {"Authorization": f"Bearer {secret}"}

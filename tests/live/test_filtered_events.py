@@ -43,9 +43,9 @@ async def status_in(db, category):
 
 async def watch(app, url, secret, filter_, after=None) -> Socket:
     socket_ = await Socket.open(url, secret)
-    before = started(app.state.hub)
+    before = started(app.state.services.hub)
     await socket_.subscribe("feed", FEED, {"filter": filter_, "after": after})
-    await until(lambda: started(app.state.hub) > before)
+    await until(lambda: started(app.state.services.hub) > before)
     return socket_
 
 
@@ -159,7 +159,7 @@ def pages(db, database_url):
 
 async def test_the_pages_live_feeds_draw_only_what_matches(pages, db, people):
     app, url = pages
-    hub = app.state.hub
+    hub = app.state.services.hub
     critical, minor = await severity(db, "Critical"), await severity(db, "Minor")
     wanted = ids.encode("Severity", critical.id)
     async with (

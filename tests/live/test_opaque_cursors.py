@@ -37,11 +37,11 @@ async def test_a_forged_last_event_id_starts_from_now(served, db, people, token)
             async with http.stream("GET", "/live/events", headers=resume) as response:
                 assert response.status_code == 200, forged
                 await until(
-                    lambda: started(app.state.hub) == 1
+                    lambda: started(app.state.services.hub) == 1
                 )  # the feed follows the hub: a note now is news
                 await incidents.add_note(
                     db, actor=people.member, incident_id=incident.id, message=forged[:8]
                 )
                 [first] = await messages(response, 1)
             assert f'"Note: {forged[:8]}"' in first["data"], forged  # not a replay of "old"
-            await until(lambda: not app.state.hub.subscribers)
+            await until(lambda: not app.state.services.hub.subscribers)

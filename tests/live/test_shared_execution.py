@@ -32,7 +32,7 @@ class Held:
     next one raise ``fail`` instead (once)."""
 
     def __init__(self, app, hold: bool = True) -> None:
-        self.feeds = app.state.schema.live
+        self.feeds = app.state.services.schema.live
         self.original = self.feeds._execute
         self.entered = threading.Event()
         self.released = threading.Event()
@@ -66,8 +66,10 @@ async def next_summary(socket: Socket) -> str:
 
 async def test_a_subscriber_leaving_mid_execution_cuts_nobody_off(served, db, people, token):
     app, url = served
-    hub = app.state.hub
-    operation = app.state.operations["LiveEvents"]  # the pages' feed: WebSocket and SSE share it
+    hub = app.state.services.hub
+    operation = app.state.services.operations[
+        "LiveEvents"
+    ]  # the pages' feed: WebSocket and SSE share it
     secret = await token(people.viewer, TokenScope.READ)
     incident = await declarations.declare(db, actor=people.member, name="Shared")
     held = Held(app)
@@ -120,8 +122,8 @@ async def test_a_failed_execution_ends_the_feed_with_an_error_and_is_not_kept(
     served, db, people, token
 ):
     app, url = served
-    hub = app.state.hub
-    operation = app.state.operations["LiveEvents"]
+    hub = app.state.services.hub
+    operation = app.state.services.operations["LiveEvents"]
     secret = await token(people.viewer, TokenScope.READ)
     incident = await declarations.declare(db, actor=people.member, name="Failing")
     await incidents.add_note(db, actor=people.member, incident_id=incident.id, message="before")
@@ -166,8 +168,8 @@ async def test_a_failed_execution_ends_the_feed_with_an_error_and_is_not_kept(
 
 async def test_a_cancelled_shared_execution_is_run_again_for_its_waiters(served, db, people, token):
     app, url = served
-    hub = app.state.hub
-    operation = app.state.operations["LiveEvents"]
+    hub = app.state.services.hub
+    operation = app.state.services.operations["LiveEvents"]
     secret = await token(people.viewer, TokenScope.READ)
     incident = await declarations.declare(db, actor=people.member, name="Cancelled")
     held = Held(app, hold=False)
@@ -195,7 +197,7 @@ PER_VIEWER = """subscription Watch($incidentId: ID) {
 
 async def test_viewer_dependent_fields_are_never_shared_across_viewers(served, db, people, token):
     app, url = served
-    hub = app.state.hub
+    hub = app.state.services.hub
     incident = await declarations.declare(db, actor=people.member, name="Mine to edit")
     await followers.follow(db, actor=people.viewer, incident_id=incident.id)
     held = Held(app, hold=False)  # counts the executions

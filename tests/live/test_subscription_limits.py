@@ -29,6 +29,6 @@ async def test_a_subscription_over_the_cost_limit_is_refused(db, database_url, p
             typo = await socket_.receive()
             assert typo["id"] == "typo" and typo["type"] == "error"
             assert "Did you mean" not in typo["payload"][0]["message"]
-            assert len(app.state.hub.subscribers) == 0  # neither started a feed
+            assert len(app.state.services.hub.subscribers) == 0  # neither started a feed
         finally:
             await socket_.close()

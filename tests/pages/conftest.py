@@ -86,7 +86,7 @@ async def browsers(db, database_url):
             yield Browser(http, csrf_of((await http.get("/")).text))
 
     yield signed_in
-    await app.state.db.dispose()
+    await app.state.services.db.dispose()
 
 
 @pytest.fixture
@@ -110,7 +110,7 @@ def served(served_app, served_port):
 async def feeds_started(app, count=1):
     """Wait until exactly ``count`` live feeds are open on ``app`` (earlier ones have left) and
     each knows its starting position, so every event committed from now on reaches them."""
-    hub = app.state.hub
+    hub = app.state.services.hub
     await until(lambda: len(hub.subscribers) == count and started(hub) == count)
 
 

@@ -461,7 +461,7 @@ async def test_signed_out_people_are_sent_to_sign_in(db, database_url):
         ) as http:
             answer = await http.get("/incidents/new?type=x")
     finally:
-        await app.state.db.dispose()
+        await app.state.services.db.dispose()
     assert answer.status_code == 303
     assert answer.headers["location"] == "/auth/sign-in?next=/incidents/new%3Ftype%3Dx"
 

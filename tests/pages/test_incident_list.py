@@ -279,7 +279,7 @@ async def test_signed_out_people_are_sent_to_sign_in(db, database_url):
     async with httpx2.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as http:
         page = await http.get("/incidents", params={"q": "x"})
         stream = await http.get("/live/incidents")
-    await app.state.db.dispose()
+    await app.state.services.db.dispose()
     assert page.status_code == 303
     assert page.headers["location"] == "/auth/sign-in?next=/incidents%3Fq%3Dx"
     assert stream.status_code == 401

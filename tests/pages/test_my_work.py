@@ -206,6 +206,6 @@ async def test_signed_out_people_are_sent_to_sign_in(db, database_url):
     transport = httpx2.ASGITransport(app=app)
     async with httpx2.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as http:
         page = await http.get("/me")
-    await app.state.db.dispose()
+    await app.state.services.db.dispose()
     assert page.status_code == 303
     assert page.headers["location"] == "/auth/sign-in?next=/me"

@@ -285,7 +285,7 @@ async def test_settings_needs_a_signed_in_person(browsers, people, database_url)
             assert answer.status_code == 303
             assert answer.headers["location"].startswith("/auth/sign-in?next=")
     finally:
-        await app.state.db.dispose()
+        await app.state.services.db.dispose()
 
 
 # The catalog (admins) --------------------------------------------------------------------------

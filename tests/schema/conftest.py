@@ -55,4 +55,4 @@ async def api(db, database_url):
     transport = httpx2.ASGITransport(app=app)
     async with httpx2.AsyncClient(transport=transport, base_url="http://muster.test") as http:
         yield Api(db, http)
-    await app.state.db.dispose()
+    await app.state.services.db.dispose()

@@ -65,7 +65,7 @@ def count_statements(engine, seen):
 
 async def test_an_operation_over_the_limit_is_refused_before_it_reads(api, people):
     member = await api.as_(people.member)
-    engine = api.http._transport.app.state.db.engine.sync_engine
+    engine = api.http._transport.app.state.services.db.engine.sync_engine
     seen: list[str] = []
     stop = count_statements(engine, seen)
     try:
@@ -113,7 +113,7 @@ async def test_a_query_past_the_time_limit_is_stopped(database_url, db, people, 
                 headers={"Authorization": f"Bearer {secret}"},
             )
         await locker.rollback()
-    await app.state.db.dispose()
+    await app.state.services.db.dispose()
     error = response.json()["errors"][0]
     assert error["extensions"]["code"] == "TIME_LIMIT"
 
@@ -154,7 +154,7 @@ async def test_a_query_stops_when_its_client_goes_away(database_url, db, people,
             await client.aclose()
             await until_value(blocked, lambda n: n == 0)  # the server stopped its query
             await locker.rollback()
-    await app.state.db.dispose()
+    await app.state.services.db.dispose()
 
 
 async def until_value(read, ok, wait: float = 10.0):
@@ -195,5 +195,5 @@ async def test_clients_hanging_up_mid_query_leave_no_error_behind(database_url, 
                 "/graphql", json={"query": query}, headers={"Authorization": f"Bearer {secret}"}
             )
             assert again.status_code == 200 and "errors" not in again.json()
-    await app.state.db.dispose()
+    await app.state.services.db.dispose()
     assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]

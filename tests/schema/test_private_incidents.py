@@ -35,7 +35,7 @@ async def served_api(db, database_url):
     transport = httpx2.ASGITransport(app=app)
     async with httpx2.AsyncClient(transport=transport, base_url="http://muster.test") as http:
         yield app, Api(db, http)
-    await app.state.db.dispose()
+    await app.state.services.db.dispose()
 
 
 async def point_key_nowhere(db, database_url, key: str) -> None:
@@ -249,7 +249,7 @@ async def test_a_hidden_incident_costs_the_statements_of_a_missing_one(served_ap
     def record(_conn, _cursor, statement, *_):
         statements.append(statement)
 
-    engine = app.state.db.engine.sync_engine
+    engine = app.state.services.db.engine.sync_engine
     event.listen(engine, "before_cursor_execute", record)
     try:
         seen = {}

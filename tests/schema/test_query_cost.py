@@ -16,7 +16,7 @@ PAGE = """query($first: Int!) { incidents(first: $first) { totalCount edges { no
 
 
 async def statements(api, client, query, variables):
-    engine = api.http._transport.app.state.db.engine.sync_engine
+    engine = api.http._transport.app.state.services.db.engine.sync_engine
     seen = []
 
     def count(*args):

@@ -83,7 +83,7 @@ async def test_next_statuses_cost_the_same_statements_for_two_incidents_or_six(a
 
     rita = await api.as_(people.responder)
     query = "{ incidents(first: 20) { edges { node { nextStatuses { name } } } } }"
-    engine = api.http._transport.app.state.db.engine.sync_engine
+    engine = api.http._transport.app.state.services.db.engine.sync_engine
     counts = []
     for total in (2, 6):
         while (await rita("{ incidents { totalCount } }"))["incidents"]["totalCount"] < total:

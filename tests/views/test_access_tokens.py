@@ -29,7 +29,7 @@ LEEWAY = 30  # seconds past exp, as README's security section promises
 async def app(db, database_url, identity_provider):
     app = oidc_app(database_url, identity_provider)
     yield app
-    await app.state.db.dispose()
+    await app.state.services.db.dispose()
 
 
 @pytest.fixture
@@ -162,7 +162,7 @@ async def test_an_id_token_is_never_a_bearer_over_http_or_websocket(
             socket_refused = await ws_init(url, issued["id_token"])
             socket_accepted = await ws_init(url, issued["access_token"])
     finally:
-        await made.state.db.dispose()
+        await made.state.services.db.dispose()
     assert refused.status_code == 401
     assert refused.content == nothing.content
     assert socket_refused == 4403
@@ -183,7 +183,7 @@ async def test_by_default_tokens_for_the_client_are_refused(db, database_url, id
             nothing = await http.get("/graphql", params=QUERY)
             answer = await ask(http, idp.sign(claims(idp, aud=idp.client_id)))
     finally:
-        await made.state.db.dispose()
+        await made.state.services.db.dispose()
     assert answer.status_code == 401
     assert answer.content == nothing.content
 
@@ -199,7 +199,7 @@ async def test_the_client_id_as_audience_works_only_when_configured_so(
             answer = await ask(http, idp.sign(claims(idp, aud=idp.client_id)))
             with_nonce = await ask(http, idp.sign(claims(idp, aud=idp.client_id, nonce="n")))
     finally:
-        await made.state.db.dispose()
+        await made.state.services.db.dispose()
     assert answer.json()["data"]["viewer"]["email"] == "sre@example.com"
     assert with_nonce.status_code == 401  # still never an ID token
 
@@ -214,7 +214,7 @@ async def test_a_provider_outage_on_a_bearer_check_is_logged_without_the_token(
         async with muster_client(made) as http:
             answer = await ask(http, token)
     finally:
-        await made.state.db.dispose()
+        await made.state.services.db.dispose()
     assert answer.status_code == 401
     [logged] = [r for r in caplog.records if r.name == "app.oidc"]
     assert logged.levelno == logging.WARNING
@@ -229,5 +229,5 @@ async def test_the_provider_client_is_closed_at_shutdown(db, database_url, ident
         async with httpx2.AsyncClient(base_url=url, trust_env=False) as http:
             for _ in range(2):  # the same client for every call to the provider
                 await http.get("/graphql", params=QUERY, headers={"Authorization": "Bearer a.b.c"})
-        assert not made.state.provider._http.is_closed
-    assert made.state.provider._http.is_closed
+        assert not made.state.services.provider._http.is_closed
+    assert made.state.services.provider._http.is_closed

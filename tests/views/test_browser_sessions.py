@@ -38,7 +38,7 @@ async def browser(database_url, base_url=SITE, **env):
     transport = httpx2.ASGITransport(app=app)
     async with httpx2.AsyncClient(transport=transport, base_url=base_url) as client:
         yield client
-    await app.state.db.dispose()
+    await app.state.services.db.dispose()
 
 
 def csrf_of(page: str) -> str:

@@ -23,7 +23,7 @@ async def http(database_url):
 
     yield make
     for app in made:
-        await app.state.db.dispose()
+        await app.state.services.db.dispose()
 
 
 @pytest.fixture

@@ -38,7 +38,7 @@ def oidc_app(database_url, identity_provider, **env):
 async def site(db, database_url, identity_provider):
     app = oidc_app(database_url, identity_provider)
     yield app
-    await app.state.db.dispose()
+    await app.state.services.db.dispose()
 
 
 @contextlib.asynccontextmanager
@@ -223,7 +223,7 @@ async def test_a_provider_that_is_down_gives_a_clear_page(db, database_url, iden
     app = oidc_app(database_url, identity_provider, MUSTER_OIDC_ISSUER="http://127.0.0.1:9")
     async with muster_client(app) as client:
         answer = await client.get("/auth/login")
-    await app.state.db.dispose()
+    await app.state.services.db.dispose()
     assert answer.status_code == 503
     assert "could not reach your organisation's sign-in service" in html.unescape(answer.text)
     assert "Traceback" not in answer.text
@@ -251,7 +251,7 @@ async def test_sign_out_reaches_the_provider_from_another_process(
         answer = await browser.post(
             "/auth/logout", data={"csrf_token": token}, headers={"Origin": MUSTER_TEST_URL}
         )
-    await other.state.db.dispose()
+    await other.state.services.db.dispose()
     assert answer.headers["location"].startswith(identity_provider.metadata["end_session_endpoint"])
 
 
@@ -282,7 +282,7 @@ async def test_an_issuer_with_a_trailing_slash_signs_in(
             )
         assert answer.json()["data"]["viewer"]["email"] == "admin@example.com"
     finally:
-        await app.state.db.dispose()
+        await app.state.services.db.dispose()
 
 
 def failures(caplog) -> list[str]:
@@ -299,7 +299,7 @@ async def test_an_issuer_written_otherwise_is_refused_and_logged(
         async with muster_client(app) as client:
             answer = await client.get("/auth/login")
     finally:
-        await app.state.db.dispose()
+        await app.state.services.db.dispose()
     assert answer.status_code == 400
     assert "MUSTER_OIDC_ISSUER" in html.unescape(answer.text)
     [logged] = failures(caplog)
@@ -324,7 +324,7 @@ async def test_every_sign_in_failure_is_logged_with_its_reason(
         async with muster_client(down) as client:
             assert (await client.get("/auth/login")).status_code == 503
     finally:
-        await down.state.db.dispose()
+        await down.state.services.db.dispose()
     logged = failures(caplog)
     assert len(logged) == 4, logged
     provider_refused, unknown_state, bad_code, unreachable = logged

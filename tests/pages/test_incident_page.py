@@ -569,6 +569,28 @@ async def test_add_a_note(db, people, browsers):
     assert field_error(one(parse(empty.text), "#note-form"), "message") == "Write the note."
 
 
+async def test_a_plain_form_post_is_one_mutation_and_the_page_is_drawn_by_the_redirect(
+    db, people, browsers, monkeypatch
+):
+    from views.incident import room, submit
+
+    await declarations.declare(db, actor=people.other_member, name="Noted")
+    ran: list[str] = []
+    real = submit.run
+
+    async def counted(request, name, *args, **kwargs):
+        ran.append(name)
+        return await real(request, name, *args, **kwargs)
+
+    for module in (room, submit):  # the page's read and the forms' mutations
+        monkeypatch.setattr(module, "run", counted)
+    async with browsers(people.member) as browser:
+        answer = await browser.post("/incidents/INC-1/notes", {"message": "Once"})
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/incidents/INC-1#note-form"
+    assert ran == ["IncidentAddNote"]
+
+
 async def test_custom_fields_show_and_change(db, people, browsers):
     default = await _type(db, "Default")
     field = next(f for f in default.fields if f.kind.name == "MULTI_SELECT")

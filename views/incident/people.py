@@ -4,15 +4,12 @@ remove a member."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from starlette.requests import Request
 from starlette.responses import Response
 
 from views import signed_in
 from views.forms import Form
-from views.incident.submit import Spec, change, submit
+from views.incident.submit import Spec, Target, change, submit
 
 ROLES = Spec("roles", "state_roles", "roles-card")
 ASSIGN = Spec("assign", "assign_form", "assign-form")
@@ -26,7 +23,7 @@ async def assign_role(request: Request) -> Response:
     form = Form.of(await request.form())
     spec = ASSIGN if form.value("from") == "picker" else ROLES
 
-    async def act(request: Request, data: Mapping[str, Any], form: Form) -> None:
+    async def act(request: Request, target: Target, form: Form) -> None:
         if not form.value("role"):
             form.errors["role"] = "Choose a role."
         if not form.value("user"):
@@ -35,7 +32,7 @@ async def assign_role(request: Request) -> Response:
             return
         await change(
             request, "IncidentAssignRole", form, {"roleId": "role", "userId": "user"},
-            incidentId=data["incident"]["id"], roleId=form.value("role"),
+            reference=target.reference, roleId=form.value("role"),
             userId=form.value("user"),
         )  # fmt: skip
         if spec is ROLES and form.errors:  # the one-click buttons have no fields to mark
@@ -47,10 +44,10 @@ async def assign_role(request: Request) -> Response:
 
 @signed_in.page
 async def unassign_role(request: Request) -> Response:
-    async def act(request: Request, data: Mapping[str, Any], form: Form) -> None:
+    async def act(request: Request, target: Target, form: Form) -> None:
         await change(
             request, "IncidentUnassignRole", form, {},
-            incidentId=data["incident"]["id"], roleId=form.value("role"),
+            reference=target.reference, roleId=form.value("role"),
         )  # fmt: skip
 
     return await submit(request, ROLES, act)
@@ -58,13 +55,13 @@ async def unassign_role(request: Request) -> Response:
 
 @signed_in.page
 async def invite(request: Request) -> Response:
-    async def act(request: Request, data: Mapping[str, Any], form: Form) -> None:
+    async def act(request: Request, target: Target, form: Form) -> None:
         if not form.value("user"):
             form.errors["user"] = "Choose a person to invite."
             return
         await change(
             request, "IncidentInvite", form, {"userId": "user"},
-            incidentId=data["incident"]["id"], userId=form.value("user"),
+            reference=target.reference, userId=form.value("user"),
         )  # fmt: skip
 
     return await submit(request, INVITE, act)
@@ -72,10 +69,10 @@ async def invite(request: Request) -> Response:
 
 @signed_in.page
 async def remove_member(request: Request) -> Response:
-    async def act(request: Request, data: Mapping[str, Any], form: Form) -> None:
+    async def act(request: Request, target: Target, form: Form) -> None:
         await change(
             request, "IncidentRemoveMember", form, {},
-            incidentId=data["incident"]["id"], userId=form.value("user"),
+            reference=target.reference, userId=form.value("user"),
         )  # fmt: skip
 
     return await submit(request, MEMBERS, act)

@@ -1,9 +1,12 @@
 """How every form on the incident page is answered: check, change, answer.
 
-``submit`` reads the incident as the viewer sees it, hands it and the posted ``Form`` to the
-form's own step (``Act``), and answers: 303 back to the page (``Spec.anchor``), or, when the form
-failed or htmx sent it, the page as it is now (others' changes included) with 422 for a failed
-form; htmx gets the form's block plus ``<hx-partial>`` parts for the rest of the page's state.
+``submit`` hands the incident's ``Target`` (its reference, and the page's data read only if the
+form needs it to decide what to send) and the posted ``Form`` to the form's own step (``Act``),
+which runs its one mutation by reference; then it answers: 303 back to the page
+(``Spec.anchor``), or, when the form failed or htmx sent it, the page as it is now (others'
+changes included) with 422 for a failed form; htmx gets the form's block plus ``<hx-partial>``
+parts for the rest of the page's state. So a plain form post is one mutation, and the page is
+drawn once, by the redirect's GET.
 ``change`` runs one mutation and puts its user errors on the form (``views.forms``): a hidden or
 vanished incident ends the form (``Gone``), a stale version becomes ``CONFLICT``. ``version`` reads
 the version a form was drawn with.
@@ -46,23 +49,38 @@ class Spec:
     anchor: str
 
 
-Act = Callable[[Request, Mapping[str, Any], Form], Awaitable[None]]
+@dataclasses.dataclass
+class Target:
+    """The incident a form is about: its reference as posted, and the page's data when asked."""
+
+    request: Request
+    reference: str
+    _data: Mapping[str, Any] | None = None
+
+    async def page(self) -> Mapping[str, Any]:
+        """The incident page's data as the viewer sees it now (read once); ``Gone`` if hidden."""
+        if self._data is None:
+            self._data = await room.read(self.request, self.reference)
+            if self._data is None:
+                raise Gone
+            self.reference = self._data["incident"]["reference"]
+        return self._data
+
+
+Act = Callable[[Request, Target, Form], Awaitable[None]]
 
 
 async def submit(request: Request, spec: Spec, act: Act) -> Response:
     """Run one form: check, change, and answer (303, or the block and the rest of the page)."""
-    reference = request.path_params["reference"]
-    data = await room.read(request, reference)
-    if data is None:
-        return await room.not_found(request, reference)
+    target = Target(request, request.path_params["reference"])
     form = Form.of(await request.form())
     try:
-        await act(request, data, form)
+        await act(request, target, form)
     except Gone:
-        return await room.not_found(request, reference)
+        return await room.not_found(request, target.reference)
     except OperationFailed:  # input no form of this page sends (the forms check their own)
         form.problem = UNREADABLE
-    reference = data["incident"]["reference"]
+    reference = target.reference
     if not form.failed and not is_htmx(request):
         return RedirectResponse(f"/incidents/{reference}#{spec.anchor}", status_code=303)
     fresh = await room.read(request, reference)  # the page as it is now, others' changes included

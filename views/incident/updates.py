@@ -9,15 +9,12 @@ only as a whole number; how long one may promise is the API's to say (``nextUpda
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from starlette.requests import Request
 from starlette.responses import Response
 
 from views import signed_in
 from views.forms import Form
-from views.incident.submit import MAX_INT, Spec, change, submit, version
+from views.incident.submit import MAX_INT, Spec, Target, change, submit, version
 from views.numbers import whole
 
 SHARE = Spec("share", "share_form", "share-form")
@@ -29,8 +26,8 @@ NOTE = Spec("note", "note_form", "note-form")
 
 @signed_in.page
 async def share_update(request: Request) -> Response:
-    async def act(request: Request, data: Mapping[str, Any], form: Form) -> None:
-        incident = data["incident"]
+    async def act(request: Request, target: Target, form: Form) -> None:
+        incident = (await target.page())["incident"]
         status, severity = form.value("status") or None, form.value("severity") or None
         next_update = form.value("next")
         promise = whole(next_update, most=MAX_INT)
@@ -57,7 +54,7 @@ async def share_update(request: Request) -> Response:
 
 @signed_in.page
 async def change_details(request: Request) -> Response:
-    async def act(request: Request, data: Mapping[str, Any], form: Form) -> None:
+    async def act(request: Request, target: Target, form: Form) -> None:
         if not form.value("name").strip():
             form.errors["name"] = "Give the incident a name."
         drawn_with = version(form)
@@ -65,7 +62,7 @@ async def change_details(request: Request) -> Response:
             return
         await change(
             request, "IncidentChangeDetails", form, {"name": "name", "summary": "summary"},
-            incidentId=data["incident"]["id"], name=form.value("name"),
+            reference=target.reference, name=form.value("name"),
             summary=form.value("summary"), expectedVersion=drawn_with,
         )  # fmt: skip
 
@@ -74,14 +71,13 @@ async def change_details(request: Request) -> Response:
 
 @signed_in.page
 async def triage(request: Request) -> Response:
-    async def act(request: Request, data: Mapping[str, Any], form: Form) -> None:
-        incident_id = data["incident"]["id"]
+    async def act(request: Request, target: Target, form: Form) -> None:
         if form.value("decision") == "accept":
-            await change(request, "IncidentAccept", form, {}, incidentId=incident_id)
+            await change(request, "IncidentAccept", form, {}, reference=target.reference)
         elif form.value("decision") == "decline":
             await change(
                 request, "IncidentDecline", form, {"reason": "reason"},
-                incidentId=incident_id, reason=form.value("reason"),
+                reference=target.reference, reason=form.value("reason"),
             )  # fmt: skip
         else:
             form.problem = "Choose Accept or Decline."
@@ -91,22 +87,22 @@ async def triage(request: Request) -> Response:
 
 @signed_in.page
 async def follow(request: Request) -> Response:
-    async def act(request: Request, data: Mapping[str, Any], form: Form) -> None:
+    async def act(request: Request, target: Target, form: Form) -> None:
         operation = "IncidentFollow" if form.value("follow") == "1" else "IncidentUnfollow"
-        await change(request, operation, form, {}, incidentId=data["incident"]["id"])
+        await change(request, operation, form, {}, reference=target.reference)
 
     return await submit(request, FOLLOW, act)
 
 
 @signed_in.page
 async def add_note(request: Request) -> Response:
-    async def act(request: Request, data: Mapping[str, Any], form: Form) -> None:
+    async def act(request: Request, target: Target, form: Form) -> None:
         if not form.value("message").strip():
             form.errors["message"] = "Write the note."
             return
         await change(
             request, "IncidentAddNote", form, {"message": "message"},
-            incidentId=data["incident"]["id"], message=form.value("message"),
+            reference=target.reference, message=form.value("message"),
         )  # fmt: skip
 
     return await submit(request, NOTE, act)

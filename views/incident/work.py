@@ -3,7 +3,6 @@ follow-up, tick one off as done or open it again, set or clear one custom field.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -12,7 +11,7 @@ from starlette.responses import Response
 
 from views import signed_in
 from views.forms import Form
-from views.incident.submit import Spec, change, submit
+from views.incident.submit import Spec, Target, change, submit
 
 WORK = Spec("work", "work_form", "work-form")
 MARK = Spec("mark", "state_work", "work-card")
@@ -23,7 +22,7 @@ FIELDS = Spec("fields", "fields_form", "fields-card")
 async def add_work(request: Request) -> Response:
     """Add an action (the default button) or a follow-up."""
 
-    async def act(request: Request, data: Mapping[str, Any], form: Form) -> None:
+    async def act(request: Request, target: Target, form: Form) -> None:
         due = form.value("due")
         if not form.value("title").strip():
             form.errors["title"] = "Say what needs doing."
@@ -38,7 +37,7 @@ async def add_work(request: Request) -> Response:
         await change(
             request, "IncidentAddFollowUp" if follow_up else "IncidentAddAction", form,
             {"title": "title", "ownerId": "owner", "dueOn": "due"},
-            incidentId=data["incident"]["id"], title=form.value("title"),
+            reference=target.reference, title=form.value("title"),
             ownerId=form.value("owner") or None, dueOn=due or None,
         )  # fmt: skip
 
@@ -49,8 +48,8 @@ async def add_work(request: Request) -> Response:
 async def mark_work(request: Request) -> Response:
     """Tick an action or follow-up off as done, or open it again."""
 
-    async def act(request: Request, data: Mapping[str, Any], form: Form) -> None:
-        incident, wanted = data["incident"], request.path_params["action"]
+    async def act(request: Request, target: Target, form: Form) -> None:
+        incident, wanted = (await target.page())["incident"], request.path_params["action"]
         items = [*incident["actions"], *incident["followUps"]]
         item = next((item for item in items if item["id"] == wanted), None)
         if item is None:
@@ -67,9 +66,10 @@ async def mark_work(request: Request) -> Response:
 async def set_field(request: Request) -> Response:
     """Set or clear one custom field."""
 
-    async def act(request: Request, data: Mapping[str, Any], form: Form) -> None:
+    async def act(request: Request, target: Target, form: Form) -> None:
         wanted = request.path_params["field"]
-        field = next((f for f in data["customFields"] if f["id"] == wanted), None)
+        fields = (await target.page())["customFields"]
+        field = next((f for f in fields if f["id"] == wanted), None)
         if field is None:
             form.problem = "That field no longer exists."
             return
@@ -90,7 +90,7 @@ async def set_field(request: Request) -> Response:
             value["text"] = form.value("text")
         await change(
             request, "IncidentSetField", form, {"value": "value"},
-            incidentId=data["incident"]["id"], value=value,
+            reference=target.reference, value=value,
         )  # fmt: skip
 
     return await submit(request, FIELDS, act)

@@ -18,7 +18,7 @@ import httpx2
 import pytest
 
 from app.config import Settings
-from tests.support.servers import free_port, serving, started, until
+from tests.support.servers import free_port, hub_feeds_started, serving
 from views.app import create_app
 
 SITE = "http://127.0.0.1:8000"
@@ -108,10 +108,8 @@ def served(served_app, served_port):
 
 
 async def feeds_started(app, count=1):
-    """Wait until exactly ``count`` live feeds are open on ``app`` (earlier ones have left) and
-    each knows its starting position, so every event committed from now on reaches them."""
-    hub = app.state.services.hub
-    await until(lambda: len(hub.subscribers) == count and started(hub) == count)
+    """Wait until exactly ``count`` live feeds are open on ``app``'s event hub."""
+    await hub_feeds_started(app.state.services.hub, count)
 
 
 @contextlib.asynccontextmanager

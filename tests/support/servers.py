@@ -49,9 +49,8 @@ class Served(Endpoint):
     hub: EventHub
 
     async def feeds_started(self, count: int = 1) -> None:
-        """Wait until exactly ``count`` live feeds are open here (earlier ones have left) and
-        each knows its starting position, so every event committed from now on reaches them."""
-        await until(lambda: len(self.hub.subscribers) == count and started(self.hub) == count)
+        """Wait until exactly ``count`` live feeds are open here (see ``hub_feeds_started``)."""
+        await hub_feeds_started(self.hub, count)
 
 
 @dataclasses.dataclass
@@ -117,6 +116,12 @@ def start_server(database_url: str, log: Path, **env: str) -> Server:
 def started(hub) -> int:
     """How many feeds have their starting position, so that every event after now reaches them."""
     return sum(s.started for s in list(hub.subscribers))
+
+
+async def hub_feeds_started(hub, count: int = 1) -> None:
+    """Wait until exactly ``count`` live feeds are open on ``hub`` (earlier ones have left) and
+    each knows its starting position, so every event committed from now on reaches them."""
+    await until(lambda: len(hub.subscribers) == count and started(hub) == count)
 
 
 async def until(condition, wait: float = 10) -> None:

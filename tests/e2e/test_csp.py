@@ -18,7 +18,7 @@ from app.services import declarations, tokens, users
 from tests.e2e.conftest import sign_in
 from tests.e2e.test_pages import PAGES
 from tests.pages.conftest import dev_app
-from tests.support.servers import free_port, serving
+from tests.support.servers import Served, free_port, serving
 
 LIVE = 2_000  # ms
 REPORT = """
@@ -66,12 +66,12 @@ class Watched:
 
 
 @pytest.fixture
-def site(db: Database, database_url: str) -> Iterator[str]:
+def site(db: Database, database_url: str) -> Iterator[Served]:
     """The demo, with GraphiQL on."""
     port = free_port()
     app = dev_app(database_url, MUSTER_BASE_URL=f"http://127.0.0.1:{port}", MUSTER_GRAPHIQL="1")
     with serving(app, port) as url:
-        yield url
+        yield Served(url, app.state.services.hub)
 
 
 @pytest.fixture
@@ -97,9 +97,9 @@ async def test_every_page_runs_under_the_policy(site, watched):
     pages: dict[str | None, Page] = {}
     for name, who, path in PAGES:
         if who not in pages:
-            pages[who] = await open_as(who, site)
+            pages[who] = await open_as(who, site.url)
         page = pages[who]
-        answer = await page.goto(f"{site}{path}")
+        answer = await page.goto(f"{site.url}{path}")
         assert (
             answer is not None and "script-src 'self'" in answer.headers["content-security-policy"]
         ), name
@@ -112,16 +112,15 @@ async def test_live_updates_and_htmx_forms_under_the_policy(site, watched, db):
     watching, open_as = watched
     async with db.read() as session:
         reporter = await users.get_user_by_email(session, "support@demo.muster")
-    executive = await open_as("exec@demo.muster", site)
-    async with executive.expect_response(lambda r: "/live/dashboard" in r.url):
-        await executive.reload()  # and the live feed has answered
+    executive = await open_as("exec@demo.muster", site.url)
+    await site.feeds_started()  # the dashboard's live feed knows where it starts
 
     incident = await declarations.declare(db, actor=reporter, name="Checkout slow in Safari")
     row = executive.locator(f"#incident-{incident.reference}")
     await expect(row).to_contain_text("Checkout slow in Safari", timeout=LIVE)  # over SSE
 
-    responder = await open_as("sre@demo.muster", site)
-    await responder.goto(f"{site}/incidents/{incident.reference}")
+    responder = await open_as("sre@demo.muster", site.url)
+    await responder.goto(f"{site.url}/incidents/{incident.reference}")
     async with responder.expect_response(lambda r: r.request.method == "POST") as posted:
         await responder.get_by_role("button", name="Take lead").click()  # an htmx post
     answer = await posted.value
@@ -140,12 +139,12 @@ async def test_graphiql_runs_a_query_with_a_token_under_the_policy(site, watched
     async with db.read() as session:
         person = await users.get_user_by_email(session, "sre@demo.muster")
     _, secret = await tokens.create_token(db, user=person, name="graphiql", scope=TokenScope.READ)
-    page = await open_as(None, site)
+    page = await open_as(None, site.url)
     parameters = {
         "q": "{ viewer { email } }",
         "headers": json.dumps({"Authorization": f"Bearer {secret}"}),
     }
-    answer = await page.goto(f"{site}/graphql?{urlencode(parameters)}")
+    answer = await page.goto(f"{site.url}/graphql?{urlencode(parameters)}")
     assert answer is not None and answer.status == 200
     run = page.locator(".graphiql-execute-button")
     await expect(run).to_be_visible(timeout=10_000)

@@ -15,7 +15,7 @@ import ipaddress
 import os
 from collections.abc import Mapping
 from datetime import timedelta
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from app import logs
 from app.models import OrgRole
@@ -53,6 +53,10 @@ class Settings:
     database_pool_timeout: float = 30  # seconds a request waits for one before a 503
     log_format: str = "plain"
     log_level: str = "INFO"
+    mail: MailSettings | None = None  # email goes out only when MUSTER_SMTP_URL is set
+    webhook_allow_private: bool = False  # webhooks to loopback and private addresses (the demo)
+    nudges: NudgeSettings = dataclasses.field(default_factory=lambda: NudgeSettings())
+    run_jobs: bool = True  # whether `muster serve` works the job queue too (MUSTER_RUN_JOBS)
 
     @property
     def https(self) -> bool:
@@ -97,6 +101,18 @@ class Settings:
             database_pool_timeout=_number(environ, "MUSTER_DATABASE_POOL_TIMEOUT", 30),
             log_format=_choice(environ, "MUSTER_LOG_FORMAT", logs.FORMATS),
             log_level=_choice(environ, "MUSTER_LOG_LEVEL", logs.LEVELS, default="INFO"),
+            mail=MailSettings.from_env(environ, base_url),
+            webhook_allow_private=(
+                _flag(environ, "MUSTER_WEBHOOK_ALLOW_PRIVATE")
+                if "MUSTER_WEBHOOK_ALLOW_PRIVATE" in environ
+                else demo
+            ),
+            nudges=NudgeSettings(
+                repeat=timedelta(minutes=_number(environ, "MUSTER_NUDGE_REPEAT_MINUTES", 15)),
+                no_lead=timedelta(minutes=_number(environ, "MUSTER_NO_LEAD_MINUTES", 10)),
+                check_every=_number(environ, "MUSTER_NUDGE_CHECK_SECONDS", 10),
+            ),
+            run_jobs=_flag(environ, "MUSTER_RUN_JOBS") if "MUSTER_RUN_JOBS" in environ else True,
         )
 
     @classmethod
@@ -160,6 +176,58 @@ class OidcSettings:
         """The highest role any of ``groups`` maps to, else the default role."""
         matched = [role for group, role in self.role_map if group in groups]
         return max(matched, key=lambda role: role.rank, default=self.default_role)
+
+
+@dataclasses.dataclass(frozen=True)
+class MailSettings:
+    """Where email goes (``MUSTER_SMTP_URL``) and whom it is from (``MUSTER_MAIL_FROM``).
+
+    ``smtp://host:25`` speaks plain SMTP, upgraded with STARTTLS when the server offers it;
+    ``smtps://user:pass@host:465`` opens TLS first. A user and password in the URL log in.
+    """
+
+    host: str
+    port: int
+    implicit_tls: bool
+    username: str | None
+    password: str | None
+    sender: str
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str], base_url: str) -> MailSettings | None:
+        value = environ.get("MUSTER_SMTP_URL", "").strip()
+        if not value:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in {"smtp", "smtps"} or not parts.hostname:
+            raise ConfigError(
+                "MUSTER_SMTP_URL must be smtp://host:port or smtps://user:password@host:port "
+                f"(got {parts.scheme or 'no'} scheme)"
+            )
+        try:
+            port = parts.port or (465 if parts.scheme == "smtps" else 25)
+        except ValueError:
+            raise ConfigError("MUSTER_SMTP_URL has a port that is not a number") from None
+        host = urlsplit(base_url).hostname or "localhost"
+        sender = environ.get("MUSTER_MAIL_FROM", "").strip() or f"Muster <muster@{host}>"
+        return cls(
+            host=parts.hostname,
+            port=port,
+            implicit_tls=parts.scheme == "smtps",
+            username=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+            sender=sender,
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class NudgeSettings:
+    """When reminders go out: an overdue update again every ``repeat``; an active incident
+    without a lead after ``no_lead``; checked every ``check_every`` seconds."""
+
+    repeat: timedelta = timedelta(minutes=15)
+    no_lead: timedelta = timedelta(minutes=10)
+    check_every: float = 10
 
 
 def _role_map(value: str) -> tuple[tuple[str, OrgRole], ...]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from sqlalchemy import ColumnElement, exists, false, or_, select
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select
 
 from app.models import Incident, Member, OrgRole, User
 
@@ -30,6 +30,18 @@ def visible_incidents(user: User) -> ColumnElement[bool]:
         select(Member.user_id).where(Member.incident_id == Incident.id, Member.user_id == user.id)
     )
     return or_(Incident.private.is_(False), is_member)
+
+
+def audience(incident: Incident) -> ColumnElement[bool]:
+    """A WHERE condition on users selecting those who may see ``incident`` (``visible_incidents``
+    turned around: whom a notification, email or live event about it may reach)."""
+    active = User.active.is_(True)
+    if not incident.private:
+        return active
+    is_member = exists(
+        select(Member.user_id).where(Member.incident_id == incident.id, Member.user_id == User.id)
+    )
+    return and_(active, is_member)
 
 
 def can_view(user: User, incident: Incident, standing: Standing) -> bool:

@@ -125,6 +125,11 @@ _SENTENCES: dict[EventKind, Callable[[Payload], str]] = {
     EventKind.VISIBILITY_CHANGED: lambda p: "Made private." if p["private"] else "Made public.",
     EventKind.DETAILS_CHANGED: _details,
     EventKind.BREAK_GLASS: lambda p: f"Break-glass access taken: {p['reason']}",
+    EventKind.UPDATE_OVERDUE: lambda p: (
+        "The promised update is overdue"
+        + (f"; {p['reminded']} was reminded." if p.get("reminded") else ".")
+    ),
+    EventKind.WORKFLOW_RAN: lambda p: f"Workflow “{p['workflow']}” {p['outcome']}",
 }
 
 

@@ -17,7 +17,12 @@ from schema.errors import MaskUnexpectedErrors
 from schema.limits import CachedDocuments, MusterSchema
 from schema.live import LiveFeeds, Subscription
 from schema.mutations import IncidentMutations
-from schema.queries import Query
+from schema.queries import Queries
+
+
+@strawberry.type
+class Query(Queries):
+    """Everything there is to read: incidents and the catalog first, then each area's own."""
 
 
 @strawberry.type

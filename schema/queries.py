@@ -73,7 +73,7 @@ class IncidentConnection:
 
 
 @strawberry.type
-class Query:
+class Queries:
     @strawberry.field(description="Who is asking.")
     def viewer(self, info: Info) -> User:
         return User.from_model(info.context.viewer)

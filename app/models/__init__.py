@@ -32,6 +32,9 @@ from app.models.incidents import (
     RoleAssignment,
     TimelineEvent,
 )
+from app.models.jobs import Job, Nudge, OutboxPosition
+from app.models.notifications import Notification, NotificationKind, NotificationPreference
+from app.models.teams import Team, TeamMember
 from app.models.users import (
     ApiToken,
     BrowserSession,
@@ -40,6 +43,8 @@ from app.models.users import (
     TokenScope,
     User,
 )
+from app.models.webhooks import DeliveryState, WebhookDelivery, WebhookEndpoint, WebhookFormat
+from app.models.workflows import RunState, Workflow, WorkflowRun, WorkflowTrigger
 
 __all__ = [
     "FINISHED",
@@ -55,6 +60,7 @@ __all__ = [
     "CustomField",
     "CustomFieldOption",
     "CustomFieldValue",
+    "DeliveryState",
     "EventKind",
     "FieldKind",
     "Follower",
@@ -64,16 +70,31 @@ __all__ = [
     "IncidentRole",
     "IncidentType",
     "IncidentUpdate",
+    "Job",
     "Member",
+    "Notification",
+    "NotificationKind",
+    "NotificationPreference",
+    "Nudge",
     "OrgRole",
+    "OutboxPosition",
     "PendingSignIn",
     "RoleAssignment",
     "RoleKind",
+    "RunState",
     "Severity",
     "Status",
     "StatusCategory",
+    "Team",
+    "TeamMember",
     "TimelineEvent",
     "TokenScope",
     "User",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookFormat",
+    "Workflow",
+    "WorkflowRun",
+    "WorkflowTrigger",
     "incident_type_fields",
 ]

@@ -346,7 +346,13 @@ async def _move(change: Change, target: Status, *, record: bool = True) -> dict[
     lifecycle.check_move(current, target)
     reopened = lifecycle.is_reopening(current, target)
     lifecycle.enter(change.incident, current, target, change.now)
-    moved = {"from": current.name, "to": target.name, "reopened": reopened}
+    moved = {
+        "from": current.name,
+        "to": target.name,
+        "reopened": reopened,
+        "from_category": current.category.name,
+        "to_category": target.category.name,
+    }
     if record:
         await change.record(EventKind.STATUS_CHANGED, moved)
     return moved

@@ -243,7 +243,13 @@ async def test_status_transitions_set_lifecycle_timestamps(db, people, clock):
     assert reopened.resolved_at is None and reopened.closed_at is None
     events = await timeline(db, incident)
     assert [e.kind for e in events[1:]] == [EventKind.STATUS_CHANGED] * 4
-    assert events[-1].payload == {"from": "Closed", "to": "Investigating", "reopened": True}
+    assert events[-1].payload == {
+        "from": "Closed",
+        "to": "Investigating",
+        "reopened": True,
+        "from_category": "CLOSED",
+        "to_category": "ACTIVE",
+    }
     assert (await reload(db, incident)).version == 5
 
 
@@ -267,7 +273,13 @@ async def test_sharing_an_update_changes_status_severity_and_promise(db, people,
     assert current.version == 2  # one change, however much it did
     [_, shared] = await timeline(db, incident)
     assert shared.kind is EventKind.UPDATE_SHARED
-    assert shared.payload["status"] == {"from": "Investigating", "to": "Fixing", "reopened": False}
+    assert shared.payload["status"] == {
+        "from": "Investigating",
+        "to": "Fixing",
+        "reopened": False,
+        "from_category": "ACTIVE",
+        "to_category": "ACTIVE",
+    }
     assert shared.payload["severity"] == {"from": "Minor", "to": "Critical"}
 
     # An update that resolves the incident promises nothing more.

@@ -23,11 +23,21 @@ from sqlalchemy.exc import TimeoutError as PoolBusy
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
-__all__ = ["EVENTS_CHANNEL", "EVENTS_LOCK", "Database", "PoolBusy", "appending_events"]
+__all__ = [
+    "EVENTS_CHANNEL",
+    "EVENTS_LOCK",
+    "INBOX_CHANNEL",
+    "Database",
+    "PoolBusy",
+    "appending_events",
+    "touching_inboxes",
+]
 
 _WRITE = "muster_write"
 _EVENTS = "muster_events"
+_INBOXES = "muster_inboxes"
 EVENTS_CHANNEL = "muster_events"
+INBOX_CHANNEL = "muster_inbox"  # NOTIFY'd when someone's notifications change
 # The advisory lock every PostgreSQL transaction takes before appending timeline events, so
 # that they commit in id order and a reader following the table by id never skips one.
 EVENTS_LOCK = 0x6D7573746572  # "muster"
@@ -69,6 +79,8 @@ class Database:
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=True)
         self._sqlite_writer = asyncio.Lock() if self.is_sqlite else None
         self.on_commit: list[Callable[[], None]] = []  # called after each write commits
+        # called after a write that changed people's notifications, with their ids
+        self.on_inbox: list[Callable[[set[int]], None]] = []
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -92,6 +104,10 @@ class Database:
                 yield session
         for callback in self.on_commit:
             callback()
+        inboxes: set[int] = session.info.get(_INBOXES, set())
+        if inboxes:
+            for inbox_callback in self.on_inbox:
+                inbox_callback(inboxes)
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[AsyncSession]:
@@ -102,6 +118,10 @@ class Database:
                 # Wake the other processes' event hubs, at commit (never on rollback).
                 await session.execute(
                     text("SELECT pg_notify(:channel, '')"), {"channel": EVENTS_CHANNEL}
+                )
+            if session.info.get(_INBOXES) and not self.is_sqlite:
+                await session.execute(
+                    text("SELECT pg_notify(:channel, '')"), {"channel": INBOX_CHANNEL}
                 )
 
     async def ping(self) -> None:
@@ -120,6 +140,12 @@ async def appending_events(session: AsyncSession) -> None:
     session.info[_EVENTS] = True
     if session.get_bind().dialect.name == "postgresql":
         await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": EVENTS_LOCK})
+
+
+def touching_inboxes(session: AsyncSession, user_ids: set[int]) -> None:
+    """Mark a write transaction as changing these people's notifications: their live inbox
+    feeds are woken when it commits (in this process directly, elsewhere by NOTIFY)."""
+    session.info.setdefault(_INBOXES, set()).update(user_ids)
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:

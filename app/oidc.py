@@ -280,6 +280,7 @@ class Provider:
             email_verified=claims.get("email_verified") is True,
             name=name if isinstance(name, str) else "",
             role=self.settings.role_for([str(group) for group in groups]),
+            groups=tuple(str(group) for group in groups),
         )
 
     async def _request(self, method: str, url: str, **options: Any) -> httpx2.Response:

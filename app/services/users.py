@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db import Database
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.models import OrgRole, User
+from app.services import teams
 from app.text import clean_text
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -42,17 +43,20 @@ async def add_user(
 
 @dataclasses.dataclass(frozen=True)
 class Identity:
-    """Who an identity provider says signed in, and the role their groups give them."""
+    """Who an identity provider says signed in, the role their groups give them, and the
+    groups (which teams bound to them they are in)."""
 
     subject: str
     email: str
     email_verified: bool
     name: str
     role: OrgRole
+    groups: tuple[str, ...] = ()
 
 
 async def sign_in(db: Database, identity: Identity) -> User:
-    """The user ``identity`` belongs to, created on first sign-in; email, name and role refreshed.
+    """The user ``identity`` belongs to, created on first sign-in; email, name, role and the
+    teams their groups put them in refreshed.
 
     A person is found by the provider's subject; the first time, a user added beforehand with the
     same email is taken over if the provider has verified that email.
@@ -79,6 +83,7 @@ async def sign_in(db: Database, identity: Identity) -> User:
         user.oidc_subject = identity.subject
         user.email, user.name, user.role = email, name, identity.role
         await session.flush()
+        await teams.sync_groups(session, user, identity.groups, db.now())
         return user
 
 

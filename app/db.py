@@ -80,7 +80,7 @@ class Database:
         self._sqlite_writer = asyncio.Lock() if self.is_sqlite else None
         self.on_commit: list[Callable[[], None]] = []  # called after each write commits
         # called after a write that changed people's notifications, with their ids
-        self.on_inbox: list[Callable[[set[int]], None]] = []
+        self.on_inbox: list[Callable[[set[int] | None], None]] = []
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -119,9 +119,13 @@ class Database:
                 await session.execute(
                     text("SELECT pg_notify(:channel, '')"), {"channel": EVENTS_CHANNEL}
                 )
-            if session.info.get(_INBOXES) and not self.is_sqlite:
+            inboxes = session.info.get(_INBOXES)
+            if inboxes and not self.is_sqlite:
+                # Whose inboxes changed, if that fits in a notice's payload (else: everyone's).
+                named = ",".join(str(user_id) for user_id in sorted(inboxes))
                 await session.execute(
-                    text("SELECT pg_notify(:channel, '')"), {"channel": INBOX_CHANNEL}
+                    text("SELECT pg_notify(:channel, :named)"),
+                    {"channel": INBOX_CHANNEL, "named": named if len(named) < 7000 else ""},
                 )
 
     async def ping(self) -> None:

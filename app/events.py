@@ -22,6 +22,11 @@ A person has at most ``feeds_per_person`` feeds open in this process (``TooManyF
 before its headers) takes its place first with ``admit`` and hands it to ``follow`` by the same
 ``admission`` name. Starting feeds is cheap under a burst: feeds starting together share one
 read of the newest event, and an admitted feed's credentials were checked by its own request.
+
+The hub also says when a person's notifications change (``inbox``): a write that touched them
+wakes it after commit in this process (``Database.on_inbox``) and, from other processes, through
+``NOTIFY`` on ``INBOX_CHANNEL`` with the people's ids (none: everyone's, as after the listener
+reconnects). An inbox feed takes no events but is counted, checked and ended like the others.
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import policy
-from app.db import EVENTS_CHANNEL, Database
+from app.db import EVENTS_CHANNEL, INBOX_CHANNEL, Database
 from app.errors import ErrorCode, MusterError
 from app.identity import Authenticator, Credential, CredentialKind
 from app.models import Incident, Member, TimelineEvent, User
@@ -74,11 +79,19 @@ class Subscriber:
     """One live feed: a user, their credentials, an optional incident, and a bounded queue."""
 
     def __init__(
-        self, user: User, credential: Credential | None, incident_id: int | None, size: int
+        self,
+        user: User,
+        credential: Credential | None,
+        incident_id: int | None,
+        size: int,
+        *,
+        takes_events: bool = True,
     ) -> None:
         self.user = user
         self.credential = credential
         self.incident_id = incident_id
+        self.takes_events = takes_events  # False: an inbox feed, woken by ``changed`` instead
+        self.changed = asyncio.Event()
         self.queue: asyncio.Queue[TimelineEvent | None] = asyncio.Queue(size + 1)
         self.size = size
         self.ended: MusterError | None = None  # why the feed was ended, if it was
@@ -127,10 +140,12 @@ class EventHub:
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._closed = False
+        self._inboxes: dict[int, set[Subscriber]] = defaultdict(set)  # user id → inbox feeds
 
     async def start(self) -> None:
         """Start reading (the database may still be down: reading retries until it answers)."""
         self.db.on_commit.append(self.wake)
+        self.db.on_inbox.append(self.inboxes_changed)
         self._tasks.append(asyncio.create_task(self._read_forever(), name="event-hub"))
         if self.authenticator is not None:
             self._tasks.append(
@@ -143,6 +158,8 @@ class EventHub:
         self._closed = True
         with contextlib.suppress(ValueError):
             self.db.on_commit.remove(self.wake)
+        with contextlib.suppress(ValueError):
+            self.db.on_inbox.remove(self.inboxes_changed)
         for task in self._tasks:
             task.cancel()
         if self._tasks:
@@ -154,6 +171,55 @@ class EventHub:
 
     def wake(self) -> None:
         self._wake.set()
+
+    def inboxes_changed(self, user_ids: set[int] | None) -> None:
+        """Wake the inbox feeds of ``user_ids`` (None: of everyone)."""
+        for user_id in self._inboxes if user_ids is None else user_ids & self._inboxes.keys():
+            for subscriber in self._inboxes[user_id]:
+                subscriber.changed.set()
+
+    async def inbox(
+        self,
+        user: User,
+        *,
+        credential: Credential | None = None,
+        admission: str | None = None,
+    ) -> AsyncIterator[None]:
+        """Yield at once, then whenever ``user``'s notifications may have changed, for as long as
+        ``credential`` holds (``SignedOut`` then), counted among their feeds like ``follow``."""
+        admitted = admission is not None and self._admitted.get(admission) == user.id
+        if admitted:
+            assert admission is not None
+            del self._admitted[admission]
+        else:
+            self._claim(user.id)
+        subscriber = Subscriber(user, credential, None, 1, takes_events=False)
+        self.subscribers.add(subscriber)
+        self._inboxes[user.id].add(subscriber)
+        try:
+            if credential is not None and not admitted and not await self._holds(credential):
+                raise SignedOut("Your session has ended; sign in again.")
+            subscriber.started = True
+            while not self._closed:
+                subscriber.changed.clear()
+                yield
+                ended = asyncio.ensure_future(subscriber.queue.get())
+                changed = asyncio.ensure_future(subscriber.changed.wait())
+                try:
+                    await asyncio.wait({ended, changed}, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    ended.cancel()
+                    changed.cancel()
+                if subscriber.ended is not None:
+                    raise subscriber.ended
+                if ended.done() and not ended.cancelled():
+                    return  # the hub is stopping
+        finally:
+            self.subscribers.discard(subscriber)
+            self._inboxes[user.id].discard(subscriber)
+            if not self._inboxes[user.id]:
+                del self._inboxes[user.id]
+            self._free(user.id)
 
     def admit(self, user: User, admission: str) -> None:
         """Take a place for a feed of ``user`` before it starts (raises ``TooManyFeeds``);
@@ -381,7 +447,11 @@ class EventHub:
             lost = asyncio.Event()
             connection.add_termination_listener(lambda _: lost.set())
             await connection.add_listener(EVENTS_CHANNEL, lambda *_: self.wake())
+            await connection.add_listener(
+                INBOX_CHANNEL, lambda *args: self.inboxes_changed(_user_ids(args[-1]))
+            )
             self.wake()  # catch up on anything committed while we were not listening
+            self.inboxes_changed(None)
             while not lost.is_set():
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(5):  # not wait_for (see _read_forever)
@@ -427,6 +497,8 @@ class _Audience:
         return cls(active, private, members)
 
     def sees(self, subscriber: Subscriber, event: TimelineEvent) -> bool:
+        if not subscriber.takes_events:
+            return False
         if subscriber.incident_id is not None and subscriber.incident_id != event.incident_id:
             return False
         if subscriber.user.id not in self.active:
@@ -435,3 +507,11 @@ class _Audience:
             event.incident_id not in self.private
             or subscriber.user.id in self.members[event.incident_id]
         )
+
+
+def _user_ids(payload: str) -> set[int] | None:
+    """The people an ``INBOX_CHANNEL`` notice names (empty or unreadable: everyone)."""
+    try:
+        return {int(part) for part in payload.split(",")} if payload else None
+    except ValueError:
+        return None

@@ -15,8 +15,9 @@ from schema.admin import AdminMutations
 from schema.cost import QueryCost
 from schema.errors import MaskUnexpectedErrors
 from schema.limits import CachedDocuments, MusterSchema
-from schema.live import LiveFeeds, Subscription
+from schema.live import IncidentSubscriptions, LiveFeeds
 from schema.mutations import IncidentMutations
+from schema.notifications import NotificationMutations, NotificationSubscriptions
 from schema.queries import Queries
 
 
@@ -26,7 +27,12 @@ class Query(Queries):
 
 
 @strawberry.type
-class Mutation(IncidentMutations, AdminMutations):
+class Subscription(IncidentSubscriptions, NotificationSubscriptions):
+    """Live feeds: incidents' timeline events, and your inbox."""
+
+
+@strawberry.type
+class Mutation(IncidentMutations, AdminMutations, NotificationMutations):
     """Every change: incidents first, then configuration and tokens."""
 
 

@@ -22,6 +22,7 @@ API_NAMES: dict[type[enum.Enum], str] = {
     models.FieldKind: "CustomFieldKind",
     models.RoleKind: "IncidentRoleKind",
     models.TokenScope: "ApiTokenScope",
+    models.NotificationKind: "NotificationKind",
     errors.ErrorCode: "UserErrorCode",
 }
 

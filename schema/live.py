@@ -22,7 +22,7 @@ import functools
 import json
 from collections import OrderedDict
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Awaitable, Callable
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 import strawberry
 from graphql import (
@@ -57,13 +57,22 @@ from schema.context import Context, Info
 from schema.cost import MAX_COST, operation_cost, too_costly
 from schema.errors import log_unexpected, shown
 from schema.limits import compile_document
-from schema.pagination import event_cursor, event_position
+from schema.pagination import event_position
 from schema.queries import IncidentFilter
 from schema.types import TimelineEvent
 from schema.viewers import per_viewer_fields
 
 RENDERED = 4096  # recent (audience, event) results kept for the other subscribers
 RETRIES = 5  # reads of an event's result when the database connection drops meanwhile
+
+
+class Live(Protocol):
+    """What a subscription's resolver yields: a root value that says which results it may share
+    (``live_key``, per viewer) and what its result's extensions carry."""
+
+    def live_key(self, viewer: models.User) -> tuple[Any, ...]: ...
+
+    def live_extensions(self) -> dict[str, Any]: ...
 
 
 class SharedData(dict[str, Any]):
@@ -79,7 +88,7 @@ class SharedData(dict[str, Any]):
 
 
 @strawberry.type
-class Subscription:
+class IncidentSubscriptions:
     @strawberry.subscription(
         description="Timeline events as they happen: of one incident, or of every incident you "
         "can see. With `after` (a cursor), first the events you missed since it, in order. "
@@ -128,6 +137,12 @@ class Filtered(TimelineEvent):
     def __init__(self, *, row: models.TimelineEvent, matches: bool) -> None:
         super().__init__(row=row)
         self.matches = matches
+
+    def live_key(self, viewer: models.User) -> tuple[Any, ...]:
+        return (*super().live_key(viewer), self.matches)
+
+    def live_extensions(self) -> dict[str, Any]:
+        return super().live_extensions() | {"matchesFilter": self.matches}
 
 
 class _Audiences:
@@ -223,8 +238,7 @@ class LiveFeeds:
 
         try:
             async for event in source:  # each event the resolver yields, as graphql-core would
-                matches = event.matches if isinstance(event, Filtered) else None
-                key = (*shape, event.row.id, event.audience(context.viewer), matches)
+                key = (*shape, *event.live_key(context.viewer))
                 execute = functools.partial(
                     self._execute, document, variables, operation_name, context, event
                 )
@@ -268,7 +282,7 @@ class LiveFeeds:
         variables: dict[str, Any] | None,
         operation_name: str | None,
         subscriber: Context,
-        event: TimelineEvent,
+        event: Live,
     ) -> CoreResult:
         """One execution of the operation for one event, with a fresh, read-only context.
 
@@ -299,8 +313,7 @@ class LiveFeeds:
         return CoreResult(
             data=None if result.data is None else SharedData(result.data),
             errors=[shown(error, reference) for error in result.errors or []] or None,
-            extensions={"cursor": event_cursor(event.row.id)}
-            | ({"matchesFilter": event.matches} if isinstance(event, Filtered) else {}),
+            extensions=event.live_extensions(),
         )
 
 

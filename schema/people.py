@@ -6,16 +6,24 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
+from graphql import GraphQLError
 
 from app import models, policy
 from app.models import OrgRole, TokenScope
 from schema import ids
+from schema.context import Info
+from schema.viewers import per_viewer
+
+if TYPE_CHECKING:
+    from schema.notifications import NotificationConnection, NotificationPreference
 
 
 @strawberry.type
 class User:
+    key: strawberry.Private[models.User]
     id: strawberry.ID
     email: str
     name: str
@@ -28,12 +36,43 @@ class User:
     @classmethod
     def from_model(cls, row: models.User) -> User:
         return cls(
+            key=row,
             id=ids.encode("User", row.id),
             email=row.email,
             name=row.name,
             role=row.role,
             can_hold_role=policy.can_hold_role(row),
         )
+
+    def _mine(self, info: Info) -> models.User:
+        """This person, if they are the viewer: nobody reads another person's inbox."""
+        if self.key.id != info.context.viewer.id:
+            raise GraphQLError("Only your own notifications can be read (ask on `viewer`).")
+        return self.key
+
+    @per_viewer(description="Your notifications, newest first (yours only: ask on `viewer`).")
+    async def notifications(
+        self, info: Info, first: int = 20, after: str | None = None, unread_only: bool = False
+    ) -> Annotated[NotificationConnection, strawberry.lazy("schema.notifications")]:
+        from schema import notifications
+
+        return await notifications.inbox(
+            info, self._mine(info), first=first, after=after, unread_only=unread_only
+        )
+
+    @per_viewer(description="How many of your notifications are unread (yours only).")
+    async def unread_notification_count(self, info: Info) -> int:
+        from schema import notifications
+
+        return await notifications.unread(info, self._mine(info))
+
+    @per_viewer(description="Whether each kind of notification reaches you by email (yours only).")
+    async def notification_preferences(
+        self, info: Info
+    ) -> list[Annotated[NotificationPreference, strawberry.lazy("schema.notifications")]]:
+        from schema import notifications
+
+        return await notifications.preferences(info, self._mine(info))
 
 
 @strawberry.type

@@ -14,6 +14,7 @@ people's in ``schema/people.py``.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 import strawberry
 
@@ -165,6 +166,15 @@ class TimelineEvent:
         """Whose live feeds may share this event's execution: anyone's (None), or only this
         viewer's when the event names another incident, since who may see that one differs."""
         return None if timeline.names_incident(self.row) is None else viewer.id
+
+    def live_key(self, viewer: models.User) -> tuple[Any, ...]:
+        """What tells this event's live results apart (``schema.live``): the event, and whom
+        its execution may be shared with."""
+        return (self.row.id, self.audience(viewer))
+
+    def live_extensions(self) -> dict[str, Any]:
+        """The extensions of this event's live result: its cursor, to resume after it."""
+        return {"cursor": event_cursor(self.row.id)}
 
     @strawberry.field(description="Resume a timeline or a live feed after this event.")
     def cursor(self) -> str:

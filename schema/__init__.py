@@ -19,10 +19,11 @@ from schema.live import IncidentSubscriptions, LiveFeeds
 from schema.mutations import IncidentMutations
 from schema.notifications import NotificationMutations, NotificationSubscriptions
 from schema.queries import Queries
+from schema.teams import TeamMutations, TeamQueries
 
 
 @strawberry.type
-class Query(Queries):
+class Query(Queries, TeamQueries):
     """Everything there is to read: incidents and the catalog first, then each area's own."""
 
 
@@ -32,7 +33,7 @@ class Subscription(IncidentSubscriptions, NotificationSubscriptions):
 
 
 @strawberry.type
-class Mutation(IncidentMutations, AdminMutations, NotificationMutations):
+class Mutation(IncidentMutations, AdminMutations, NotificationMutations, TeamMutations):
     """Every change: incidents first, then configuration and tokens."""
 
 

@@ -1,19 +1,20 @@
-"""Nudges: reminders nobody has to send by hand. ``sweep`` looks for an update that has fallen
-due (``UPDATE_OVERDUE``, to the communications lead, else the incident lead, else the reporter,
+"""Nudges: reminders nobody has to send by hand. ``sweep`` looks for an update that has fallen due
+(``UPDATE_OVERDUE``, to the communications lead, else the incident lead, else the reporter,
 again every ``NudgeSettings.repeat`` until someone shares an update), an active incident without
 a lead after ``NudgeSettings.no_lead`` (``NO_LEAD``, to the reporter, once) and a follow-up past
 its due date (``FOLLOW_UP_DUE``, to its owner, once per due date). Each nudge has a key stored
-as a ``Nudge`` row in the same transaction as its notification (and, for an update's first
-round, its ``UPDATE_OVERDUE`` timeline event), so every process may sweep at once and each
-nudge still goes out once: a sweep first looks in a read transaction, and only when something
-is due takes the write transaction, where on PostgreSQL ``pg_try_advisory_xact_lock`` lets one
-process through (the others skip this round) and the rows it nudges about are locked ``FOR
-UPDATE SKIP LOCKED`` (an incident being edited right now waits for the next sweep, so an update
-shared this instant is never nudged about); the keys are checked again under the lock (SQLite
-has one writer at a time). Lock order is the nudge lock, the rows, then ``db.EVENTS_LOCK``,
-as in every incident write. Each rule looks at most at ``BATCH`` rows per sweep, oldest due
-first (scanning up to ``SCAN_PAGES`` pages past those already nudged). Practice (``TEST``)
-incidents are nudged like real ones: they rehearse the same flow.
+as a ``Nudge`` row in the same transaction as its notification (and, for the first round sent
+about a promised update, its ``UPDATE_OVERDUE`` timeline event), so every process may sweep at
+once and each nudge still goes out once: a sweep first looks in a read transaction, and only
+when something is due takes the write transaction, where on PostgreSQL
+``pg_try_advisory_xact_lock`` lets one process through (the others skip this round) and the rows
+it nudges about are locked ``FOR UPDATE SKIP LOCKED`` (an incident being edited right now waits
+for the next sweep, so an update shared this instant is never nudged about); the keys are
+checked again under the lock (SQLite has one writer at a time). Lock order is the nudge lock,
+the rows, then ``db.EVENTS_LOCK``, as in every incident write. Each rule looks at most at
+``BATCH`` rows per sweep, oldest due first (scanning up to ``SCAN_PAGES`` pages past those
+already nudged). Practice (``TEST``) incidents are nudged like real ones: they rehearse the same
+flow.
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ from app.models import (
     NotificationKind,
     RoleKind,
     TimelineEvent,
+    User,
 )
 from app.services import actions, catalog, declarations, incidents, members, nudges, roles
 
@@ -315,3 +316,40 @@ async def test_a_follow_up_owner_who_may_no_longer_see_the_incident_is_not_remin
     clock.advance(days=1)
     await sweep(db)
     assert await inbox(db, people.other_responder) == []
+
+
+async def test_a_comms_lead_who_left_the_organisation_is_passed_over_for_the_lead(
+    db, people, clock
+):
+    incident = await declarations.declare(
+        db, actor=people.member, name="Checkout is slow", next_update_in_minutes=30
+    )
+    await give(db, people.responder, incident, RoleKind.LEAD, people.responder)
+    await give(db, people.responder, incident, RoleKind.COMMUNICATIONS, people.other_responder)
+    async with db.write() as session:
+        (await session.get_one(User, people.other_responder.id)).active = False
+    clock.advance(minutes=30)
+    await sweep(db)
+    [notice] = await all_notifications(db, NotificationKind.UPDATE_OVERDUE)
+    assert notice.user_id == people.responder.id
+    [event] = await overdue_events(db, incident)
+    assert event.payload["reminded"] == "Rita Responder"
+
+
+async def test_a_sweep_sends_a_bounded_batch_oldest_due_first(db, people, clock, monkeypatch):
+    monkeypatch.setattr(nudges, "BATCH", 2)
+    made = []
+    for minutes in (34, 33, 32, 31, 30):
+        made.append(
+            await declarations.declare(
+                db, actor=people.member, name=f"Due in {minutes}", next_update_in_minutes=minutes
+            )
+        )
+    clock.advance(minutes=35)
+    sent_for = []
+    for expected in (2, 4, 5, 5):
+        await sweep(db)
+        sent = await all_notifications(db, NotificationKind.UPDATE_OVERDUE)
+        assert len(sent) == expected
+        sent_for = [n.incident_id for n in sent]
+    assert sent_for == [i.id for i in reversed(made)]  # the oldest promise first

@@ -10,7 +10,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.schema.config import StrawberryConfig
 
-from schema import enums, ids  # noqa: F401 (importing enums registers the domain enums)
+from schema import enums, ids, webhooks  # noqa: F401 (importing enums registers the domain enums)
 from schema.admin import AdminMutations
 from schema.cost import QueryCost
 from schema.errors import MaskUnexpectedErrors
@@ -20,10 +20,11 @@ from schema.mutations import IncidentMutations
 from schema.notifications import NotificationMutations, NotificationSubscriptions
 from schema.queries import Queries
 from schema.teams import TeamMutations, TeamQueries
+from schema.webhooks import WebhookMutations, WebhookQueries
 
 
 @strawberry.type
-class Query(Queries, TeamQueries):
+class Query(Queries, TeamQueries, WebhookQueries):
     """Everything there is to read: incidents and the catalog first, then each area's own."""
 
 
@@ -33,7 +34,9 @@ class Subscription(IncidentSubscriptions, NotificationSubscriptions):
 
 
 @strawberry.type
-class Mutation(IncidentMutations, AdminMutations, NotificationMutations, TeamMutations):
+class Mutation(
+    IncidentMutations, AdminMutations, NotificationMutations, TeamMutations, WebhookMutations
+):
     """Every change: incidents first, then configuration and tokens."""
 
 
@@ -42,6 +45,7 @@ def build_schema(*, introspection: bool = False, secret_key: str | None = None) 
     (only the SDL is built without one)."""
     if secret_key is not None:
         ids.use_secret(secret_key)
+        webhooks.use_secret(secret_key)
     schema = MusterSchema(
         query=Query,
         mutation=Mutation,

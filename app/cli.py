@@ -14,6 +14,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import functools
+import logging.config
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from importlib.resources import files
@@ -67,6 +69,11 @@ def _parser() -> argparse.ArgumentParser:
     _listen_options(serve)
     serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     serve.set_defaults(run=_serve)
+
+    worker = sub.add_parser(
+        "worker", help="work the job queue only: notifications, email, webhooks, workflows, nudges"
+    )
+    worker.set_defaults(run=_worker)
 
     demo_cmd = sub.add_parser("demo", help="serve a fresh demo with sample data (SQLite)")
     _listen_options(demo_cmd)
@@ -129,6 +136,36 @@ def _serve(args: argparse.Namespace) -> None:
             f"only listens on this machine with it (127.0.0.1 or localhost), not {args.host}"
         )
     _run_server(args.host, args.port, workers=args.workers, settings=settings)
+
+
+def _worker(args: argparse.Namespace) -> None:
+    settings = Settings.from_env()
+    logging.config.dictConfig(logs.config(settings.log_format, settings.log_level))
+    asyncio.run(_work(settings))
+
+
+async def _work(settings: Settings) -> None:
+    """Run the worker until SIGTERM or SIGINT, woken by the event hub's NOTIFY listener."""
+    from app.events import EventHub
+    from app.worker import Worker
+
+    db = Database(settings.database_url, pool_size=settings.database_pool_size)
+    hub = EventHub(db)
+    worker = Worker(db, settings)
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signal_number, stopping.set)
+    await hub.start()
+    hub.on_wake.append(worker.wake)
+    await worker.start()
+    print("Muster worker: working the job queue (Ctrl-C to stop).", flush=True)
+    try:
+        await stopping.wait()
+    finally:
+        await worker.stop()
+        await hub.stop()
+        await db.dispose()
 
 
 def _run_server(host: str, port: int, *, settings: Settings, workers: int = 1) -> None:

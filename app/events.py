@@ -35,7 +35,7 @@ import asyncio
 import contextlib
 import logging
 from collections import Counter, defaultdict
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime
 
 import asyncpg
@@ -141,6 +141,7 @@ class EventHub:
         self._tasks: list[asyncio.Task[None]] = []
         self._closed = False
         self._inboxes: dict[int, set[Subscriber]] = defaultdict(set)  # user id → inbox feeds
+        self.on_wake: list[Callable[[], None]] = []  # told of every wake-up (the worker)
 
     async def start(self) -> None:
         """Start reading (the database may still be down: reading retries until it answers)."""
@@ -171,6 +172,8 @@ class EventHub:
 
     def wake(self) -> None:
         self._wake.set()
+        for callback in self.on_wake:
+            callback()
 
     def inboxes_changed(self, user_ids: set[int] | None) -> None:
         """Wake the inbox feeds of ``user_ids`` (None: of everyone)."""

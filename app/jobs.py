@@ -41,9 +41,10 @@ class Outside:
 
 
 class RetryLater(Exception):
-    """Raised by a handler to run its job again after ``delay``, recording ``reason``."""
+    """Raised by a handler to run its job again after ``delay`` (by default ``backoff`` of the
+    job's attempts so far), recording ``reason``."""
 
-    def __init__(self, reason: str, delay: timedelta) -> None:
+    def __init__(self, reason: str, delay: timedelta | None = None) -> None:
         super().__init__(reason)
         self.delay = delay
 

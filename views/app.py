@@ -6,7 +6,8 @@ authenticator, the event hub, the GraphQL endpoint, the pages and static files, 
 middleware in front of them all (request ids, security headers, compression, body limits, sign-in
 before any page body is read, the CSRF guard). It keeps the services in one typed
 ``views.services.Services`` (``app.state.services``, which tests reach in for too). The lifespan
-starts the hub and disposes of the database engine on shutdown.
+starts the hub and the background worker (``app.worker``, unless ``MUSTER_RUN_JOBS=0``) and
+disposes of the database engine on shutdown.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from app.events import EventHub
 from app.identity import Authenticator
 from app.oidc import Provider
 from app.services.sessions import Timeouts
+from app.worker import Worker
 from schema import build_schema
 from views import (
     auth,
@@ -66,6 +68,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         db, Timeouts(idle=settings.session_idle, absolute=settings.session_max), provider
     )
     hub = EventHub(db, authenticator=authenticator, feeds_per_person=settings.live_feeds_per_person)
+    worker = Worker(db, settings) if settings.run_jobs else None
     schema = build_schema(introspection=settings.graphiql, secret_key=settings.secret_key)
     web_operations = operations.load(schema)
     graphql = GraphQLEndpoint(
@@ -86,9 +89,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
         thresholds = gc.get_threshold()
         gc.set_threshold(*GC_THRESHOLDS)
         await hub.start()
+        if worker is not None:
+            hub.on_wake.append(worker.wake)  # events committed by other processes, too
+            await worker.start()
         try:
             yield
         finally:
+            if worker is not None:
+                await worker.stop()
             await hub.stop()
             if provider is not None:
                 await provider.aclose()
@@ -127,6 +135,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     app.state.services = Services(
         settings=settings, db=db, authenticator=authenticator, hub=hub, provider=provider,
-        schema=schema, operations=web_operations,
+        schema=schema, operations=web_operations, worker=worker,
     )  # fmt: skip
     return app

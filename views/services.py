@@ -17,6 +17,7 @@ from app.db import Database
 from app.events import EventHub
 from app.identity import Authenticator
 from app.oidc import Provider
+from app.worker import Worker
 from schema.limits import MusterSchema
 
 
@@ -31,6 +32,7 @@ class Services:
     provider: Provider | None  # the identity provider, when sign-in is configured
     schema: MusterSchema
     operations: Mapping[str, str]  # the web layer's GraphQL operations by name (views.operations)
+    worker: Worker | None = None  # the background worker, unless MUSTER_RUN_JOBS=0
 
 
 def services(connection: HTTPConnection) -> Services:

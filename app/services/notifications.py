@@ -168,9 +168,7 @@ async def mark_read(
         )
         if not everything:
             query = query.where(Notification.id.in_(list(ids)))
-        marked = await session.scalars(
-            query.values(read_at=db.now()).returning(Notification.id)
-        )
+        marked = await session.scalars(query.values(read_at=db.now()).returning(Notification.id))
         changed = len(marked.all())
         if changed:
             touching_inboxes(session, {actor.id})
@@ -217,4 +215,3 @@ async def update_preferences(
                 row.email = choice.email
         await session.flush()
         return await preferences(session, actor)
-

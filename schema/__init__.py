@@ -21,10 +21,11 @@ from schema.notifications import NotificationMutations, NotificationSubscription
 from schema.queries import Queries
 from schema.teams import TeamMutations, TeamQueries
 from schema.webhooks import WebhookMutations, WebhookQueries
+from schema.workflows import WorkflowMutations, WorkflowQueries
 
 
 @strawberry.type
-class Query(Queries, TeamQueries, WebhookQueries):
+class Query(Queries, TeamQueries, WebhookQueries, WorkflowQueries):
     """Everything there is to read: incidents and the catalog first, then each area's own."""
 
 
@@ -35,7 +36,12 @@ class Subscription(IncidentSubscriptions, NotificationSubscriptions):
 
 @strawberry.type
 class Mutation(
-    IncidentMutations, AdminMutations, NotificationMutations, TeamMutations, WebhookMutations
+    IncidentMutations,
+    AdminMutations,
+    NotificationMutations,
+    TeamMutations,
+    WebhookMutations,
+    WorkflowMutations,
 ):
     """Every change: incidents first, then configuration and tokens."""
 

@@ -210,13 +210,15 @@ async def update_workflow(
         return workflow
 
 
-async def delete_workflow(db: Database, *, actor: User, workflow_id: int) -> None:
-    """Remove a workflow and its runs (a run not yet done finds nothing and does nothing)."""
+async def delete_workflow(db: Database, *, actor: User, workflow_id: int) -> Workflow:
+    """Remove a workflow and its runs (a run not yet done finds nothing and does nothing);
+    returns it as it was."""
     _require_admin(actor)
     async with db.write() as session:
         workflow = await _get(session, workflow_id, lock=True)
         await session.execute(delete(WorkflowRun).where(WorkflowRun.workflow_id == workflow.id))
         await session.delete(workflow)
+        return workflow
 
 
 async def list_workflows(session: AsyncSession, actor: User) -> Sequence[Workflow]:

@@ -54,7 +54,17 @@ class Dispatcher:
                 skipped = await self._skip_one()
                 log.exception("reacting to event %s failed; it was skipped", skipped)
 
+    async def _pending(self) -> bool:
+        """Whether events wait to be handled (a read: no write lock taken for nothing)."""
+        async with self.db.read() as session:
+            position = await session.get(OutboxPosition, NAME)
+            after = 0 if position is None else position.position
+            newer = select(TimelineEvent.id).where(TimelineEvent.id > after).limit(1)
+            return position is None or await session.scalar(newer) is not None
+
     async def _handle(self, limit: int | None) -> bool:
+        if not await self._pending():
+            return False
         async with self.db.write() as session:
             position = await self._position(session)
             if position is None:

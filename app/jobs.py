@@ -71,16 +71,19 @@ async def enqueue(
 
 async def claim(db: Database, *, limit: int, kinds: Sequence[str] | None = None) -> list[Job]:
     """Lease up to ``limit`` due jobs (oldest first) to this process for ``LEASE``."""
+    now = db.now()
+    query = (
+        select(Job)
+        .where(Job.run_at <= now, or_(Job.leased_until.is_(None), Job.leased_until < now))
+        .order_by(Job.run_at, Job.id)
+        .limit(limit)
+    )
+    if kinds is not None:
+        query = query.where(Job.kind.in_(kinds))
+    async with db.read() as session:  # most looks find nothing: take no write lock for them
+        if await session.scalar(query.with_only_columns(Job.id)) is None:
+            return []
     async with db.write() as session:
-        now = db.now()
-        query = (
-            select(Job)
-            .where(Job.run_at <= now, or_(Job.leased_until.is_(None), Job.leased_until < now))
-            .order_by(Job.run_at, Job.id)
-            .limit(limit)
-        )
-        if kinds is not None:
-            query = query.where(Job.kind.in_(kinds))
         if not db.is_sqlite:
             query = query.with_for_update(skip_locked=True)
         jobs = list((await session.scalars(query)).all())

@@ -57,6 +57,7 @@ class Settings:
     webhook_allow_private: bool = False  # webhooks to loopback and private addresses (the demo)
     nudges: NudgeSettings = dataclasses.field(default_factory=lambda: NudgeSettings())
     run_jobs: bool = True  # whether `muster serve` works the job queue too (MUSTER_RUN_JOBS)
+    job_lease: timedelta = timedelta(seconds=60)  # a job is a process's this long, then anyone's
 
     @property
     def https(self) -> bool:
@@ -113,6 +114,7 @@ class Settings:
                 check_every=_number(environ, "MUSTER_NUDGE_CHECK_SECONDS", 10),
             ),
             run_jobs=_flag(environ, "MUSTER_RUN_JOBS") if "MUSTER_RUN_JOBS" in environ else True,
+            job_lease=timedelta(seconds=_number(environ, "MUSTER_JOB_LEASE_SECONDS", 60)),
         )
 
     @classmethod

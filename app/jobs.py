@@ -24,7 +24,6 @@ from app.config import MailSettings
 from app.db import Database
 from app.models import Job
 
-LEASE = timedelta(minutes=2)  # how long a job is someone's before another process may take it
 ERROR_LENGTH = 2000
 
 
@@ -69,8 +68,11 @@ async def enqueue(
     )
 
 
-async def claim(db: Database, *, limit: int, kinds: Sequence[str] | None = None) -> list[Job]:
-    """Lease up to ``limit`` due jobs (oldest first) to this process for ``LEASE``."""
+async def claim(
+    db: Database, *, limit: int, lease: timedelta, kinds: Sequence[str] | None = None
+) -> list[Job]:
+    """Lease up to ``limit`` due jobs (oldest first) to this process for ``lease``: longer than
+    any job takes (its HTTP and SMTP time limits), since another process takes it after."""
     now = db.now()
     query = (
         select(Job)
@@ -88,7 +90,7 @@ async def claim(db: Database, *, limit: int, kinds: Sequence[str] | None = None)
             query = query.with_for_update(skip_locked=True)
         jobs = list((await session.scalars(query)).all())
         for job in jobs:
-            job.leased_until = now + LEASE
+            job.leased_until = now + lease
             job.attempts += 1
         return jobs
 

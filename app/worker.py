@@ -115,7 +115,9 @@ class Worker:
 
     async def run_due_jobs(self) -> bool:
         """Run one round of due jobs; whether a full round was taken (there may be more)."""
-        taken = await jobs.claim(self.db, limit=CONCURRENCY, kinds=list(HANDLERS))
+        taken = await jobs.claim(
+            self.db, limit=CONCURRENCY, lease=self.settings.job_lease, kinds=list(HANDLERS)
+        )
         if taken:
             await asyncio.gather(*(self._run(job) for job in taken))
         return len(taken) == CONCURRENCY

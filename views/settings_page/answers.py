@@ -28,6 +28,7 @@ DONE = {
 TABS = [
     ("tokens", "/settings", "API tokens"),
     *((kind.slug, f"/settings/{kind.slug}", kind.title) for kind in kinds.KINDS.values()),
+    ("webhooks", "/settings/webhooks", "Webhooks"),
     ("people", "/settings/people", "People's tokens"),
 ]
 

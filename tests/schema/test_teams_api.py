@@ -49,7 +49,7 @@ async def test_an_admin_makes_and_runs_a_team(api, people):
     assert team["memberCount"] == 2
     assert [m["name"] for m in team["members"]] == ["Mo Member", "Rita Responder"]
 
-    added = (await admin(ADD, {"input": {"teamId": team["id"], "userIds": [uid(people.admin)]}}))
+    added = await admin(ADD, {"input": {"teamId": team["id"], "userIds": [uid(people.admin)]}})
     assert added["addTeamMembers"]["team"]["memberCount"] == 3
     removed = await admin(
         REMOVE, {"input": {"teamId": team["id"], "userIds": [uid(people.member)]}}

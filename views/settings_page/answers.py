@@ -28,7 +28,7 @@ DONE = {
 TABS = [
     ("tokens", "/settings", "API tokens"),
     *((kind.slug, f"/settings/{kind.slug}", kind.title) for kind in kinds.KINDS.values()),
-    ("webhooks", "/settings/webhooks", "Webhooks"),
+    ("teams", "/settings/teams", "Teams"),
     ("people", "/settings/people", "People's tokens"),
 ]
 

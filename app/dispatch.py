@@ -13,8 +13,9 @@ and, if it still fails, skipped with the error logged, so one bad event never st
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,9 +28,18 @@ log = logging.getLogger("muster.dispatch")
 NAME = "reactions"
 BATCH = 200
 
-Reaction = Callable[
-    [AsyncSession, Sequence[TimelineEvent], Mapping[int, Incident], datetime], Awaitable[None]
-]
+
+class Reaction(Protocol):
+    """What one part of Muster does about a batch of events, in the dispatcher's transaction."""
+
+    def __call__(
+        self,
+        session: AsyncSession,
+        events: Sequence[TimelineEvent],
+        incidents: Mapping[int, Incident],
+        *,
+        now: datetime,
+    ) -> Awaitable[None]: ...
 
 
 class Dispatcher:
@@ -88,7 +98,7 @@ class Dispatcher:
             }
             now = self.db.now()
             for reaction in self.reactions:
-                await reaction(session, events, incidents, now)
+                await reaction(session, events, incidents, now=now)
             position.position = events[-1].id
             return len(events) == (limit or BATCH)
 

@@ -13,20 +13,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Callable, Coroutine, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx2
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import jobs, mail
 from app.config import Settings
 from app.db import Database
 from app.dispatch import Dispatcher, Reaction
-from app.models import Incident, Job, TimelineEvent
-from app.services import notifications, nudges, who_hears
+from app.models import Job
+from app.services import notifications, nudges, webhooks, who_hears, workflows
 
 log = logging.getLogger("muster.worker")
 
@@ -36,6 +36,8 @@ STOP_TIMEOUT = 5
 
 HANDLERS: dict[str, jobs.Handler] = {
     notifications.EMAIL_JOB: mail.send_email,
+    "webhook": webhooks.deliver,
+    "workflow": workflows.run,
 }
 
 
@@ -158,14 +160,6 @@ def _wait(job: Job) -> timedelta:
 
 
 def reactions(*, email: bool) -> Sequence[Reaction]:
-    """What happens, in order, for each batch of committed events."""
-
-    async def defaults(
-        session: AsyncSession,
-        events: Sequence[TimelineEvent],
-        incidents: Mapping[int, Incident],
-        now: datetime,
-    ) -> None:
-        await who_hears.react(session, events, incidents, now=now, email=email)
-
-    return (defaults,)
+    """What happens, in order, for each batch of committed events: the default notifications,
+    the workflows' runs, the webhooks' deliveries."""
+    return (functools.partial(who_hears.react, email=email), workflows.react, webhooks.react)

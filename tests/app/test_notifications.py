@@ -5,6 +5,7 @@ position, replays, and two processes at once on PostgreSQL)."""
 from __future__ import annotations
 
 import asyncio
+import functools
 
 import pytest
 from sqlalchemy import func, select
@@ -26,10 +27,7 @@ from tests.support.factories import lead_role, status_in
 
 
 def dispatcher(db: Database, *, email: bool = False) -> Dispatcher:
-    async def defaults(session, events, incidents_by_id, now):
-        await who_hears.react(session, events, incidents_by_id, now=now, email=email)
-
-    return Dispatcher(db, [defaults])
+    return Dispatcher(db, [functools.partial(who_hears.react, email=email)])
 
 
 async def caught_up(dispatching: Dispatcher) -> None:

@@ -33,6 +33,15 @@ from views.settings_page.teams import (
     update_team,
 )
 from views.settings_page.tokens import create_token, rename_token, revoke_token, tokens_page
+from views.settings_page.webhooks import (
+    create_endpoint,
+    delete_endpoint,
+    rotate_secret,
+    switch_endpoint,
+    test_endpoint,
+    update_endpoint,
+    webhooks_page,
+)
 
 
 def routes() -> list[Route]:
@@ -49,6 +58,13 @@ def routes() -> list[Route]:
         Route("/settings/teams/{team_id}", update_team, methods=["POST"]),
         Route("/settings/teams/{team_id}/add", add_members, methods=["POST"]),
         Route("/settings/teams/{team_id}/remove", remove_members, methods=["POST"]),
+        Route("/settings/webhooks", webhooks_page, methods=["GET"], name="settings-webhooks"),
+        Route("/settings/webhooks", create_endpoint, methods=["POST"]),
+        Route("/settings/webhooks/{endpoint_id}", update_endpoint, methods=["POST"]),
+        Route("/settings/webhooks/{endpoint_id}/switch", switch_endpoint, methods=["POST"]),
+        Route("/settings/webhooks/{endpoint_id}/test", test_endpoint, methods=["POST"]),
+        Route("/settings/webhooks/{endpoint_id}/rotate", rotate_secret, methods=["POST"]),
+        Route("/settings/webhooks/{endpoint_id}/delete", delete_endpoint, methods=["POST"]),
         Route("/settings/{kind}", catalog_page, methods=["GET"], name="settings-kind"),
         Route("/settings/{kind}", create_item, methods=["POST"]),
         Route("/settings/{kind}/{item_id}", update_item, methods=["POST"]),

@@ -29,6 +29,7 @@ TABS = [
     ("tokens", "/settings", "API tokens"),
     *((kind.slug, f"/settings/{kind.slug}", kind.title) for kind in kinds.KINDS.values()),
     ("teams", "/settings/teams", "Teams"),
+    ("webhooks", "/settings/webhooks", "Webhooks"),
     ("people", "/settings/people", "People's tokens"),
 ]
 

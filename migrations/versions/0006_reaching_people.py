@@ -7,7 +7,9 @@ Create Date: 2026-12-07 01:09:06
 The tables for reaching people: teams and their members, notifications and each person's
 preferences, durable jobs with the outbox consumers' positions and the nudges already sent,
 webhook endpoints and their deliveries, workflows and their runs. The timeline gains two event
-kinds (UPDATE_OVERDUE, WORKFLOW_RAN), which need no change: kinds are plain strings.
+kinds (UPDATE_OVERDUE, WORKFLOW_RAN), which need no change: kinds are plain strings. The outbox
+consumer's position starts at the newest event, so an upgraded installation does not notify
+anyone of its past.
 """
 
 from collections.abc import Sequence
@@ -361,6 +363,12 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_workflow_runs_workflow_id"), ["workflow_id", "id"], unique=False
         )
+
+    # What happened before this upgrade is history: the outbox consumer starts after it.
+    op.execute(
+        "INSERT INTO outbox_positions (name, position) "
+        "SELECT 'reactions', COALESCE(MAX(id), 0) FROM timeline_events"
+    )
 
 
 def downgrade() -> None:

@@ -44,7 +44,7 @@ async def inbox(db, person, **options):
 
 async def test_followers_hear_updates_and_resolution_but_not_their_own(db, people):
     dispatching = dispatcher(db)
-    await caught_up(dispatching)  # the position starts at the newest event
+    await caught_up(dispatching)  # what happened before the test began
     incident = await declarations.declare(db, actor=people.member, name="Checkout is slow")
     for person in (people.viewer, people.responder):
         await followers.follow(db, actor=person, incident_id=incident.id)

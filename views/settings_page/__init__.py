@@ -42,6 +42,14 @@ from views.settings_page.webhooks import (
     update_endpoint,
     webhooks_page,
 )
+from views.settings_page.workflows import (
+    create_workflow,
+    delete_workflow,
+    switch_workflow,
+    update_workflow,
+    workflow_page,
+    workflows_page,
+)
 
 
 def routes() -> list[Route]:
@@ -65,6 +73,12 @@ def routes() -> list[Route]:
         Route("/settings/webhooks/{endpoint_id}/test", test_endpoint, methods=["POST"]),
         Route("/settings/webhooks/{endpoint_id}/rotate", rotate_secret, methods=["POST"]),
         Route("/settings/webhooks/{endpoint_id}/delete", delete_endpoint, methods=["POST"]),
+        Route("/settings/workflows", workflows_page, methods=["GET"], name="settings-workflows"),
+        Route("/settings/workflows", create_workflow, methods=["POST"]),
+        Route("/settings/workflows/{workflow_id}", workflow_page, methods=["GET"]),
+        Route("/settings/workflows/{workflow_id}", update_workflow, methods=["POST"]),
+        Route("/settings/workflows/{workflow_id}/switch", switch_workflow, methods=["POST"]),
+        Route("/settings/workflows/{workflow_id}/delete", delete_workflow, methods=["POST"]),
         Route("/settings/{kind}", catalog_page, methods=["GET"], name="settings-kind"),
         Route("/settings/{kind}", create_item, methods=["POST"]),
         Route("/settings/{kind}/{item_id}", update_item, methods=["POST"]),

@@ -30,6 +30,7 @@ TABS = [
     *((kind.slug, f"/settings/{kind.slug}", kind.title) for kind in kinds.KINDS.values()),
     ("teams", "/settings/teams", "Teams"),
     ("webhooks", "/settings/webhooks", "Webhooks"),
+    ("workflows", "/settings/workflows", "Workflows"),
     ("people", "/settings/people", "People's tokens"),
 ]
 

@@ -230,3 +230,23 @@ async def test_a_refused_sign_in_changes_no_team(db, people):
         )  # fmt: skip
     async with db.read() as session:
         assert await session.scalar(select(TeamMember.user_id)) is None
+
+
+async def test_signing_in_through_the_provider_joins_the_groups_team(
+    db, database_url, people, identity_provider
+):
+    """The real OpenID Provider's groups claim (admin@example.com is in muster-admins and sre)."""
+    from tests.views.test_sign_in import oidc_app, signed_in
+
+    sre = await teams.create_team(db, actor=people.admin, name="SRE", oidc_group="sre")
+    execs = await teams.create_team(db, actor=people.admin, name="Execs", oidc_group="executives")
+    app = oidc_app(database_url, identity_provider)
+    try:
+        async with signed_in(app, "admin@example.com"):
+            pass
+    finally:
+        await app.state.services.db.dispose()
+    async with db.read() as session:
+        joined = await users.find_user_by_email(session, "admin@example.com")
+    assert await memberships(db, sre) == {joined.id: True}
+    assert await memberships(db, execs) == {}

@@ -4,49 +4,25 @@ who may no longer see the incident, and a retry when the server is away."""
 
 from __future__ import annotations
 
-import email
-import email.policy
 from collections.abc import Iterator
 
 import httpx2
 import pytest
-from aiosmtpd.controller import Controller
 
 from app import jobs, mail
 from app.config import MailSettings
 from app.models import NotificationKind
 from app.services import declarations, incidents, members, notifications
+from tests.support.receivers import MailServer
 from tests.support.servers import free_port
 
 BASE = "https://muster.example.com"
 
 
-class Inbox:
-    """What the SMTP server received: parsed messages, and who each was for."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], email.message.EmailMessage]] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.messages.append((list(envelope.rcpt_tos), parsed))
-        return "250 OK"
-
-
 @pytest.fixture
-def smtp() -> Iterator[tuple[Inbox, MailSettings]]:
-    received = Inbox()
-    port = free_port()
-    server = Controller(received, hostname="127.0.0.1", port=port)
-    server.start()
-    settings = MailSettings(
-        host="127.0.0.1", port=port, implicit_tls=False, username=None, password=None,
-        sender="Muster <muster@example.com>",
-    )  # fmt: skip
-    try:
-        yield received, settings
-    finally:
-        server.stop()
+def smtp() -> Iterator[MailServer]:
+    with MailServer.running() as server:
+        yield server
 
 
 async def notified(db, person, incident, *, title="Update on INC-1", body="Rolled back."):
@@ -65,13 +41,12 @@ async def send(db, notification, settings):
 
 
 async def test_a_notification_becomes_an_email_with_one_link(db, people, smtp):
-    received, settings = smtp
     incident = await declarations.declare(db, actor=people.member, name="Checkout is slow")
     title = f"Update on {incident.reference} Checkout is slow"
     notification = await notified(db, people.viewer, incident, title=title)
-    await send(db, notification, settings)
+    await send(db, notification, smtp.settings)
 
-    [(recipients, message)] = received.messages
+    [(recipients, message)] = smtp.messages
     assert recipients == [people.viewer.email]
     assert message["Subject"] == title
     assert message["From"] == "Muster <muster@example.com>"
@@ -83,7 +58,6 @@ async def test_a_notification_becomes_an_email_with_one_link(db, people, smtp):
 
 
 async def test_email_about_a_private_incident_names_nothing(db, people, smtp):
-    received, settings = smtp
     incident = await declarations.declare(
         db, actor=people.responder, name="Payroll data exposed", private=True
     )
@@ -93,9 +67,9 @@ async def test_email_about_a_private_incident_names_nothing(db, people, smtp):
     notification = await notified(
         db, people.member, incident, title="Update on Payroll data exposed", body="Keys rotated."
     )
-    await send(db, notification, settings)
+    await send(db, notification, smtp.settings)
 
-    [(_, message)] = received.messages
+    [(_, message)] = smtp.messages
     raw = message.as_string()
     assert message["Subject"] == "A private incident you are in was updated"
     for secret in ("Payroll", "Keys rotated"):
@@ -104,14 +78,13 @@ async def test_email_about_a_private_incident_names_nothing(db, people, smtp):
 
 
 async def test_no_email_once_the_person_may_not_see_the_incident(db, people, smtp):
-    received, settings = smtp
     incident = await declarations.declare(db, actor=people.responder, name="Phishing wave")
     notification = await notified(db, people.viewer, incident)
     await incidents.change_visibility(
         db, actor=people.responder, incident_id=incident.id, private=True
     )
-    await send(db, notification, settings)
-    assert received.messages == []
+    await send(db, notification, smtp.settings)
+    assert smtp.messages == []
 
 
 async def test_an_unreachable_server_means_trying_again_later(db, people):

@@ -8,19 +8,13 @@ The deliveries are run the way the worker runs jobs: claimed from the queue, han
 
 from __future__ import annotations
 
-import collections
-import dataclasses
 import ipaddress
-import json
+from datetime import timedelta
 
 import httpx2
 import pytest
 from sqlalchemy import select
 from standardwebhooks import Webhook
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
 from app import jobs, outbound
 from app.errors import Forbidden, Invalid
@@ -36,50 +30,15 @@ from app.models import (
     WebhookFormat,
 )
 from app.services import declarations, incidents, webhooks
-from tests.support.servers import free_port, serving
+from tests.support.receivers import Receiver
 
 KEY = "k" * 32
 BASE = "http://muster.test"
 
 
-@dataclasses.dataclass
-class Received:
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self):
-        return json.loads(self.body)
-
-
-class Receiver:
-    """A webhook receiver: records every request, answers with the statuses queued (else 200)."""
-
-    def __init__(self) -> None:
-        self.got: list[Received] = []
-        self.answers: collections.deque[int] = collections.deque()
-        self.url = ""
-
-    def at(self, path: str, host: str = "127.0.0.1") -> str:
-        return self.url.replace("127.0.0.1", host) + path
-
-    def on(self, path: str) -> list[Received]:
-        return [r for r in self.got if r.path == path]
-
-    def app(self) -> Starlette:
-        async def hook(request: Request) -> Response:
-            self.got.append(Received(request.url.path, dict(request.headers), await request.body()))
-            status = self.answers.popleft() if self.answers else 200
-            return Response("thanks" if status < 300 else "broken today", status_code=status)
-
-        return Starlette(routes=[Route("/{name}", hook, methods=["POST"])])
-
-
 @pytest.fixture(scope="module")
 def served_receiver():
-    receiver = Receiver()
-    with serving(receiver.app(), free_port()) as url:
-        receiver.url = url
+    with Receiver.running() as receiver:
         yield receiver
 
 
@@ -130,7 +89,7 @@ class Outbox:
 async def run_jobs(db, reach) -> list[jobs.RetryLater]:
     """Run every due webhook job once, as the worker would; the retries asked for."""
     retries = []
-    for job in await jobs.claim(db, limit=100, kinds=[webhooks.JOB]):
+    for job in await jobs.claim(db, limit=100, lease=timedelta(minutes=1), kinds=[webhooks.JOB]):
         try:
             await webhooks.deliver(db, job.payload, reach)
         except jobs.RetryLater as retry:

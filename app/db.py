@@ -128,6 +128,16 @@ class Database:
                     {"channel": INBOX_CHANNEL, "named": named if len(named) < 7000 else ""},
                 )
 
+    def sibling(self, *, pool_size: int) -> Database:
+        """Another pool of connections to the same database, sharing this one's clock, SQLite
+        writer lock and commit callbacks: for background work, which then never takes the
+        connections requests wait for (nor they its)."""
+        other = Database(self.url, clock=self.now, pool_size=pool_size)
+        other._sqlite_writer = self._sqlite_writer
+        other.on_commit = self.on_commit
+        other.on_inbox = self.on_inbox
+        return other
+
     async def ping(self) -> None:
         """Raise unless the database answers a trivial query."""
         async with self.engine.connect() as connection:

@@ -32,6 +32,7 @@ log = logging.getLogger("muster.worker")
 
 POLL = 1.0  # seconds between looks when nothing woke a loop
 CONCURRENCY = 20  # jobs run at once by one process
+POOL = 5  # the worker's own database connections (requests keep theirs)
 STOP_TIMEOUT = 5
 
 HANDLERS: dict[str, jobs.Handler] = {
@@ -45,7 +46,7 @@ class Worker:
     """The dispatcher, the job runner and the sweeper of one process."""
 
     def __init__(self, db: Database, settings: Settings) -> None:
-        self.db = db
+        self.db = db.sibling(pool_size=POOL)
         self.settings = settings
         email = settings.mail is not None
         self.dispatcher = Dispatcher(db, reactions(email=email))
@@ -85,6 +86,7 @@ class Worker:
         self._tasks.clear()
         if self.outside is not None:
             await self.outside.http.aclose()
+        await self.db.dispose()
 
     async def _wait(self, name: str) -> None:
         woken = self._woken[name]

@@ -9,7 +9,7 @@ mutation's user errors, each on its field (``views.forms.place``).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from starlette.datastructures import FormData
@@ -197,7 +197,7 @@ KINDS = {
 }  # fmt: skip
 
 
-def problem(key: str, reading: Reading, user_errors: list[Mapping[str, Any]]) -> Problem:
+def problem(key: str, reading: Reading, user_errors: Sequence[Mapping[str, Any]]) -> Problem:
     """A refused form: the page's own complaints and the mutation's, each on its field where
     it has one (the page's first), and all of them for the summary."""
     fields = {name: name for name in reading.values} | {"fieldIds": "customFieldIds"}

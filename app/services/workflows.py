@@ -712,7 +712,11 @@ async def _add_followers(doing: _Run, spec: Mapping[str, Any]) -> None:
 async def _notify(doing: _Run, spec: Mapping[str, Any]) -> None:
     people = await _people(doing, spec)
     incident, workflow = doing.incident, doing.workflow
-    about = "A private incident you are in" if incident.private else incident.name
+    about = (
+        "A private incident you are in"
+        if incident.private
+        else f"{incident.reference} {incident.name}"
+    )
     made = await notifications.send(
         doing.session,
         [person.id for person in people],

@@ -438,7 +438,10 @@ async def test_a_run_does_every_step_and_says_so_once(db, people, outside):
             )
         ).all()
         assert {n.user_id for n in notified} == {erin.id, *(o.id for o in others)}
-        assert notified[0].title == "Workflow “Loop in leadership”: Checkout down"
+        assert (
+            notified[0].title
+            == f"Workflow “Loop in leadership”: {incident.reference} Checkout down"
+        )
         assert notified[0].body == "Please join the call."
         holder = await session.scalar(
             select(RoleAssignment.user_id).where(

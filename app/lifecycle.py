@@ -6,11 +6,12 @@ Pure functions over models, no I/O: the services call them inside their transact
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import Any
 
 from app.errors import InvalidTransition
-from app.models import Incident, Status, StatusCategory
+from app.models import RESPONDING, Incident, Status, StatusCategory
 
 C = StatusCategory
 
@@ -25,6 +26,21 @@ _MOVES: dict[StatusCategory, frozenset[StatusCategory]] = {
     C.MERGED: frozenset(),
     C.CANCELED: frozenset(),
 }
+
+
+_RESPONDING = frozenset(category.name for category in RESPONDING)
+_RESOLVED = frozenset({C.POST_INCIDENT.name, C.CLOSED.name})
+
+
+def resolves(move: Mapping[str, Any]) -> bool:
+    """Whether a recorded status move (an event's ``from_category`` and ``to_category``) took
+    the incident out of being responded to into post-incident or closed: it was resolved."""
+    return move.get("from_category") in _RESPONDING and move.get("to_category") in _RESOLVED
+
+
+def closes(move: Mapping[str, Any]) -> bool:
+    """Whether a recorded status move closed the incident."""
+    return move.get("to_category") == C.CLOSED.name != move.get("from_category")
 
 
 def next_statuses(current: Status, statuses: Iterable[Status]) -> list[Status]:

@@ -42,7 +42,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from standardwebhooks import Webhook
 
-from app import jobs, outbound, policy
+from app import jobs, lifecycle, outbound, policy
 from app.db import Database
 from app.errors import Forbidden, Invalid, NotFound
 from app.models import (
@@ -54,7 +54,6 @@ from app.models import (
     OrgRole,
     Severity,
     Status,
-    StatusCategory,
     TimelineEvent,
     User,
     WebhookDelivery,
@@ -95,8 +94,6 @@ DISABLE_AFTER = 5  # deliveries in a row that gave up
 ERROR_LENGTH = 500
 TEXT_LENGTH = 2900  # Slack's section text takes 3,000 characters
 _HKDF_INFO = b"muster: webhook signing secrets v1"
-_RESOLVING = {StatusCategory.TRIAGE.name, StatusCategory.ACTIVE.name}
-_FINISHED = {StatusCategory.POST_INCIDENT.name, StatusCategory.CLOSED.name}
 
 
 # Secrets ---------------------------------------------------------------------------------------
@@ -363,10 +360,9 @@ def event_types(event: TimelineEvent) -> list[tuple[str, dict[str, Any]]]:
 def _status_types(moved: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     details = {"from": moved.get("from"), "to": moved.get("to")}
     found = [("incident.status_changed", details)]
-    before, after = moved.get("from_category"), moved.get("to_category")
-    if before in _RESOLVING and after in _FINISHED:
+    if lifecycle.resolves(moved):
         found.append(("incident.resolved", details))
-    if after == StatusCategory.CLOSED.name and before != after:
+    if lifecycle.closes(moved):
         found.append(("incident.closed", details))
     return found
 

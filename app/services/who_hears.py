@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import lifecycle
 from app.models import (
     EventKind,
     Follower,
@@ -24,23 +25,9 @@ from app.models import (
     NotificationKind,
     RoleAssignment,
     RoleKind,
-    StatusCategory,
     TimelineEvent,
 )
 from app.services import notifications
-
-_RESPONDING = {StatusCategory.TRIAGE.name, StatusCategory.ACTIVE.name}
-_RESOLVED = {StatusCategory.POST_INCIDENT.name, StatusCategory.CLOSED.name}
-
-
-def resolves(move: Mapping[str, object] | None) -> bool:
-    """Whether a status move (an event's payload) takes an incident out of responding into
-    post-incident or closed: the moment it is resolved."""
-    return (
-        move is not None
-        and move.get("from_category") in _RESPONDING
-        and move.get("to_category") in _RESOLVED
-    )
 
 
 async def react(
@@ -80,13 +67,13 @@ async def _heard(
     named = f"{incident.reference} {incident.name}"
     if event.kind is EventKind.UPDATE_SHARED:
         followers = await _followers(session, incident)
-        if resolves(p.get("status")):
+        if p.get("status") and lifecycle.resolves(p["status"]):
             return NotificationKind.INCIDENT_RESOLVED, followers, f"Resolved: {named}", p["message"]
         return NotificationKind.UPDATE_SHARED, followers, f"Update on {named}", p["message"]
     if event.kind is EventKind.STATUS_CHANGED:
         followers = await _followers(session, incident)
         moved = f"Status: {p['from']} → {p['to']}."
-        if resolves(p):
+        if lifecycle.resolves(p):
             return NotificationKind.INCIDENT_RESOLVED, followers, f"Resolved: {named}", moved
         return NotificationKind.STATUS_CHANGED, followers, f"{named} is now {p['to']}", moved
     if event.kind is EventKind.SEVERITY_CHANGED:

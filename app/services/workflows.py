@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import delete, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import jobs, policy
+from app import jobs, lifecycle, policy
 from app.db import Database, appending_events
 from app.errors import Forbidden, Invalid, MusterError, NotFound
 from app.models import (
@@ -88,9 +88,6 @@ API_NAMES = {
     "add_actions": "addActions",
     "send_webhook": "sendWebhook",
 }
-
-_RESOLVING_FROM = {StatusCategory.TRIAGE.name, StatusCategory.ACTIVE.name}
-_RESOLVED_TO = {StatusCategory.POST_INCIDENT.name, StatusCategory.CLOSED.name}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -447,10 +444,9 @@ def triggers(event: TimelineEvent) -> set[WorkflowTrigger]:
 
 def _status_triggers(moved: Mapping[str, Any]) -> set[WorkflowTrigger]:
     found = {WorkflowTrigger.STATUS_CHANGED}
-    to, came_from = moved.get("to_category"), moved.get("from_category")
-    if to in _RESOLVED_TO and came_from in _RESOLVING_FROM:
+    if lifecycle.resolves(moved):
         found.add(WorkflowTrigger.INCIDENT_RESOLVED)
-    if to == StatusCategory.CLOSED.name:
+    if lifecycle.closes(moved):
         found.add(WorkflowTrigger.INCIDENT_CLOSED)
     return found
 

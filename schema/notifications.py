@@ -237,6 +237,7 @@ class NotificationSubscriptions:
             raise GraphQLError("Live feeds are not available here.")
         newest = 0
         serial = 0
+        said: int | None = None  # the count last sent: a wake-up that changed nothing says nothing
         changes = context.hub.inbox(
             context.viewer, credential=context.credential, admission=context.request_id
         )
@@ -244,12 +245,15 @@ class NotificationSubscriptions:
             async with context.db.read() as session:  # not the request's reads: this lives long
                 count = await notifications.unread_count(session, context.viewer)
                 latest = await notifications.list_notifications(session, context.viewer, first=1)
-            arrived = latest[0] if latest and latest[0].id > newest else None
+            arrived = latest[0] if latest and latest[0].id > newest and serial else None
             if latest:
                 newest = max(newest, latest[0].id)
+            if count == said and arrived is None:
+                continue
+            said = count
             serial += 1
             yield InboxChange(
                 serial=serial,
                 unread_notification_count=count,
-                notification=None if arrived is None or serial == 1 else Notification(row=arrived),
+                notification=None if arrived is None else Notification(row=arrived),
             )

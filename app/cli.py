@@ -199,12 +199,13 @@ def _demo(args: argparse.Namespace) -> None:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{DEMO_DATABASE}{suffix}").unlink(missing_ok=True)
     migrate(url)
-    asyncio.run(_seed(url))
+    asyncio.run(_seed(url, chat=demo.Chat.at(settings.base_url, settings.secret_key)))
     secret = asyncio.run(_demo_token(url))
     print(
         f"Muster demo: {site}/  (data in {DEMO_DATABASE})\n"
         "Sign in there as any demo person, no password needed; the personas are\n"
         "  support@, exec@, security@, sre@ and data@demo.muster\n"
+        f"The demo's chat channel, where its webhooks post: {settings.base_url}{demo.CHAT_PAGE}\n"
         f"GraphQL API and GraphiQL: {site}/graphql, with the header\n"
         f"  Authorization: Bearer {secret}\n"
         f"  (a read-write token of {DEMO_API_USER}, the SRE persona)",
@@ -230,10 +231,10 @@ def _seed_demo(args: argparse.Namespace) -> None:
     asyncio.run(_seed(database_url_from_env()))
 
 
-async def _seed(url: str) -> None:
+async def _seed(url: str, *, chat: demo.Chat | None = None) -> None:
     db = Database(url)
     try:
-        count = await demo.seed(db)
+        count = await demo.seed(db, chat=chat)
     finally:
         await db.dispose()
     print(f"Seeded the demo organisation: {count} incidents.")

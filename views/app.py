@@ -24,6 +24,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 
 from app.config import Settings
 from app.db import Database, PoolBusy
+from app.demo.chat import HOOK_PATH
 from app.events import EventHub
 from app.identity import Authenticator
 from app.oidc import Provider
@@ -35,6 +36,7 @@ from views import (
     busy,
     dashboard,
     declare,
+    demo_chat,
     health,
     incident,
     incident_list,
@@ -104,6 +106,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             gc.set_threshold(*thresholds)
 
     headers = policy(settings)
+    demo_hooks = (HOOK_PATH,) if settings.demo else ()  # the demo's chat channel (signed posts)
     assets = Assets(STATIC)
     pages.use_assets(assets)
     app = Starlette(
@@ -120,6 +123,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *incident.routes(),
             *my_work.routes(),
             *settings_page.routes(),
+            *(demo_chat.routes() if settings.demo else ()),
             Mount("/static", assets.files(), name="static"),
         ],
         middleware=[
@@ -127,7 +131,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Middleware(SecurityHeaders, headers=headers),
             Middleware(GZipMiddleware, compresslevel=6),  # passes text/event-stream as is
             Middleware(BodyLimit, paths={"/graphql": Limit(GRAPHQL_LIMIT, graphql_too_large)}),
-            Middleware(SignedInForms, api="/graphql", sign_in="/auth/"),
+            Middleware(SignedInForms, api="/graphql", sign_in="/auth/", hooks=demo_hooks),
             Middleware(CSRFGuard, settings=settings),
         ],
         exception_handlers={500: server_error(headers), PoolBusy: busy.pool_busy},

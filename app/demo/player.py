@@ -1,7 +1,9 @@
 """Plays the demo's scripts through the ordinary services: every declaration and step of every
 script in time order, on a clock set to each step's moment, so that timelines, update promises
-and timestamps are all real; ``seed`` adds the people first and refuses a database that has
-them already."""
+and timestamps are all real; ``seed`` adds the people and their teams first and refuses a
+database that has them already. The history is marked handled (nobody is notified of it); the
+last hour is played with the worker's reactions after each step, so notifications, the
+leadership workflow's runs and the nudges of overdue updates are there, at their moments."""
 
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from app.db import Database
+from app.demo import reach
+from app.demo.chat import Chat
 from app.demo.people import PEOPLE, Who
 from app.demo.scripts import INCIDENTS
 from app.demo.steps import (
@@ -35,7 +39,9 @@ from app.demo.steps import (
     Value,
     Work,
     days,
+    minutes,
 )
+from app.dispatch import handled_so_far
 from app.errors import Invalid
 from app.models import (
     CustomField,
@@ -55,6 +61,10 @@ from app.services import (
     users,
 )
 from app.services.fields import FieldValue
+
+LIVE = minutes(60)  # the last hour is played with the worker reacting as it goes
+ADMIN: Who = "alex"  # who set up the teams and the workflow
+DEMO_SITE = "http://127.0.0.1:8000"  # only for links in what the workflow runs make (no email)
 
 
 class _Clock:
@@ -246,8 +256,12 @@ async def _open_stage(db: Database) -> _Stage:
         )
 
 
-async def seed(db: Database) -> int:
-    """Add the demo people and play every incident script; returns the incidents declared."""
+async def seed(db: Database, *, chat: Chat | None = None) -> int:
+    """Add the demo people and their teams and play every incident script; returns the
+    incidents declared. The history is made up: nobody is told of it. The last ``LIVE`` is
+    played as it happens, the worker's round (``reach.catch_up``) after every step on that step's
+    clock: its notifications, workflow runs and nudges are real, and the leadership workflow's
+    post waits for the server to send it to ``chat`` (no chat: no post)."""
     async with db.read() as session:
         for person in PEOPLE:
             if await users.find_user_by_email(session, person.email) is not None:
@@ -256,14 +270,36 @@ async def seed(db: Database) -> int:
     cues = _cues(now)
     clock = _Clock(now - days(90))  # the people joined well before this month's incidents
     demo_db = Database(db.url, clock=clock)
+    secret_key = "" if chat is None else chat.secret_key
     try:
         stage = await _open_stage(demo_db)
-        for cue in cues:
-            clock.at = cue.at
-            if cue.step is None:
-                await stage.declare(cue.playing)
-            else:
-                await stage.play(cue.playing, cue.step)
+        admin = stage.people[ADMIN]
+        team_ids = await reach.add_teams(demo_db, admin, stage.people)
+        async with reach.outside(DEMO_SITE, secret_key) as outside:
+            live = False
+            for cue in cues:
+                clock.at = cue.at
+                if not live and cue.at >= now - LIVE:
+                    await _go_live(demo_db, admin, team_ids, chat)
+                    live = True
+                if cue.step is None:
+                    await stage.declare(cue.playing)
+                else:
+                    await stage.play(cue.playing, cue.step)
+                if live:
+                    await reach.catch_up(demo_db, outside)
+            clock.at = now
+            if not live:
+                await _go_live(demo_db, admin, team_ids, chat)
+            await reach.catch_up(demo_db, outside)
     finally:
         await demo_db.dispose()
     return len(INCIDENTS)
+
+
+async def _go_live(
+    db: Database, admin: User, team_ids: Mapping[str, int], chat: Chat | None
+) -> None:
+    """The live part begins: the workflow is set up, and everything before is history."""
+    await reach.add_workflow(db, admin, team_ids, chat)
+    await handled_so_far(db)

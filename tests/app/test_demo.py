@@ -28,18 +28,33 @@ from app.models import (
     IncidentRole,
     IncidentType,
     IncidentUpdate,
+    Job,
     Member,
+    Notification,
+    NotificationKind,
+    Nudge,
     OrgRole,
+    OutboxPosition,
     RoleAssignment,
     RoleKind,
+    RunState,
     Severity,
     Status,
     StatusCategory,
+    Team,
+    TeamMember,
     TimelineEvent,
     User,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookFormat,
+    Workflow,
+    WorkflowRun,
+    WorkflowTrigger,
 )
-from app.services import catalog, incidents, users
+from app.services import catalog, incidents, notifications, users
 
+CHAT = demo.Chat.at("http://127.0.0.1:8000", "k" * 32)
 PERSONAS = {
     "support@demo.muster": OrgRole.MEMBER,
     "exec@demo.muster": OrgRole.VIEWER,
@@ -75,7 +90,7 @@ async def shown(module_database_url: str) -> AsyncIterator[Shown]:
     nearest update promise falls due nine minutes or more after seeding."""
     seeding = Database(module_database_url)
     try:
-        incidents = await demo.seed(seeding)
+        incidents = await demo.seed(seeding, chat=CHAT)
     finally:
         await seeding.dispose()
     looking = ReadOnly(module_database_url)
@@ -280,3 +295,178 @@ async def test_seeding_twice_is_refused_and_changes_nothing(db, seeded):
     with pytest.raises(Invalid, match="demo organisation is already there"):
         await demo.seed(db)
     assert await counts() == before
+
+
+# Reaching people ------------------------------------------------------------------------------
+
+
+async def test_teams_with_their_people(shown):
+    async with shown.db.read() as session:
+        rows = (
+            await session.execute(
+                select(Team.name, User.email)
+                .join(TeamMember, TeamMember.team_id == Team.id)
+                .join(User, User.id == TeamMember.user_id)
+            )
+        ).all()
+    teams: dict[str, set[str]] = {}
+    for name, email in rows:
+        teams.setdefault(name, set()).add(email)
+    assert {"Leadership", "Support", "Security", "Data", "SRE"} <= set(teams)
+    assert "exec@demo.muster" in teams["Leadership"] and 2 <= len(teams["Leadership"]) <= 3
+    assert "support@demo.muster" in teams["Support"]
+    assert teams["Security"] == {"security@demo.muster"}
+    assert teams["Data"] == {"data@demo.muster"}
+    assert "sre@demo.muster" in teams["SRE"] and len(teams["SRE"]) >= 2
+
+
+async def test_the_leadership_workflow_loops_leadership_in_and_posts_to_chat(shown):
+    async with shown.db.read() as session:
+        workflow = await session.scalar(
+            select(Workflow).where(Workflow.name == "Loop in leadership for Critical incidents")
+        )
+        leadership = await session.scalar(select(Team.id).where(Team.name == "Leadership"))
+        critical = await session.scalar(select(Severity.id).where(Severity.name == "Critical"))
+        endpoint = await session.scalar(select(WebhookEndpoint))
+    assert workflow is not None and workflow.enabled
+    assert workflow.trigger is WorkflowTrigger.INCIDENT_DECLARED
+    assert workflow.conditions["severity_at_least_id"] == critical
+    assert [next(iter(step)) for step in workflow.steps] == [
+        "add_followers",
+        "notify",
+        "send_webhook",
+    ]
+    assert workflow.steps[0]["add_followers"]["team_ids"] == [leadership]
+    assert endpoint is not None and endpoint.url == CHAT.url
+    assert endpoint.format is WebhookFormat.SLACK and not endpoint.include_private
+    assert workflow.steps[2]["send_webhook"]["endpoint_id"] == endpoint.id
+
+
+async def test_a_critical_declare_by_support_ran_the_workflow(shown):
+    db = shown.db
+    async with db.read() as session:
+        runs = (await session.execute(select(WorkflowRun, Incident).join(Incident))).all()
+        assert len(runs) == 1
+        run, incident = runs[0]
+        severity = await session.get_one(Severity, incident.severity_id)
+        reporter = await session.scalar(
+            select(User.email)
+            .join(RoleAssignment, RoleAssignment.user_id == User.id)
+            .join(IncidentRole, IncidentRole.id == RoleAssignment.role_id)
+            .where(
+                RoleAssignment.incident_id == incident.id, IncidentRole.kind == RoleKind.REPORTER
+            )
+        )
+        ran = (
+            await session.scalars(
+                select(TimelineEvent).where(
+                    TimelineEvent.incident_id == incident.id,
+                    TimelineEvent.kind == EventKind.WORKFLOW_RAN,
+                )
+            )
+        ).all()
+        following = set(
+            await session.scalars(
+                select(User.email)
+                .join(Follower, Follower.user_id == User.id)
+                .where(Follower.incident_id == incident.id)
+            )
+        )
+        posts = (
+            await session.scalars(
+                select(WebhookDelivery).where(WebhookDelivery.incident_id == incident.id)
+            )
+        ).all()
+    assert severity.name == "Critical" and reporter == "support@demo.muster"
+    assert run.state is RunState.DONE, run.outcome
+    assert "as followers" in run.outcome and "notified 3 people" in run.outcome
+    assert len(ran) == 1 and ran[0].payload["outcome"] == run.outcome
+    assert {"exec@demo.muster", "admin@demo.muster"} <= following
+    assert [post.event_type for post in posts] == ["workflow.step"]
+
+
+async def test_the_executive_finds_notifications_in_the_inbox(shown):
+    db = shown.db
+    executive = await person(db, "exec@demo.muster")
+    now = datetime.now(UTC)
+    async with db.read() as session:
+        inbox = await notifications.list_notifications(session, executive, first=50)
+        unread = await notifications.unread_count(session, executive)
+        for note in inbox:
+            assert note.incident_id is not None
+            assert await incidents.find_incident(session, executive, note.incident_id)
+    kinds = {note.kind for note in inbox}
+    assert NotificationKind.WORKFLOW in kinds and NotificationKind.UPDATE_SHARED in kinds
+    assert unread == len(inbox) >= 4
+    assert all(now - timedelta(hours=1, minutes=5) < note.created_at < now for note in inbox)
+
+
+async def test_the_made_up_history_notified_no_one(shown):
+    now = datetime.now(UTC)
+    async with shown.db.read() as session:
+        oldest = await session.scalar(select(func.min(Notification.created_at)))
+        count = await session.scalar(select(func.count()).select_from(Notification))
+    assert oldest is not None and oldest > now - timedelta(hours=1, minutes=5)
+    assert count < 60
+
+
+async def test_an_overdue_update_has_nudged_its_lead(shown):
+    db = shown.db
+    now = datetime.now(UTC)
+    async with db.read() as session:
+        overdue = (
+            await session.scalars(
+                select(Incident)
+                .join(Status, Status.id == Incident.status_id)
+                .where(Status.category.in_(RESPONDING), Incident.next_update_due_at < now)
+            )
+        ).all()
+        nudged = []
+        for incident in overdue:
+            events = await session.scalar(
+                select(func.count())
+                .select_from(TimelineEvent)
+                .where(
+                    TimelineEvent.incident_id == incident.id,
+                    TimelineEvent.kind == EventKind.UPDATE_OVERDUE,
+                )
+            )
+            reminded = set(
+                await session.scalars(
+                    select(User.email)
+                    .join(Notification, Notification.user_id == User.id)
+                    .where(
+                        Notification.incident_id == incident.id,
+                        Notification.kind == NotificationKind.UPDATE_OVERDUE,
+                    )
+                )
+            )
+            nudged.append((incident.name, events, reminded))
+        rows = await session.scalar(select(func.count()).select_from(Nudge))
+    assert overdue
+    assert all(events == 1 and reminded for _, events, reminded in nudged), nudged
+    search = next(found for found in nudged if found[0].startswith("Search results"))
+    assert search[2] == {"admin@demo.muster"}  # its lead: it has no communications lead
+    assert rows
+
+
+async def test_nothing_is_left_to_replay_but_the_chat_post(shown):
+    async with shown.db.read() as session:
+        position = await session.get_one(OutboxPosition, "reactions")
+        newest = await session.scalar(select(func.max(TimelineEvent.id)))
+        waiting = (await session.execute(select(Job.kind, Job.payload))).all()
+        delivery = await session.scalar(select(WebhookDelivery))
+    assert position.position == newest
+    assert delivery is not None
+    assert waiting == [("webhook", {"delivery_id": delivery.id})]
+
+
+async def test_without_a_chat_channel_the_workflow_posts_nowhere(db, seeded):
+    async with db.read() as session:
+        workflow = await session.scalar(select(Workflow))
+        endpoints = await session.scalar(select(func.count()).select_from(WebhookEndpoint))
+        waiting = await session.scalar(select(func.count()).select_from(Job))
+        run = await session.scalar(select(WorkflowRun))
+    assert workflow is not None and endpoints == 0 and waiting == 0
+    assert [next(iter(step)) for step in workflow.steps] == ["add_followers", "notify"]
+    assert run is not None and run.state is RunState.DONE

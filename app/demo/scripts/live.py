@@ -1,6 +1,7 @@
 """The incidents going on now, declared in the last few hours: customers locked out, failing
 card payments, a revenue dashboard showing zero, a database upgrade and a launch run as war
-rooms, a private lost laptop, and some in triage, with updates due within minutes (two overdue)."""
+rooms, a private lost laptop, a Critical public API outage support declared minutes ago (which
+loops in leadership), and some in triage, with updates due within minutes (two overdue)."""
 
 from app.demo.people import STATUS_PAGE
 from app.demo.steps import (
@@ -327,6 +328,54 @@ LIVE_NOW = [
             ),
             Work(minutes(10), "noah", "Pause the newsletter job until the queue drains", "noah"),
             Follow(minutes(12), "maya"),
+        ],
+    ),
+    Script(
+        name="Public API answers every request with an error",
+        by="sam",
+        ago=minutes(18),
+        type="Customer issue",
+        severity="Critical",
+        summary="Every call to the public API fails with a 500 error. Customers' integrations and "
+        "scripts have stopped working, and tickets are pouring in from our largest accounts.",
+        fields={
+            "Affected features": ("Public API",),
+            "Affected teams": ("Support", "Platform"),
+            "Customers affected": 860,
+        },
+        next_update=15,
+        steps=[
+            Lead(minutes(2), "jordan", "jordan"),
+            Comms(minutes(3), "jordan", "sam"),
+            Update(
+                minutes(6),
+                "jordan",
+                "The API gateway refuses every request since this morning's certificate rotation: "
+                "the new certificate lacks its intermediate. Rolling the gateway back to the "
+                "previous certificate.",
+                status="Fixing",
+                next_in=15,
+            ),
+            Work(
+                minutes(7),
+                "jordan",
+                "Roll the API gateway back to the previous certificate",
+                "noah",
+            ),
+            Note(
+                minutes(10),
+                "sam",
+                "Over 60 tickets and two partners on the phone. Pointing everyone at the status "
+                "page.",
+            ),
+            SetField(minutes(11), "sam", "Status page", STATUS_PAGE + "public-api-errors"),
+            Update(
+                minutes(13),
+                "sam",
+                "The status page says the API is down and we are on it. Support is answering "
+                "tickets with a link to it.",
+                next_in=15,
+            ),
         ],
     ),
     Script(

@@ -190,12 +190,7 @@ class EventHub:
     ) -> AsyncIterator[None]:
         """Yield at once, then whenever ``user``'s notifications may have changed, for as long as
         ``credential`` holds (``SignedOut`` then), counted among their feeds like ``follow``."""
-        admitted = admission is not None and self._admitted.get(admission) == user.id
-        if admitted:
-            assert admission is not None
-            del self._admitted[admission]
-        else:
-            self._claim(user.id)
+        admitted = self._take_place(user, admission)
         subscriber = Subscriber(user, credential, None, 1, takes_events=False)
         self.subscribers.add(subscriber)
         self._inboxes[user.id].add(subscriber)
@@ -236,6 +231,14 @@ class EventHub:
         if user_id is not None:
             self._free(user_id)
 
+    def _take_place(self, user: User, admission: str | None) -> bool:
+        """Take the place ``admission`` holds for ``user``'s feed (True), else a new one."""
+        if admission is not None and self._admitted.get(admission) == user.id:
+            del self._admitted[admission]
+            return True
+        self._claim(user.id)
+        return False
+
     def _claim(self, user_id: int) -> None:
         if self.feeds[user_id] >= self.feeds_per_person:
             raise TooManyFeeds(
@@ -266,12 +269,7 @@ class EventHub:
         ``FellBehind`` if the subscriber could not keep up, ``SignedOut`` when the credential
         stops holding.
         """
-        admitted = admission is not None and self._admitted.get(admission) == user.id
-        if admitted:
-            assert admission is not None
-            del self._admitted[admission]
-        else:
-            self._claim(user.id)
+        admitted = self._take_place(user, admission)
         subscriber = Subscriber(user, credential, incident_id, self.queue_size)
         self.subscribers.add(subscriber)
         try:

@@ -42,7 +42,7 @@ from app.services import tokens, users, webhooks
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from graphql_list import fresh_postgres
-from processes import free_port, serve, uvicorn
+from processes import cpu_seconds, free_port, serve, uvicorn
 
 SECRET_KEY = "w" * 32
 DECLARE = """mutation($name: String!) { declareIncident(input: {name: $name}) {
@@ -186,9 +186,10 @@ async def measure(url: str, rate: float, seconds: float, warmup: int) -> int:
             await asyncio.sleep(0.1)
         receiver.got.clear()
         answered: dict[str, float] = {}
-        began = time.time()
+        began, cpu_before = time.time(), cpu_seconds(process.pid)
         failures = await declare_steadily(port, secret, rate, seconds, answered)
         spent = time.time() - began
+        busy = (cpu_seconds(process.pid) - cpu_before) / spent
         deadline = time.time() + 60
         while {r for _, r, _, _ in receiver.got} < answered.keys() and time.time() < deadline:
             await asyncio.sleep(0.1)
@@ -211,7 +212,9 @@ async def measure(url: str, rate: float, seconds: float, warmup: int) -> int:
     print(
         f"{database}: declared {len(answered)} in {spent:.1f} s ({len(answered) / spent:.1f}/s, "
         f"{failures} failed); delivered {len(first)} of {len(answered)}, "
-        f"{repeated} delivered more than once ({ids_repeated} with the same webhook-id)"
+        f"{repeated} delivered more than once ({ids_repeated} with the same webhook-id); "
+        f"the server used {100 * busy:.0f}% of a CPU while declares came; "
+        f"load average {os.getloadavg()[0]:.1f}"
     )
     if not from_commit:
         return 1

@@ -303,6 +303,7 @@ async def main() -> int:
         return 1
     stored_s = statistics.median(r["stored_s"] for r in done)
     live_s = statistics.median(r["live_s"] for r in done)
+    print(f"load average {os.getloadavg()[0]:.1f}")
     print(
         f"{database}: {args.people} people, {args.feeds} live inboxes, median of {len(done)}: "
         f"all notifications stored {stored_s:.2f} s, last live count {live_s:.2f} s after the "

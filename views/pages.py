@@ -3,8 +3,10 @@
 Pages get their data by running one of the named operations in ``views/operations`` in process,
 as the signed-in viewer (``run``); a form runs a mutation the same way. ``render`` gives every
 template the signed-in ``viewer`` (or None), what they may do across the organisation
-(``viewer_can``, ``Query.viewerCan``, for the navigation) and the browser's ``csrf_token`` for
-its forms, marks the response as personal (``Cache-Control: private, no-store``) and as varying
+(``viewer_can``, ``Query.viewerCan``, for the navigation), their unread notification count
+(``unread_notifications``, for the header's bell: the ``ViewerCan`` fragment selects it, and
+``run`` keeps it from whichever page query read it) and the browser's ``csrf_token`` for its
+forms, marks the response as personal (``Cache-Control: private, no-store``) and as varying
 with ``HX-Request``; with ``block`` it answers an htmx request with that block of the page only
 (the same URL without htmx serves the whole page). ``message`` is the page for anything a
 person must be told instead of what they asked for: an expired sign-in, a provider that is down.
@@ -77,8 +79,14 @@ class OperationFailed(Exception):
 async def run(
     request: Request, operation: str, variables: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    """Run the named operation as the signed-in viewer; its data."""
-    return await run_as(request, viewer(request), operation, variables)
+    """Run the named operation as the signed-in viewer; its data. The viewer's unread
+    notification count, if the operation read it (the ``ViewerCan`` fragment does), is kept for
+    the header this request draws."""
+    data = await run_as(request, viewer(request), operation, variables)
+    unread = (data.get("viewer") or {}).get("unreadNotificationCount")
+    if isinstance(unread, int):
+        request.state.unread_notifications = unread
+    return data
 
 
 async def run_as(
@@ -107,6 +115,11 @@ async def viewer_can(request: Request) -> dict[str, bool]:
     return can
 
 
+def _unread(request: Request) -> int | None:
+    unread: int | None = getattr(request.state, "unread_notifications", None)
+    return unread
+
+
 def is_htmx(request: Request) -> bool:
     return request.headers.get("hx-request") == "true"
 
@@ -123,11 +136,15 @@ async def render(
 
     The navigation draws what the viewer may do from ``viewer_can`` (``Query.viewerCan``, which
     every page's query selects with the ``ViewerCan`` fragment); a whole page drawn without it
-    (a message, a refusal) asks for it with the ``Navigation`` operation."""
+    (a message, a refusal) asks for it with the ``Navigation`` operation. The header's bell
+    shows the unread notification count the page's query read (``run`` keeps it), else the one
+    ``Navigation`` reads."""
     signed_in = await principal(request)
     whole = not (block and is_htmx(request))
-    if signed_in is not None and whole and "viewer_can" not in context:
-        context["viewer_can"] = await viewer_can(request)
+    if signed_in is not None and whole:
+        if "viewer_can" not in context or _unread(request) is None:
+            context.setdefault("viewer_can", await viewer_can(request))
+        context["unread_notifications"] = _unread(request)
     response = TEMPLATES.TemplateResponse(
         request,
         template,

@@ -107,9 +107,10 @@ def served(served_app, served_port):
         yield url
 
 
-async def feeds_started(app, count=1):
-    """Wait until exactly ``count`` live feeds are open on ``app``'s event hub."""
-    await hub_feeds_started(app.state.services.hub, count)
+async def feeds_started(app, count=1, *, inboxes=False):
+    """Wait until exactly ``count`` live event feeds (``inboxes``: inbox feeds, like the header
+    bell's) are open on ``app``'s event hub."""
+    await hub_feeds_started(app.state.services.hub, count, inboxes=inboxes)
 
 
 @contextlib.asynccontextmanager

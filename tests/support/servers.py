@@ -48,9 +48,9 @@ class Served(Endpoint):
 
     hub: EventHub
 
-    async def feeds_started(self, count: int = 1) -> None:
+    async def feeds_started(self, count: int = 1, *, inboxes: bool = False) -> None:
         """Wait until exactly ``count`` live feeds are open here (see ``hub_feeds_started``)."""
-        await hub_feeds_started(self.hub, count)
+        await hub_feeds_started(self.hub, count, inboxes=inboxes)
 
 
 @dataclasses.dataclass
@@ -113,15 +113,25 @@ def start_server(database_url: str, log: Path, **env: str) -> Server:
     raise AssertionError("server did not start: " + log.read_text())
 
 
-def started(hub) -> int:
-    """How many feeds have their starting position, so that every event after now reaches them."""
-    return sum(s.started for s in list(hub.subscribers))
+def started(hub, *, inboxes: bool = False) -> int:
+    """How many event feeds (``inboxes``: inbox feeds) have their starting position, so that every
+    event (inbox change) after now reaches them."""
+    return sum(s.started for s in feeds(hub, inboxes=inboxes))
 
 
-async def hub_feeds_started(hub, count: int = 1) -> None:
-    """Wait until exactly ``count`` live feeds are open on ``hub`` (earlier ones have left) and
-    each knows its starting position, so every event committed from now on reaches them."""
-    await until(lambda: len(hub.subscribers) == count and started(hub) == count)
+def feeds(hub, *, inboxes: bool = False) -> list:
+    """The hub's event feeds, or (``inboxes``) its inbox feeds, which take no events: every page's
+    header opens one for its bell, beside the page's own event feed."""
+    return [s for s in list(hub.subscribers) if s.takes_events is not inboxes]
+
+
+async def hub_feeds_started(hub, count: int = 1, *, inboxes: bool = False) -> None:
+    """Wait until exactly ``count`` live event feeds (``inboxes``: inbox feeds) are open on
+    ``hub`` (earlier ones have left) and each knows its starting position, so every event (inbox
+    change) committed from now on reaches them."""
+    await until(
+        lambda: len(feeds(hub, inboxes=inboxes)) == count and started(hub, inboxes=inboxes) == count
+    )
 
 
 async def until(condition, wait: float = 10) -> None:

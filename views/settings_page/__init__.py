@@ -15,7 +15,8 @@ form swaps just the tab's section (``#settings-section``).
 By concern: ``kinds`` (each kind of configuration: its tab, operations and how its forms read),
 ``answers`` (the tab, refusals, confirmations, redirects and mutations every form shares),
 ``tokens`` (the viewer's own API tokens), ``people`` (admins: people's tokens), ``catalog``
-(admins: the configuration tabs).
+(admins: the configuration tabs), ``notifications`` (everyone: which notifications reach them
+by email, ``/settings/notifications``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from __future__ import annotations
 from starlette.routing import Route
 
 from views.settings_page.catalog import catalog_page, create_item, update_item
+from views.settings_page.notifications import notifications_page, save_notifications
 from views.settings_page.people import people_page
 from views.settings_page.teams import (
     add_members,
@@ -60,6 +62,8 @@ def routes() -> list[Route]:
         Route("/settings/tokens/{token_id}/rename", rename_token, methods=["POST"]),
         Route("/settings/tokens/{token_id}/revoke", revoke_token, methods=["POST"]),
         Route("/settings/people", people_page, name="settings-people"),
+        Route("/settings/notifications", notifications_page, methods=["GET"]),
+        Route("/settings/notifications", save_notifications, methods=["POST"]),
         Route("/settings/teams", teams_page, methods=["GET"], name="settings-teams"),
         Route("/settings/teams", create_team, methods=["POST"]),
         Route("/settings/teams/{team_id}", team_page, methods=["GET"]),

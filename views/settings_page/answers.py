@@ -27,12 +27,14 @@ DONE = {
 }
 TABS = [
     ("tokens", "/settings", "API tokens"),
+    ("notifications", "/settings/notifications", "Notifications"),
     *((kind.slug, f"/settings/{kind.slug}", kind.title) for kind in kinds.KINDS.values()),
     ("teams", "/settings/teams", "Teams"),
     ("webhooks", "/settings/webhooks", "Webhooks"),
     ("workflows", "/settings/workflows", "Workflows"),
     ("people", "/settings/people", "People's tokens"),
 ]
+EVERYONE = {"tokens", "notifications"}  # the tabs for people who are not admins
 
 
 async def render(request: Request, tab: str, status: int, **context: Any) -> Response:
@@ -44,7 +46,7 @@ async def render(request: Request, tab: str, status: int, **context: Any) -> Res
         block="section",
         section="settings",
         tab=tab,
-        tabs=TABS,
+        tabs=TABS if context.get("admin") else [t for t in TABS if t[0] in EVERYONE],
         categories=kinds.CATEGORIES,
         field_kinds=kinds.FIELD_KINDS,
         selects=kinds.SELECTS,

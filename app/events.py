@@ -47,7 +47,8 @@ from app.db import EVENTS_CHANNEL, INBOX_CHANNEL, Database
 from app.errors import ErrorCode, MusterError
 from app.identity import Authenticator, Credential, CredentialKind
 from app.models import Incident, Member, TimelineEvent, User
-from app.services import sessions
+from app.services import notifications, sessions
+from app.services.notifications import InboxState
 
 log = logging.getLogger("muster.events")
 
@@ -92,6 +93,7 @@ class Subscriber:
         self.incident_id = incident_id
         self.takes_events = takes_events  # False: an inbox feed, woken by ``changed`` instead
         self.changed = asyncio.Event()
+        self.inbox: InboxState | None = None  # an inbox feed's latest state, read by the hub
         self.queue: asyncio.Queue[TimelineEvent | None] = asyncio.Queue(size + 1)
         self.size = size
         self.ended: MusterError | None = None  # why the feed was ended, if it was
@@ -142,6 +144,8 @@ class EventHub:
         self._closed = False
         self._inboxes: dict[int, set[Subscriber]] = defaultdict(set)  # user id → inbox feeds
         self.on_wake: list[Callable[[], None]] = []  # told of every wake-up (the worker)
+        self._stale_inboxes: set[int] = set()  # people whose inboxes must be read again
+        self._inbox_reader: asyncio.Future[None] | None = None
 
     async def start(self) -> None:
         """Start reading (the database may still be down: reading retries until it answers)."""
@@ -176,10 +180,27 @@ class EventHub:
             callback()
 
     def inboxes_changed(self, user_ids: set[int] | None) -> None:
-        """Wake the inbox feeds of ``user_ids`` (None: of everyone)."""
-        for user_id in self._inboxes if user_ids is None else user_ids & self._inboxes.keys():
-            for subscriber in self._inboxes[user_id]:
-                subscriber.changed.set()
+        """Read again the inboxes of ``user_ids`` (None: of everyone) that have feeds here, all
+        woken together in one read, and wake their feeds with what it found."""
+        self._stale_inboxes |= self._inboxes.keys() if user_ids is None else user_ids
+        if self._inbox_reader is None or self._inbox_reader.done():
+            self._inbox_reader = asyncio.ensure_future(self._read_inboxes())
+
+    async def _read_inboxes(self) -> None:
+        while self._stale_inboxes and not self._closed:
+            stale, self._stale_inboxes = self._stale_inboxes & self._inboxes.keys(), set()
+            try:
+                async with self.db.read() as session:
+                    states = await notifications.inbox_states(session, stale)
+            except Exception:  # the database may be down: try these again shortly
+                log.exception("reading live inboxes failed; retrying")
+                self._stale_inboxes |= stale
+                await asyncio.sleep(self.poll_interval)
+                continue
+            for user_id, state in states.items():
+                for subscriber in self._inboxes.get(user_id, ()):
+                    subscriber.inbox = state
+                    subscriber.changed.set()
 
     async def inbox(
         self,
@@ -187,9 +208,10 @@ class EventHub:
         *,
         credential: Credential | None = None,
         admission: str | None = None,
-    ) -> AsyncIterator[None]:
-        """Yield at once, then whenever ``user``'s notifications may have changed, for as long as
-        ``credential`` holds (``SignedOut`` then), counted among their feeds like ``follow``."""
+    ) -> AsyncIterator[InboxState]:
+        """``user``'s unread count and newest notification, at once and whenever they may have
+        changed, for as long as ``credential`` holds (``SignedOut`` then), counted among their
+        feeds like ``follow``."""
         admitted = self._take_place(user, admission)
         subscriber = Subscriber(user, credential, None, 1, takes_events=False)
         self.subscribers.add(subscriber)
@@ -198,9 +220,8 @@ class EventHub:
             if credential is not None and not admitted and not await self._holds(credential):
                 raise SignedOut("Your session has ended; sign in again.")
             subscriber.started = True
+            self.inboxes_changed({user.id})
             while not self._closed:
-                subscriber.changed.clear()
-                yield
                 ended = asyncio.ensure_future(subscriber.queue.get())
                 changed = asyncio.ensure_future(subscriber.changed.wait())
                 try:
@@ -212,6 +233,9 @@ class EventHub:
                     raise subscriber.ended
                 if ended.done() and not ended.cancelled():
                     return  # the hub is stopping
+                subscriber.changed.clear()
+                if subscriber.inbox is not None:
+                    yield subscriber.inbox
         finally:
             self.subscribers.discard(subscriber)
             self._inboxes[user.id].discard(subscriber)

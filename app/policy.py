@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from sqlalchemy import ColumnElement, and_, exists, false, or_, select
+from sqlalchemy import ColumnElement, and_, exists, false, literal, or_, select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from app.models import Incident, Member, OrgRole, User
 
@@ -26,8 +27,15 @@ def visible_incidents(user: User) -> ColumnElement[bool]:
     """A WHERE condition selecting the incidents ``user`` may see."""
     if not user.active:
         return false()
+    return visible_to(literal(user.id))
+
+
+def visible_to(user_id: ColumnElement[int] | InstrumentedAttribute[int]) -> ColumnElement[bool]:
+    """``visible_incidents`` for the person whose id ``user_id`` (a column) holds, who must be
+    active (checked by the caller): many people's rows in one query, each against their own
+    access."""
     is_member = exists(
-        select(Member.user_id).where(Member.incident_id == Incident.id, Member.user_id == user.id)
+        select(Member.user_id).where(Member.incident_id == Incident.id, Member.user_id == user_id)
     )
     return or_(Incident.private.is_(False), is_member)
 

@@ -10,6 +10,7 @@ is neither listed nor counted (``app.services.notifications.visible``).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import AsyncGenerator
 from datetime import datetime
 from typing import Any
@@ -29,6 +30,7 @@ from schema.types import Incident
 from schema.viewers import per_viewer
 
 _CURSOR = "cursor:notifications"
+_FEEDS = itertools.count()  # numbers each notifications subscription (its results' live key)
 
 
 @strawberry.type(description="One message to you about one thing that happened.")
@@ -211,6 +213,7 @@ async def _count(info: Info, viewer: User) -> int:
 
 @strawberry.type(description="Your inbox changed: its unread count, and what just arrived.")
 class InboxChange:
+    feed: strawberry.Private[int]  # which subscription: no two share a result, even at serial 1
     serial: strawberry.Private[int]
     unread_notification_count: int
     notification: Notification | None = strawberry.field(
@@ -219,7 +222,7 @@ class InboxChange:
 
     def live_key(self, viewer: User) -> tuple[Any, ...]:
         """A change of one person's inbox: its result is never shared with anyone else."""
-        return ("inbox", viewer.id, self.serial)
+        return ("inbox", viewer.id, self.feed, self.serial)
 
     def live_extensions(self) -> dict[str, Any]:
         return {}
@@ -235,25 +238,24 @@ class NotificationSubscriptions:
         context = info.context
         if context.hub is None:
             raise GraphQLError("Live feeds are not available here.")
+        feed = next(_FEEDS)
         newest = 0
         serial = 0
         said: int | None = None  # the count last sent: a wake-up that changed nothing says nothing
         changes = context.hub.inbox(
             context.viewer, credential=context.credential, admission=context.request_id
         )
-        async for _ in changes:
-            async with context.db.read() as session:  # not the request's reads: this lives long
-                count = await notifications.unread_count(session, context.viewer)
-                latest = await notifications.list_notifications(session, context.viewer, first=1)
-            arrived = latest[0] if latest and latest[0].id > newest and serial else None
-            if latest:
-                newest = max(newest, latest[0].id)
-            if count == said and arrived is None:
+        async for state in changes:
+            arrived = state.newest if state.newest and state.newest.id > newest and serial else None
+            if state.newest is not None:
+                newest = max(newest, state.newest.id)
+            if state.unread == said and arrived is None:
                 continue
-            said = count
+            said = state.unread
             serial += 1
             yield InboxChange(
+                feed=feed,
                 serial=serial,
-                unread_notification_count=count,
+                unread_notification_count=state.unread,
                 notification=None if arrived is None else Notification(row=arrived),
             )

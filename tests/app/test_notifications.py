@@ -204,3 +204,28 @@ async def test_two_processes_dispatch_each_event_once(db, database_url, people, 
         assert count == 30
     finally:
         await second.db.dispose()
+
+
+async def test_many_inboxes_read_at_once_match_each_read_alone(db, people):
+    public = await declarations.declare(db, actor=people.responder, name="Slow search")
+    secret = await declarations.declare(db, actor=people.responder, name="Leak", private=True)
+    await members.invite(
+        db, actor=people.responder, incident_id=secret.id, user_id=people.member.id
+    )
+    everyone = [people.viewer, people.member, people.other_member]
+    async with db.write() as session:
+        for n, incident in enumerate([public, secret, None]):
+            await notifications.send(
+                session, [p.id for p in everyone], kind=NotificationKind.UPDATE_SHARED,
+                incident=incident, title=f"About {n}", cause=f"test:{n}", now=db.now(),
+                email=False,
+            )  # fmt: skip
+    await notifications.mark_read(db, actor=people.other_member, everything=True)
+    async with db.read() as session:
+        states = await notifications.inbox_states(session, [p.id for p in everyone])
+        for person in everyone:
+            alone = await notifications.list_notifications(session, person, first=1)
+            assert states[person.id] == notifications.InboxState(
+                await notifications.unread_count(session, person), alone[0]
+            )
+    assert [states[p.id].unread for p in everyone] == [2, 3, 0]

@@ -123,10 +123,13 @@ class Worker:
             self.db, limit=CONCURRENCY, lease=self.settings.job_lease, kinds=list(HANDLERS)
         )
         if taken:
-            await asyncio.gather(*(self._run(job) for job in taken))
+            done = await asyncio.gather(*(self._run(job) for job in taken))
+            finished = [job for job, ok in zip(taken, done, strict=True) if ok]
+            await jobs.finish(self.db, finished)
         return len(taken) == CONCURRENCY
 
-    async def _run(self, job: Job) -> None:
+    async def _run(self, job: Job) -> bool:
+        """Run one job; whether it is done (else it was put back for later)."""
         assert self.outside is not None
         try:
             await HANDLERS[job.kind](self.db, job.payload, self.outside)
@@ -134,14 +137,14 @@ class Worker:
             raise  # stopping: the lease runs out and another process (or the next start) retries
         except jobs.RetryLater as later:
             await jobs.retry(self.db, job, error=str(later), delay=later.delay or _wait(job))
-            return
+            return False
         except Exception as error:
             log.exception("job %s (%s) failed; it will be retried", job.id, job.kind)
             await jobs.retry(
                 self.db, job, error=f"{type(error).__name__}: {error}", delay=_wait(job)
             )
-            return
-        await jobs.finish(self.db, job)
+            return False
+        return True
 
     async def _sweep_forever(self) -> None:
         every = self.settings.nudges.check_every

@@ -111,7 +111,7 @@ async def catch_up(db: Database, outside: jobs.Outside) -> None:
             return
         for job in taken:
             await workflows.run(db, job.payload, outside)
-            await jobs.finish(db, job)
+        await jobs.finish(db, taken)
 
 
 @contextlib.asynccontextmanager

@@ -96,7 +96,7 @@ async def run_jobs(db, reach) -> list[jobs.RetryLater]:
             retries.append(retry)
             await jobs.retry(db, job, error=str(retry), delay=retry.delay)
         else:
-            await jobs.finish(db, job)
+            await jobs.finish(db, [job])
     return retries
 
 

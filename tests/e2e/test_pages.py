@@ -23,6 +23,8 @@ PAGES = [
     ("incidents", "exec@demo.muster", "/incidents"),
     ("incidents-search", "exec@demo.muster", "/incidents?search=login"),
     ("my-work", "sre@demo.muster", "/me"),
+    ("notifications", "exec@demo.muster", "/notifications"),
+    ("settings-notifications", "sre@demo.muster", "/settings/notifications"),
     ("settings-tokens", "support@demo.muster", "/settings"),
     ("settings-types", "admin@demo.muster", "/settings/types"),
     ("sign-out", "data@demo.muster", "/auth/logout"),

@@ -246,6 +246,13 @@ async def test_the_bell_is_live(served, served_app, db, people):
         )  # fmt: skip
         assert marked.status_code == 303
         read = await stream.next()
+    # Another page's bell, opened later, starts from the count now (not an earlier feed's).
+    async with (
+        signed_in(served, people.viewer) as http,
+        http.stream("GET", "/live/notifications") as response,
+    ):
+        later = await Feed(response).next()
+    assert text(partial(parse(later), "#bell"), ".visually-hidden") == "Notifications"
     now = partial(parse(first), "#bell")
     assert now.attributes["hx-swap"] == "innerHTML"
     assert text(now, ".visually-hidden") == "Notifications, 1 unread"

@@ -245,20 +245,17 @@ class NotificationSubscriptions:
         changes = context.hub.inbox(
             context.viewer, credential=context.credential, admission=context.request_id
         )
-        async for _ in changes:
-            async with context.db.read() as session:  # not the request's reads: this lives long
-                count = await notifications.unread_count(session, context.viewer)
-                latest = await notifications.list_notifications(session, context.viewer, first=1)
-            arrived = latest[0] if latest and latest[0].id > newest and serial else None
-            if latest:
-                newest = max(newest, latest[0].id)
-            if count == said and arrived is None:
+        async for state in changes:
+            arrived = state.newest if state.newest and state.newest.id > newest and serial else None
+            if state.newest is not None:
+                newest = max(newest, state.newest.id)
+            if state.unread == said and arrived is None:
                 continue
-            said = count
+            said = state.unread
             serial += 1
             yield InboxChange(
                 feed=feed,
                 serial=serial,
-                unread_notification_count=count,
+                unread_notification_count=state.unread,
                 notification=None if arrived is None else Notification(row=arrived),
             )

@@ -27,6 +27,9 @@ PAGES = [
     ("settings-notifications", "sre@demo.muster", "/settings/notifications"),
     ("settings-tokens", "support@demo.muster", "/settings"),
     ("settings-types", "admin@demo.muster", "/settings/types"),
+    ("settings-teams", "admin@demo.muster", "/settings/teams"),
+    ("settings-workflows", "admin@demo.muster", "/settings/workflows"),
+    ("settings-webhooks", "admin@demo.muster", "/settings/webhooks"),
     ("sign-out", "data@demo.muster", "/auth/logout"),
 ]
 

@@ -49,7 +49,7 @@ class Worker:
         self.db = db.sibling(pool_size=POOL)
         self.settings = settings
         email = settings.mail is not None
-        self.dispatcher = Dispatcher(db, reactions(email=email))
+        self.dispatcher = Dispatcher(self.db, reactions(email=email))
         self.outside: jobs.Outside | None = None
         self._woken = {name: asyncio.Event() for name in ("dispatch", "jobs")}
         self._tasks: list[asyncio.Task[None]] = []

@@ -29,7 +29,7 @@ from strawberry.types.execution import ExecutionResult
 from app.models import ONGOING, RESPONDING
 from schema.context import Context
 from schema.live import SharedData
-from views import signed_in
+from views import notifications, signed_in
 from views.live import stream
 from views.pages import (
     OperationFailed,
@@ -156,7 +156,11 @@ async def live(request: Request) -> Response:
 
     context = Context.of(web.db, signed_in.viewer(request), web.hub)
     operation = web.operations["DashboardEvents"]
-    return stream(request, web.schema, context, operation, filters.variables(), draw)
+    # The header's bell rides along (not on a wall screen, which shows no one's bell).
+    tv = request.query_params.get("tv") == "1"
+    bell = None if tv else notifications.bell_alongside(request)
+    variables = filters.variables()
+    return stream(request, web.schema, context, operation, variables, draw, alongside=bell)
 
 
 def _row(event: Mapping[str, Any]) -> str:

@@ -27,7 +27,7 @@ from strawberry.types.execution import ExecutionResult
 from app.models import FINISHED, ONGOING, StatusCategory
 from schema.context import Context
 from schema.live import SharedData
-from views import signed_in
+from views import notifications, signed_in
 from views.live import stream
 from views.pages import (
     Link,
@@ -228,7 +228,8 @@ async def live(request: Request) -> Response:
     context = Context.of(web.db, signed_in.viewer(request), web.hub)
     variables = {"filter": filters.variables() if filters.any else None}
     operation = web.operations["IncidentListEvents"]
-    return stream(request, web.schema, context, operation, variables, draw)
+    bell = notifications.bell_alongside(request)  # the header's bell rides along
+    return stream(request, web.schema, context, operation, variables, draw, alongside=bell)
 
 
 def _drawn(result: ExecutionResult, event: Mapping[str, Any], change: str) -> str:

@@ -13,10 +13,20 @@ pages render fragments from the results; ``/live/events`` streams them as JSON.
 A stream takes its place among its person's live feeds (``EventHub.admit``) before answering, so
 one over the cap is a 429 with ``Retry-After``, not a stream that fails after its headers; the
 place is given back however the response ends.
+
+A page's stream may carry a second subscription ``alongside`` its own (the header bell's, so a
+browser tab holds one connection, not two): each source is read by a task of its own and their
+messages go out as they come; the second's have no ``id`` (``Last-Event-ID`` stays the page's
+event cursor), are drawn for this stream alone and never kept among the shared encodings. It
+takes a second place among the person's feeds, admitted with the first (429 if either is over
+the cap). When either source ends (an ``error`` message first, if that is why) or the browser
+leaves, both are stopped and the response ends.
 """
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import functools
 import inspect
 import json
@@ -44,6 +54,9 @@ ENCODED = 1024  # recent messages kept encoded, for the other streams sending th
 SEND_TIMEOUT = 10  # a browser that does not take a message for this long is let go
 
 Render = Callable[[ExecutionResult], str | Awaitable[str]]
+# A second subscription sent in the same response: its operation, variables and renderer.
+Alongside = tuple[str, dict[str, Any], Render]
+ALONGSIDE = "+alongside"  # the second subscription's admission: the request's id and this
 
 
 def as_json(result: ExecutionResult) -> str:
@@ -57,8 +70,12 @@ def stream(
     operation: str,
     variables: dict[str, Any],
     render: Render = as_json,
+    *,
+    alongside: Alongside | None = None,
 ) -> Response:
-    """Stream ``operation`` (a subscription) to the browser, resuming after Last-Event-ID."""
+    """Stream ``operation`` (a subscription) to the browser, resuming after Last-Event-ID;
+    ``alongside`` (operation, variables, render), a second subscription in the same response,
+    its messages without an ``id``."""
     sent_from = request.headers.get("origin")
     allowed = (origin(str(request.base_url)), *services(request).settings.allowed_origins)
     if sent_from and sent_from not in allowed:
@@ -71,44 +88,114 @@ def stream(
         except MusterError:
             pass  # not one of our cursors: start from now
 
+    # The second subscription has a context of its own (its own reads, its own admission).
+    beside = None if alongside is None else dataclasses.replace(
+        context, request_id=f"{context.request_id}{ALONGSIDE}"
+    )  # fmt: skip
+    contexts = [context] if beside is None else [context, beside]
     hub = context.hub
     if hub is not None:
+        admitted: list[str] = []
         try:
-            hub.admit(context.viewer, context.request_id)
+            for each in contexts:
+                hub.admit(each.viewer, each.request_id)
+                admitted.append(each.request_id)
         except TooManyFeeds as error:
+            for admission in admitted:
+                hub.release(admission)
             return JSONResponse(
                 {"error": error.message, "code": error.code.value},
                 429,
                 headers={"Retry-After": str(RETRY_AFTER)},
             )
 
-    async def messages() -> AsyncIterator[ServerSentEvent | bytes]:
-        try:
-            results = await schema.stream(operation, variables, context)
-            async for result in results:
-                if isinstance(result, PreExecutionError) or result.errors:
-                    errors = [e.message for e in result.errors or []]
-                    yield ServerSentEvent(event="error", data=json.dumps({"errors": errors}))
-                    return
-                cursor = (result.extensions or {}).get("cursor")
-                drawn = render(result)
-                if inspect.isawaitable(drawn):
-                    drawn = await drawn
-                yield _encoded(cursor, drawn)
-        finally:
-            await context.close()
-
+    messages = _messages(schema, context, operation, variables, render, ids=True)
+    if alongside is not None and beside is not None:
+        second, second_variables, second_render = alongside
+        messages = _merged(
+            messages, _messages(schema, beside, second, second_variables, second_render, ids=False)
+        )
     return _Feed(
-        messages(), ping=PING_SECONDS, send_timeout=SEND_TIMEOUT, headers={"Vary": "Cookie"},
-        admitted=(hub, context.request_id),
+        messages, ping=PING_SECONDS, send_timeout=SEND_TIMEOUT, headers={"Vary": "Cookie"},
+        admitted=(hub, [each.request_id for each in contexts]),
     )  # fmt: skip
 
 
-class _Feed(EventSourceResponse):
-    """An event stream that gives its admission back when it ends, however it ends (even if it
-    ended before its first message, when the subscription never took the admission over)."""
+async def _messages(
+    schema: MusterSchema,
+    context: Context,
+    operation: str,
+    variables: dict[str, Any],
+    render: Render,
+    *,
+    ids: bool,
+) -> AsyncIterator[ServerSentEvent | bytes]:
+    """One subscription's messages; ``ids``: each with its event's cursor as its ``id``."""
+    try:
+        results = await schema.stream(operation, variables, context)
+        async for result in results:
+            if isinstance(result, PreExecutionError) or result.errors:
+                errors = [e.message for e in result.errors or []]
+                yield ServerSentEvent(event="error", data=json.dumps({"errors": errors}))
+                return
+            drawn = render(result)
+            if inspect.isawaitable(drawn):
+                drawn = await drawn
+            if ids:
+                yield _encoded((result.extensions or {}).get("cursor"), drawn)
+            else:  # drawn for this stream alone: not kept among the shared encodings
+                yield ServerSentEvent(data=drawn).encode()
+    finally:
+        await context.close()
 
-    def __init__(self, *args: Any, admitted: tuple[EventHub | None, str], **kwargs: Any) -> None:
+
+_ENDED = object()  # a source has no more messages
+_pumping: set[asyncio.Task[None]] = set()  # kept referenced until they end
+
+
+async def _merged(
+    *sources: AsyncIterator[ServerSentEvent | bytes],
+) -> AsyncIterator[ServerSentEvent | bytes]:
+    """The sources' messages as they come, each source read by a task of its own. The
+    response ends when any source ends (its error message sent first) or the browser leaves;
+    either way every source is stopped. A source waits for its message to be taken before it
+    reads on, so the hub's bounded queues stay the only buffer."""
+    queue: asyncio.Queue[object] = asyncio.Queue(maxsize=1)
+
+    async def pump(source: AsyncIterator[ServerSentEvent | bytes]) -> None:
+        try:
+            async for message in source:
+                await queue.put(message)
+        except Exception as error:  # raised again in the response, below
+            await queue.put(error)
+        else:
+            await queue.put(_ENDED)
+
+    tasks = [asyncio.create_task(pump(source), name="live-source") for source in sources]
+    for task in tasks:
+        _pumping.add(task)
+        task.add_done_callback(_pumping.discard)
+    try:
+        while True:
+            message = await queue.get()
+            if message is _ENDED:
+                return
+            if isinstance(message, Exception):
+                raise message
+            assert isinstance(message, ServerSentEvent | bytes)
+            yield message
+    finally:
+        for task in tasks:
+            task.cancel()  # each source's own ``finally`` closes its context
+
+
+class _Feed(EventSourceResponse):
+    """An event stream that gives its admissions back when it ends, however it ends (even if it
+    ended before its first message, when the subscriptions never took them over)."""
+
+    def __init__(
+        self, *args: Any, admitted: tuple[EventHub | None, list[str]], **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.admitted = admitted
 
@@ -116,9 +203,10 @@ class _Feed(EventSourceResponse):
         try:
             await super().__call__(scope, receive, send)
         finally:
-            hub, admission = self.admitted
+            hub, admissions = self.admitted
             if hub is not None:
-                hub.release(admission)
+                for admission in admissions:
+                    hub.release(admission)
 
 
 @functools.lru_cache(maxsize=ENCODED)

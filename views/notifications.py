@@ -8,12 +8,15 @@ incident. "Show unread only" narrows it (``?unread=1``), "Older" pages on by the
 ``/notifications/read`` that redirect back (303) to the page they came from; opening an incident
 is a plain link and marks nothing (a GET changes nothing; the person marks what they have seen).
 
-Every page's header carries the bell (``_bell.html``): a link here saying the unread count. The
-header opens ``/live/notifications``, the ``notifications`` subscription as server-sent events:
-each change of the viewer's inbox redraws the bell's insides, and a notification that just
-arrived is read out politely (the ``#announcer`` region, through ``muster.js``'s fresh
-elements). The feed is the viewer's own: every message depends on who is asking (the API never
-shares an inbox change between people) and is sent only on that person's stream.
+Every page's header carries the bell (``_bell.html``): a link here saying the unread count,
+kept live by the ``notifications`` subscription as server-sent events: each change of the
+viewer's inbox redraws the bell's insides, and a notification that just arrived is read out
+politely (the ``#announcer`` region, through ``muster.js``'s fresh elements). A page with a live
+stream of its own (the dashboard, the incident list, an incident) carries the bell's messages
+in it (``bell_alongside``), so a tab holds one connection; the other pages' headers open
+``/live/notifications``. The feed is the viewer's own: every message depends on who is asking
+(the API never shares an inbox change between people), is drawn for that person's stream alone
+and is sent only on it.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from strawberry.types.execution import ExecutionResult
 
 from schema.context import Context
 from views import signed_in
-from views.live import stream
+from views.live import Alongside, stream
 from views.pages import Link, OperationFailed, message, render, run, template_text
 from views.services import services
 
@@ -144,16 +147,24 @@ async def _refused(request: Request, text: str) -> Response:
     )
 
 
+def draw_bell(result: ExecutionResult) -> str:
+    """One message of the bell's feed: its new insides (and what just arrived, to be read out),
+    drawn for this viewer's stream alone."""
+    change: Mapping[str, Any] = (result.data or {}).get("notifications") or {}
+    arrived = change.get("notification")
+    count = int(change.get("unreadNotificationCount") or 0)
+    return template_text("_bell.html", live=True, count=count, arrived=arrived).strip()
+
+
+def bell_alongside(request: Request) -> Alongside:
+    """The bell's feed as a page's own stream carries it (``stream(..., alongside=)``)."""
+    return services(request).operations["NotificationsLive"], {}, draw_bell
+
+
 @signed_in.feed
 async def live(request: Request) -> Response:
-    """``GET /live/notifications``: the bell's insides, redrawn on every change of the inbox."""
+    """``GET /live/notifications``: the bell's insides, redrawn on every change of the inbox
+    (for the pages without a live stream of their own)."""
     web = services(request)
-
-    def draw(result: ExecutionResult) -> str:
-        change: Mapping[str, Any] = (result.data or {}).get("notifications") or {}
-        arrived = change.get("notification")
-        count = int(change.get("unreadNotificationCount") or 0)
-        return template_text("_bell.html", live=True, count=count, arrived=arrived)
-
     context = Context.of(web.db, signed_in.viewer(request), web.hub)
-    return stream(request, web.schema, context, web.operations["NotificationsLive"], {}, draw)
+    return stream(request, web.schema, context, *bell_alongside(request))

@@ -126,11 +126,16 @@ async def signed_in(url, user):
         yield http
 
 
-class Feed:
-    """The messages of an SSE response, read with one line iterator throughout."""
+BELL = '<hx-partial hx-target="#bell"'  # how a message of the header's bell begins
 
-    def __init__(self, response):
+
+class Feed:
+    """The messages of an SSE response, read with one line iterator throughout (a page's own
+    stream also carries the header bell's messages: skipped, unless ``bell``)."""
+
+    def __init__(self, response, *, bell=False):
         self.lines = response.aiter_lines()
+        self.bell = bell
 
     async def next(self, wait=10) -> str:
         """The data of the next message (an empty message is "")."""
@@ -144,7 +149,11 @@ class Feed:
                     data.append(line[5:].removeprefix(" "))
                     started = True
                 elif not line and started:
-                    return "\n".join(data)
+                    message = "\n".join(data)
+                    if self.bell or not message.lstrip().startswith(BELL):
+                        return message
+                    data.clear()
+                    started = False
             raise AssertionError("the stream ended")
 
         return await asyncio.wait_for(read(), wait)

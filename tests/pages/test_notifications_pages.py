@@ -1,7 +1,8 @@
 """The notification pages: the bell in every page's header (its count, in words and as a badge),
 the inbox at ``/notifications`` (newest first, unread only, marking one or all read, paging, a
 private incident's notification neither listed nor counted), the email preferences at
-``/settings/notifications`` for everyone, and the bell's live feed, ``/live/notifications``."""
+``/settings/notifications`` for everyone, and the bell's live feed: ``/live/notifications`` on
+pages without a stream of their own, inside the page's own stream on the others."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ import asyncio
 
 from app.models import NotificationKind
 from app.services import declarations, incidents, notifications
-from tests.pages.conftest import Feed, csrf_of, feeds_started, signed_in
+from tests.pages.conftest import Feed, csrf_of, dev_app, feeds_started, signed_in
 from tests.support.html import checked, href, one, parse, partial, text, text_of, texts
+from tests.support.servers import free_port, serving, until
 from views.notifications import FIRST
 
 
@@ -232,7 +234,7 @@ async def test_the_bell_is_live(served, served_app, db, people):
     ):
         assert response.status_code == 200
         assert "no-store" in response.headers["cache-control"]  # never cached, never shared
-        stream = Feed(response)
+        stream = Feed(response, bell=True)
         first = await stream.next()  # at once: the count now
         await feeds_started(served_app, inboxes=True)
         assert await feeds_started_events(served_app) == 0  # the bell's feed takes no events
@@ -251,7 +253,7 @@ async def test_the_bell_is_live(served, served_app, db, people):
         signed_in(served, people.viewer) as http,
         http.stream("GET", "/live/notifications") as response,
     ):
-        later = await Feed(response).next()
+        later = await Feed(response, bell=True).next()
     assert text(partial(parse(later), "#bell"), ".visually-hidden") == "Notifications"
     now = partial(parse(first), "#bell")
     assert now.attributes["hx-swap"] == "innerHTML"
@@ -288,3 +290,151 @@ async def test_the_bell_feed_needs_a_session(served):
     async with httpx2.AsyncClient(base_url=served) as http:
         answer = await http.get("/live/notifications")
     assert answer.status_code == 401
+
+
+class Messages:
+    """An SSE response's messages as (id, data): the id is None when the message has none."""
+
+    def __init__(self, response):
+        self.lines = response.aiter_lines()
+
+    async def next(self, wait=10) -> tuple[str | None, str]:
+        async def read() -> tuple[str | None, str]:
+            cursor, data = None, []
+            async for line in self.lines:
+                if line.startswith("id:"):
+                    cursor = line[3:].strip()
+                elif line.startswith("data:"):
+                    data.append(line[5:].removeprefix(" "))
+                elif not line and data:
+                    return cursor, "\n".join(data)
+            raise AssertionError("the stream ended")
+
+        return await asyncio.wait_for(read(), wait)
+
+    async def until(self, found, wait=10) -> tuple[str | None, str]:
+        """The next message ``found(data)`` holds for (skipping the others)."""
+        while True:
+            cursor, data = await self.next(wait)
+            if found(data):
+                return cursor, data
+
+
+def is_bell(data: str) -> bool:
+    return data.startswith('<hx-partial hx-target="#bell"')
+
+
+def live_streams(tree) -> list[str]:
+    return [node.attributes["hx-sse:connect"] for node in tree.css("[hx-sse\\:connect]")]
+
+
+async def test_a_page_with_its_own_stream_opens_no_other(db, people, browsers):
+    await declarations.declare(db, actor=people.member, name="Checkout down")
+    async with browsers(people.viewer) as browser:
+        own = {
+            "/": "/live/dashboard?",
+            "/incidents": "/live/incidents",
+            "/incidents/INC-1": "/live/incidents/INC-1",
+            "/?tv=1": "/live/dashboard?tv=1",  # a wall screen's: without the bell
+        }
+        for path, live in own.items():
+            tree = parse((await browser.get(path)).text)
+            assert live_streams(tree) == [live], path
+            assert tree.css("header a#bell"), path  # the bell is drawn all the same
+        for path in ("/me", "/settings", "/notifications", "/settings/notifications"):
+            tree = parse((await browser.get(path)).text)
+            assert live_streams(tree) == ["/live/notifications"], path
+            assert one(tree, "header .bell-feed").attributes["hx-sse:connect"]
+
+
+async def test_the_bell_rides_on_the_dashboards_own_stream(served, served_app, db, people):
+    incident = await declarations.declare(db, actor=people.member, name="Checkout down")
+    await notify(db, people.viewer, incident, "Already there")
+    hub = served_app.state.services.hub
+    async with (
+        signed_in(served, people.viewer) as http,
+        signed_in(served, people.member) as other,
+        http.stream("GET", "/live/dashboard") as response,
+        other.stream("GET", "/live/dashboard") as others,
+    ):
+        assert response.status_code == others.status_code == 200
+        mine, theirs = Messages(response), Messages(others)
+        first = await mine.next()  # at once: the count now
+        await theirs.until(is_bell)
+        await feeds_started(served_app, 2)  # one event feed each
+        await feeds_started(served_app, 2, inboxes=True)  # and one inbox feed each
+        assert hub.feeds == {people.viewer.id: 2, people.member.id: 2}
+        await in_server(served_app, notify, people.viewer, incident, "INC-1 Checkout down: hi")
+        arrived = await mine.next()
+        await incidents.add_note(db, actor=people.member, incident_id=incident.id, message="Hm")
+        row = await mine.until(lambda data: not is_bell(data))
+        their_row = await theirs.until(lambda data: not is_bell(data))
+    await until(lambda: not hub.feeds)  # every place given back
+    # The bell's messages carry no id: a reconnect resumes after the page's last event.
+    assert first[0] is None and arrived[0] is None
+    assert text(partial(parse(first[1]), "#bell"), ".visually-hidden") == (
+        "Notifications, 1 unread"
+    )
+    came = partial(parse(arrived[1]), "#bell")
+    assert text(came, ".visually-hidden") == "Notifications, 2 unread"
+    assert one(came, ".fresh").attributes["data-announce"] == (
+        "New notification: INC-1 Checkout down: hi. 2 unread."
+    )
+    # The row, the same for everyone, is the event's (with its cursor) and draws no bell.
+    assert row[0] and row == their_row
+    assert "Checkout down" in row[1] and "#bell" not in row[1]
+
+
+async def test_the_bell_rides_on_the_incident_page_and_list_streams(served, served_app, db, people):
+    incident = await declarations.declare(db, actor=people.member, name="Checkout down")
+    await notify(db, people.viewer, incident, "Already there")
+    for path in ("/live/incidents/INC-1", "/live/incidents"):
+        async with (
+            signed_in(served, people.viewer) as http,
+            http.stream("GET", path) as response,
+        ):
+            cursor, data = await Messages(response).next()
+        assert cursor is None, path
+        assert text(partial(parse(data), "#bell"), ".visually-hidden") == (
+            "Notifications, 1 unread"
+        ), path
+    async with (
+        signed_in(served, people.viewer) as http,
+        http.stream("GET", "/live/dashboard", params={"tv": "1"}) as response,
+    ):
+        wall = Messages(response)
+        await feeds_started(served_app)
+        await feeds_started(served_app, 0, inboxes=True)  # a wall screen's stream has no bell
+        await incidents.add_note(db, actor=people.member, incident_id=incident.id, message="Hm")
+        cursor, data = await wall.next()
+    assert cursor and "Checkout down" in data and not is_bell(data)
+
+
+async def test_a_page_stream_takes_two_places_among_the_persons_feeds(db, database_url, people):
+    port = free_port()
+    app = dev_app(
+        database_url, MUSTER_BASE_URL=f"http://127.0.0.1:{port}", MUSTER_LIVE_FEEDS_PER_PERSON="4"
+    )
+    with serving(app, port) as url:
+        hub = app.state.services.hub
+        async with (
+            signed_in(url, people.viewer) as http,
+            http.stream("GET", "/live/dashboard") as board,
+            http.stream("GET", "/live/notifications") as bell_feed,
+        ):
+            assert board.status_code == bell_feed.status_code == 200
+            open_ = [Messages(board), Messages(bell_feed)]  # read on: kept open
+            for messages in open_:
+                await messages.next()
+            assert hub.feeds[people.viewer.id] == 3
+            # One place is left, a page's stream needs two: refused, the one it took given back.
+            refused = await http.get("/live/incidents")
+            assert refused.status_code == 429
+            assert refused.headers["retry-after"]
+            assert hub.feeds[people.viewer.id] == 3
+            async with http.stream("GET", "/live/notifications") as last:
+                assert last.status_code == 200
+                open_.append(Messages(last))
+                await open_[-1].next()
+                assert hub.feeds[people.viewer.id] == 4
+        await until(lambda: not hub.feeds)  # every place given back when the streams end

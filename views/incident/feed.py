@@ -16,7 +16,7 @@ from strawberry.types.execution import ExecutionResult
 
 from schema.context import Context
 from schema.live import SharedData
-from views import signed_in
+from views import notifications, signed_in
 from views.browser import csrf_token_for
 from views.incident import room
 from views.live import stream
@@ -51,7 +51,9 @@ async def live(request: Request) -> Response:
 
     context = Context.of(web.db, found, web.hub)
     variables = {"incidentId": first["incident"]["id"]}
-    return stream(request, web.schema, context, web.operations["IncidentEvents"], variables, draw)
+    operation = web.operations["IncidentEvents"]
+    bell = notifications.bell_alongside(request)  # the header's bell rides along
+    return stream(request, web.schema, context, operation, variables, draw, alongside=bell)
 
 
 def _drawn(

@@ -34,6 +34,18 @@ from app.models.incidents import (
 )
 from app.models.jobs import Job, Nudge, OutboxPosition
 from app.models.notifications import Notification, NotificationKind, NotificationPreference
+from app.models.status_page import (
+    AffectedComponent,
+    ComponentStatus,
+    ComponentStatusChange,
+    StatusComponent,
+    StatusIncident,
+    StatusIncidentKind,
+    StatusIncidentState,
+    StatusPageSettings,
+    StatusSubscriber,
+    StatusUpdate,
+)
 from app.models.teams import Team, TeamMember
 from app.models.users import (
     ApiToken,
@@ -53,9 +65,12 @@ __all__ = [
     "Action",
     "ActionKind",
     "ActionStatus",
+    "AffectedComponent",
     "ApiToken",
     "Base",
     "BrowserSession",
+    "ComponentStatus",
+    "ComponentStatusChange",
     "Counter",
     "CustomField",
     "CustomFieldOption",
@@ -85,6 +100,13 @@ __all__ = [
     "Severity",
     "Status",
     "StatusCategory",
+    "StatusComponent",
+    "StatusIncident",
+    "StatusIncidentKind",
+    "StatusIncidentState",
+    "StatusPageSettings",
+    "StatusSubscriber",
+    "StatusUpdate",
     "Team",
     "TeamMember",
     "TimelineEvent",

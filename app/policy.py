@@ -114,3 +114,19 @@ def can_break_glass(user: User, incident: Incident, standing: Standing) -> bool:
 def can_configure(user: User) -> bool:
     """Change severities, statuses, types, roles and fields; manage users and tokens."""
     return user.active and user.role is OrgRole.ADMIN
+
+
+def can_publish_status(
+    user: User, incident: Incident | None, standing: Standing, holds_comms_lead: bool
+) -> bool:
+    """Tell customers on the status page: responders and admins who may see the linked incident,
+    and whoever holds its Communications lead role; with no linked incident, responders and
+    admins only."""
+    if not user.active:
+        return False
+    responder = user.role.at_least(OrgRole.RESPONDER)
+    if incident is None:
+        return responder
+    if not can_view(user, incident, standing):
+        return False
+    return responder or (holds_comms_lead and can_hold_role(user))

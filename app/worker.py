@@ -26,7 +26,7 @@ from app.config import Settings
 from app.db import Database
 from app.dispatch import Dispatcher, Reaction
 from app.models import Job
-from app.services import notifications, nudges, webhooks, who_hears, workflows
+from app.services import notifications, nudges, status_page, webhooks, who_hears, workflows
 
 log = logging.getLogger("muster.worker")
 
@@ -39,6 +39,8 @@ HANDLERS: dict[str, jobs.Handler] = {
     notifications.EMAIL_JOB: mail.send_email,
     "webhook": webhooks.deliver,
     "workflow": workflows.run,
+    status_page.START_JOB: status_page.start_maintenance,
+    status_page.END_JOB: status_page.end_maintenance,
 }
 
 

@@ -19,13 +19,14 @@ from schema.live import IncidentSubscriptions, LiveFeeds
 from schema.mutations import IncidentMutations
 from schema.notifications import NotificationMutations, NotificationSubscriptions
 from schema.queries import Queries
+from schema.status_page import StatusPageMutations, StatusPageQueries
 from schema.teams import TeamMutations, TeamQueries
 from schema.webhooks import WebhookMutations, WebhookQueries
 from schema.workflows import WorkflowMutations, WorkflowQueries
 
 
 @strawberry.type
-class Query(Queries, TeamQueries, WebhookQueries, WorkflowQueries):
+class Query(Queries, TeamQueries, WebhookQueries, WorkflowQueries, StatusPageQueries):
     """Everything there is to read: incidents and the catalog first, then each area's own."""
 
 
@@ -42,6 +43,7 @@ class Mutation(
     TeamMutations,
     WebhookMutations,
     WorkflowMutations,
+    StatusPageMutations,
 ):
     """Every change: incidents first, then configuration and tokens."""
 

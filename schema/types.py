@@ -14,7 +14,7 @@ people's in ``schema/people.py``.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
@@ -35,6 +35,9 @@ from schema.pagination import Edge, PageInfo, event_cursor, event_position, page
 from schema.people import User
 from schema.permissions import IncidentPermissions
 from schema.viewers import per_viewer, shared_by_audience
+
+if TYPE_CHECKING:
+    from schema.status_page import StatusIncidentType
 
 
 async def _user(info: Info, user_id: int | None) -> User | None:
@@ -406,6 +409,14 @@ class Incident:
         current = await info.context.loaders.status.load(self.row.status_id)
         statuses = await info.context.loaders.statuses.load(None)
         return [Status.from_model(s) for s in lifecycle.next_statuses(current, statuses)]
+
+    @strawberry.field(description="What customers read about it on the status page now.")
+    async def status_incident(
+        self, info: Info
+    ) -> Annotated[StatusIncidentType, strawberry.lazy("schema.status_page")] | None:
+        from schema.status_page import for_incident
+
+        return await for_incident(info, self.row.id)
 
     @strawberry.field(description="Who is let into this incident (for private incidents).")
     async def members(self, info: Info) -> list[User]:

@@ -20,13 +20,16 @@ from schema.mutations import IncidentMutations
 from schema.notifications import NotificationMutations, NotificationSubscriptions
 from schema.queries import Queries
 from schema.status_page import StatusPageMutations, StatusPageQueries
+from schema.status_public import PublicStatusQueries
 from schema.teams import TeamMutations, TeamQueries
 from schema.webhooks import WebhookMutations, WebhookQueries
 from schema.workflows import WorkflowMutations, WorkflowQueries
 
 
 @strawberry.type
-class Query(Queries, TeamQueries, WebhookQueries, WorkflowQueries, StatusPageQueries):
+class Query(
+    Queries, TeamQueries, WebhookQueries, WorkflowQueries, PublicStatusQueries, StatusPageQueries
+):
     """Everything there is to read: incidents and the catalog first, then each area's own."""
 
 

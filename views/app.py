@@ -46,6 +46,7 @@ from views import (
     operations,
     pages,
     settings_page,
+    status_page,
 )
 from views.assets import Assets
 from views.bodies import GRAPHQL_LIMIT, BodyLimit, Limit, SignedInForms, graphql_too_large
@@ -125,6 +126,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *my_work.routes(),
             *notifications.routes(),
             *settings_page.routes(),
+            *status_page.routes(),  # /status: the public pages need no sign-in
             *(demo_chat.routes() if settings.demo else ()),
             Mount("/static", assets.files(), name="static"),
         ],

@@ -1,0 +1,214 @@
+"""The public status page, read by a browser with no cookies: ``/status`` (the overall sentence,
+components by group with their statuses in words, uptime bars with their text, the open incident's
+updates, upcoming maintenance), one incident, the paged history, the Statuspage-format JSON and
+the Atom feed; the same bytes whether or not a private internal incident exists or is linked;
+and ``/status/internal``, for signed-in people only, with the internal components labelled."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from xml.etree import ElementTree
+
+import httpx2
+import pytest
+from sqlalchemy import update
+
+from app.models.status_page import (
+    ComponentStatus,
+    StatusIncident,
+    StatusIncidentKind,
+    StatusIncidentState,
+)
+from tests.app.test_status_public import component, secret_incident, status_incident
+from tests.pages.conftest import SITE, dev_app
+from tests.support.html import parse, text_of
+
+S = ComponentStatus
+ATOM = "{http://www.w3.org/2005/Atom}"
+COMPONENT_FIELDS = {
+    "id", "name", "status", "created_at", "updated_at", "position", "description", "group_id",
+    "group", "only_show_if_degraded", "showcase", "start_date",
+}  # fmt: skip
+INCIDENT_FIELDS = {
+    "id", "name", "status", "created_at", "updated_at", "resolved_at", "impact", "shortlink",
+    "incident_updates", "components",
+}  # fmt: skip
+
+
+@pytest.fixture
+async def anonymous(db, database_url):
+    """A browser with no cookies, on the app."""
+    app = dev_app(database_url)
+    async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url=SITE) as http:
+        yield http
+    await app.state.services.db.dispose()
+
+
+async def a_page(db):
+    """Components in two groups, one internal, an open incident and upcoming maintenance."""
+    api = await component(db, "API", group="Platform", position=1, status=S.PARTIAL_OUTAGE)
+    await component(db, "Dashboard", group="Platform", position=2)
+    await component(db, "Website", position=0)
+    await component(db, "Merger room", public=False, status=S.MAJOR_OUTAGE)
+    opened = await status_incident(
+        db, "Slow API responses", affected=[(api, S.PARTIAL_OUTAGE)],
+        messages=["We are looking into slow responses.", "We found the cause & fixed it <b>"],
+    )  # fmt: skip
+    soon = db.now() + timedelta(days=2)
+    await status_incident(
+        db, "Database upgrade", kind=StatusIncidentKind.MAINTENANCE,
+        state=StatusIncidentState.SCHEDULED, starts_at=soon, ends_at=soon + timedelta(hours=2),
+        affected=[(api, S.UNDER_MAINTENANCE)], messages=["We upgrade the database."],
+    )  # fmt: skip
+    return opened
+
+
+async def test_the_status_page_needs_no_sign_in(db, anonymous):
+    await a_page(db)
+    answer = await anonymous.get("/status")
+    assert answer.status_code == 200
+    assert "set-cookie" not in answer.headers
+    assert "content-security-policy" in answer.headers
+    tree = parse(answer.text)
+    assert text_of(tree.css_first("#overall")) == "Partial system outage."
+    groups = [
+        (text_of(g.css_first("h3")) if g.css_first("h3") else None,
+         [(text_of(c.css_first(".status-component-name")), text_of(c.css_first(".cs")))
+          for c in g.css(".status-component")])
+        for g in tree.css(".status-group")
+    ]  # fmt: skip
+    assert groups == [
+        (None, [("Website", "Operational")]),
+        ("Platform", [("API", "Partial outage"), ("Dashboard", "Operational")]),
+    ]
+    assert "Merger room" not in answer.text and "Internal" not in answer.text
+    bars = tree.css_first(".status-component svg")
+    assert bars.attributes["role"] == "img"
+    assert "uptime over the last 90 days: 100%" in bars.attributes["aria-label"]
+    assert len(bars.css("rect")) == 90
+    incident = tree.css_first("#incidents .status-incident")
+    assert [text_of(m) for m in incident.css(".status-update-message")] == [
+        "We found the cause & fixed it <b>", "We are looking into slow responses.",
+    ]  # fmt: skip
+    assert "&lt;b&gt;" in answer.text
+    maintenance = text_of(tree.css_first("#maintenance"))
+    assert "Database upgrade" in maintenance and "Scheduled" in maintenance
+    assert tree.css_first("#maintenance time[data-show=local]") is not None
+    assert tree.css_first('link[type="application/atom+xml"]') is not None
+    assert tree.css_first("header.top") is None  # no app navigation, no bell
+
+
+async def test_the_page_is_the_same_with_or_without_a_private_incident(db, people, anonymous):
+    linked = await a_page(db)
+    before = (await anonymous.get("/status")).content
+    secret = await secret_incident(db, people)
+    assert (await anonymous.get("/status")).content == before
+    async with db.write() as session:
+        await session.execute(
+            update(StatusIncident).where(StatusIncident.id == linked).values(incident_id=secret.id)
+        )
+    after = await anonymous.get("/status")
+    assert after.content == before
+    assert "Secret merger leak" not in after.text and secret.reference not in after.text
+    for path in ("/status/api/v2/summary.json", "/status/feed.atom", "/status/history"):
+        assert "Secret merger leak" not in (await anonymous.get(path)).text
+
+
+async def test_one_incident_and_the_paged_history(db, anonymous):
+    for n in range(25):
+        await status_incident(db, f"Old problem {n}", state=StatusIncidentState.RESOLVED,
+                              messages=[f"Fixed {n}."])  # fmt: skip
+    first = parse((await anonymous.get("/status/history")).text)
+    titles = [text_of(t) for t in first.css(".status-incident-title")]
+    assert titles == [f"Old problem {n}" for n in range(24, 4, -1)]
+    older = first.css_first('a[rel="next"]').attributes["href"]
+    second = parse((await anonymous.get(older)).text)
+    assert [text_of(t) for t in second.css(".status-incident-title")] == [
+        f"Old problem {n}" for n in range(4, -1, -1)
+    ]
+    assert second.css_first('a[rel="next"]') is None
+    link = first.css_first(".status-incident-title a").attributes["href"]
+    one = await anonymous.get(link)
+    assert one.status_code == 200 and "Fixed 24." in one.text
+    assert (await anonymous.get("/status/incidents/nonsense")).status_code == 404
+    assert (await anonymous.get("/status/history?after=nonsense")).status_code == 303
+
+
+async def test_the_internal_page_is_for_signed_in_people(db, people, anonymous, browsers):
+    await a_page(db)
+    away = await anonymous.get("/status/internal")
+    assert away.status_code == 303
+    assert away.headers["location"].startswith("/auth/sign-in?next=")
+    async with browsers(people.member) as browser:
+        inside = await browser.get("/status/internal")
+        assert inside.status_code == 200
+        tree = parse(inside.text)
+        names = {text_of(n): n for n in tree.css(".status-component-name")}
+        assert "Merger room Internal" in names
+        assert text_of(tree.css_first(".status-internal-label")) == "Internal"
+        assert text_of(tree.css_first("#overall")) == "Major system outage."
+        public = await browser.get("/status")
+        assert "Merger room" not in public.text  # the public page, even when signed in
+
+
+async def test_the_statuspage_json(db, anonymous):
+    await a_page(db)
+    summary = (await anonymous.get("/status/api/v2/summary.json")).json()
+    assert set(summary) == {"page", "status", "components", "incidents", "scheduled_maintenances"}
+    assert set(summary["page"]) >= {"id", "name", "url", "time_zone", "updated_at"}
+    assert summary["page"]["url"] == f"{SITE}/status"
+    assert summary["status"] == {"indicator": "major", "description": "Partial system outage"}
+    components = {c["name"]: c for c in summary["components"]}
+    assert set(components) == {"Website", "Platform", "API", "Dashboard"}
+    for found in components.values():
+        assert set(found) >= COMPONENT_FIELDS
+    assert components["API"]["status"] == "partial_outage"
+    assert components["API"]["group_id"] == components["Platform"]["id"]
+    assert components["Platform"]["group"] is True
+    assert components["Platform"]["components"] == [
+        components["API"]["id"], components["Dashboard"]["id"],
+    ]  # fmt: skip
+    (incident,) = summary["incidents"]
+    assert set(incident) >= INCIDENT_FIELDS
+    assert incident["status"] == "investigating" and incident["impact"] == "major"
+    newest = incident["incident_updates"][0]
+    assert newest["body"] == "We found the cause & fixed it <b>"
+    assert {"id", "status", "body", "created_at"} <= set(incident["incident_updates"][0])
+    assert [c["name"] for c in incident["components"]] == ["API"]
+    (planned,) = summary["scheduled_maintenances"]
+    assert (
+        planned["status"] == "scheduled" and planned["scheduled_for"] and planned["scheduled_until"]
+    )
+    status = (await anonymous.get("/status/api/v2/status.json")).json()
+    assert status == {"page": summary["page"], "status": summary["status"]}
+    listed = (await anonymous.get("/status/api/v2/components.json")).json()
+    assert listed["components"] == summary["components"]
+    incidents = (await anonymous.get("/status/api/v2/incidents.json")).json()
+    assert [i["name"] for i in incidents["incidents"]] == ["Slow API responses"]
+    planned_list = await anonymous.get("/status/api/v2/scheduled-maintenances.json")
+    assert [m["name"] for m in planned_list.json()["scheduled_maintenances"]] == [
+        "Database upgrade"
+    ]
+    assert "Merger room" not in json.dumps(summary)
+
+
+async def test_the_atom_feed(db, anonymous):
+    await a_page(db)
+    await status_incident(db, "Past <trouble> & more", state=StatusIncidentState.RESOLVED,
+                          messages=["All fixed."])  # fmt: skip
+    answer = await anonymous.get("/status/feed.atom")
+    assert answer.headers["content-type"].startswith("application/atom+xml")
+    feed = ElementTree.fromstring(answer.content)
+    assert feed.tag == f"{ATOM}feed"
+    for required in ("id", "title", "updated"):
+        assert feed.find(f"{ATOM}{required}").text
+    assert feed.find(f"{ATOM}author/{ATOM}name").text
+    entries = feed.findall(f"{ATOM}entry")
+    titles = {e.find(f"{ATOM}title").text for e in entries}
+    assert titles == {"Slow API responses", "Database upgrade", "Past <trouble> & more"}
+    for entry in entries:
+        for required in ("id", "title", "updated"):
+            assert entry.find(f"{ATOM}{required}").text
+        assert entry.find(f"{ATOM}link").attrib["href"].startswith(f"{SITE}/status/incidents/")
+    assert "All fixed." in "".join(e.find(f"{ATOM}content").text for e in entries)

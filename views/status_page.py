@@ -1,0 +1,382 @@
+"""The status page customers read without signing in: ``/status`` (the overall state, components
+by group with their 90-day uptime, open incidents, upcoming maintenance), ``/status/incidents/<id>``
+and the paged ``/status/history``; the same in Atlassian Statuspage's public API v2 format under
+``/status/api/v2/`` (``summary``, ``status``, ``components``, ``incidents``,
+``scheduled-maintenances``) and an Atom feed at ``/status/feed.atom``. All of them read only
+through the ``PublicStatus…`` operations, run in process as a viewer who may see nothing (never
+as whoever is signed in), and draw nothing from the request but its URL: every visitor gets the
+same bytes, no cookie is read for them or set. ``/status/internal`` is the one signed-in page
+(``signed_in.page``): the same page with the internal-only components too, labelled "Internal".
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from typing import Any
+from xml.etree import ElementTree
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from app.identity import Credential, CredentialKind, Principal
+from app.models import TokenScope
+from schema.context import nobody
+from views.pages import OperationFailed, render, run, run_as, template_text
+from views.services import services
+from views.signed_in import page
+
+STATUSES = {
+    "OPERATIONAL": "Operational",
+    "DEGRADED_PERFORMANCE": "Degraded performance",
+    "PARTIAL_OUTAGE": "Partial outage",
+    "MAJOR_OUTAGE": "Major outage",
+    "UNDER_MAINTENANCE": "Under maintenance",
+}
+STATES = {
+    "INVESTIGATING": "Investigating",
+    "IDENTIFIED": "Identified",
+    "MONITORING": "Monitoring",
+    "RESOLVED": "Resolved",
+    "SCHEDULED": "Scheduled",
+    "IN_PROGRESS": "In progress",
+    "COMPLETED": "Completed",
+}
+_IMPACT = {
+    "OPERATIONAL": 0,
+    "DEGRADED_PERFORMANCE": 1,
+    "UNDER_MAINTENANCE": 1,
+    "PARTIAL_OUTAGE": 2,
+    "MAJOR_OUTAGE": 3,
+}
+_IMPACT_NAMES = ["none", "minor", "major", "critical"]
+HISTORY_PAGE = 20
+PUBLIC_HEADERS = {"Cache-Control": "no-cache"}
+ATOM = "http://www.w3.org/2005/Atom"
+
+
+def _anonymous() -> Principal:
+    """Whoever opens the public page: someone who may see nothing internal."""
+    return Principal(nobody(), TokenScope.READ, Credential(CredentialKind.SESSION, 0))
+
+
+async def _read(request: Request, operation: str, **variables: Any) -> dict[str, Any]:
+    data: dict[str, Any] = (await run_as(request, _anonymous(), operation, variables))[
+        "publicStatus"
+    ]
+    return data
+
+
+def _site(request: Request) -> str:
+    return services(request).settings.base_url.rstrip("/")
+
+
+def _html(template: str, **context: Any) -> HTMLResponse:
+    context.setdefault("statuses", STATUSES)
+    context.setdefault("states", STATES)
+    return HTMLResponse(template_text(template, **context), headers=PUBLIC_HEADERS)
+
+
+def _bars(groups: list[dict[str, Any]]) -> None:
+    """Each component's uptime as a percentage over the days with data, for the page's text."""
+    for group in groups:
+        for component in group["components"]:
+            known = [d["fraction"] for d in component["uptime"] if d["fraction"] is not None]
+            component["uptimePercent"] = (
+                f"{100 * sum(known) / len(known):.2f}".rstrip("0").rstrip(".") if known else None
+            )
+
+
+async def status(request: Request) -> Response:
+    data = await _read(request, "PublicStatus")
+    _bars(data["groups"])
+    return _html("status.html", page=data, internal=False)
+
+
+@page
+async def internal(request: Request) -> Response:
+    data = (await run(request, "PublicStatus", {"internal": True}))["publicStatus"]
+    _bars(data["groups"])
+    response = await render(
+        request, "status.html", page=data, internal=True, statuses=STATUSES, states=STATES
+    )
+    return response
+
+
+async def incident(request: Request) -> Response:
+    data = await _read(request, "PublicStatusIncident", id=request.path_params["id"][:100])
+    if data["incident"] is None:
+        response = _html("status_not_found.html", page=data)
+        response.status_code = 404
+        return response
+    return _html("status_incident.html", page=data, incident=data["incident"])
+
+
+async def history(request: Request) -> Response:
+    after = request.query_params.get("after") or None
+    try:
+        data = await _read(request, "PublicStatusHistory", first=HISTORY_PAGE, after=after)
+    except OperationFailed:
+        return RedirectResponse("/status/history", status_code=303)
+    return _html("status_history.html", page=data, history=data["history"], first_page=not after)
+
+
+# Atlassian Statuspage's public API v2.
+
+
+def _time(value: str | None) -> str | None:
+    return None if value is None else datetime.fromisoformat(value).astimezone(UTC).isoformat()
+
+
+def _page(request: Request, data: dict[str, Any]) -> dict[str, Any]:
+    site = _site(request)
+    return {
+        "id": hashlib.sha256(site.encode()).hexdigest()[:12],
+        "name": data["title"],
+        "url": f"{site}/status",
+        "time_zone": "Etc/UTC",
+        "updated_at": _time(data["updatedAt"]),
+    }
+
+
+def _group_id(name: str) -> str:
+    return "group-" + hashlib.sha256(name.encode()).hexdigest()[:12]
+
+
+def _components(request: Request, data: dict[str, Any]) -> list[dict[str, Any]]:
+    page_id = _page(request, data)["id"]
+    found: list[dict[str, Any]] = []
+    for group in data["groups"]:
+        members = group["components"]
+        if group["name"] is not None:
+            found.append(
+                {
+                    "id": _group_id(group["name"]),
+                    "name": group["name"],
+                    "status": max((m["status"] for m in members), key=_IMPACT.__getitem__).lower(),
+                    "created_at": _time(min(m["createdAt"] for m in members)),
+                    "updated_at": _time(max(m["updatedAt"] for m in members)),
+                    "position": min(m["position"] for m in members),
+                    "description": None,
+                    "showcase": False,
+                    "start_date": None,
+                    "group_id": None,
+                    "page_id": page_id,
+                    "group": True,
+                    "only_show_if_degraded": False,
+                    "components": [m["id"] for m in members],
+                }
+            )
+        for member in members:
+            found.append(
+                {
+                    "id": member["id"],
+                    "name": member["name"],
+                    "status": member["status"].lower(),
+                    "created_at": _time(member["createdAt"]),
+                    "updated_at": _time(member["updatedAt"]),
+                    "position": member["position"],
+                    "description": member["description"] or None,
+                    "showcase": True,
+                    "start_date": member["createdAt"][:10],
+                    "group_id": _group_id(group["name"]) if group["name"] is not None else None,
+                    "page_id": page_id,
+                    "group": False,
+                    "only_show_if_degraded": False,
+                }
+            )
+    return found
+
+
+def _incident(request: Request, data: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
+    site, page_id = _site(request), _page(request, data)["id"]
+    by_id = {c["id"]: c for g in data.get("groups", []) for c in g["components"]}
+    maintenance = row["kind"] == "MAINTENANCE"
+    worst = max((_IMPACT[c["status"]] for c in row["components"]), default=0)
+    found: dict[str, Any] = {
+        "id": row["id"],
+        "name": row["title"],
+        "status": _api_state(row["status"]),
+        "created_at": _time(row["createdAt"]),
+        "updated_at": _time(row["updatedAt"]),
+        "monitoring_at": _time(
+            next((u["createdAt"] for u in row["updates"] if u["status"] == "MONITORING"), None)
+        ),
+        "resolved_at": _time(row["resolvedAt"]),
+        "impact": "maintenance" if maintenance else _IMPACT_NAMES[worst],
+        "shortlink": f"{site}/status/incidents/{row['id']}",
+        "started_at": _time(row["startsAt"] or row["createdAt"]),
+        "page_id": page_id,
+        "incident_updates": [
+            {
+                "id": update["id"],
+                "status": _api_state(update["status"]),
+                "body": update["message"],
+                "incident_id": row["id"],
+                "created_at": _time(update["createdAt"]),
+                "updated_at": _time(update["createdAt"]),
+                "display_at": _time(update["createdAt"]),
+                "affected_components": [
+                    {"code": c["id"], "name": c["name"], "new_status": c["status"].lower()}
+                    for c in row["components"]
+                ],
+                "deliver_notifications": True,
+                "custom_tweet": None,
+                "tweet_id": None,
+            }
+            for update in row["updates"]
+        ],
+        "components": [
+            {
+                "id": c["id"],
+                "name": c["name"],
+                "status": (by_id.get(c["id"]) or c)["status"].lower(),
+                "created_at": _time((by_id.get(c["id"]) or {}).get("createdAt")),
+                "updated_at": _time((by_id.get(c["id"]) or {}).get("updatedAt")),
+                "position": (by_id.get(c["id"]) or {}).get("position"),
+                "description": (by_id.get(c["id"]) or {}).get("description") or None,
+                "showcase": True,
+                "start_date": None,
+                "group_id": None,
+                "page_id": page_id,
+                "group": False,
+                "only_show_if_degraded": False,
+            }
+            for c in row["components"]
+        ],
+    }
+    if maintenance:
+        found["scheduled_for"] = _time(row["startsAt"])
+        found["scheduled_until"] = _time(row["endsAt"])
+    return found
+
+
+def _api_state(state: str) -> str:
+    return {"IN_PROGRESS": "in_progress"}.get(state, state.lower())
+
+
+async def _summary(request: Request) -> tuple[dict[str, Any], dict[str, Any]]:
+    data = await _read(request, "PublicStatus", days=1)
+    return data, {
+        "page": _page(request, data),
+        "status": {
+            "indicator": data["indicator"].lower(),
+            "description": data["description"].rstrip("."),
+        },
+    }
+
+
+def _json(body: dict[str, Any]) -> JSONResponse:
+    return JSONResponse(body, headers=PUBLIC_HEADERS)
+
+
+async def summary_json(request: Request) -> Response:
+    data, body = await _summary(request)
+    return _json(
+        {
+            "page": body["page"],
+            "components": _components(request, data),
+            "incidents": [_incident(request, data, row) for row in data["incidents"]],
+            "scheduled_maintenances": [
+                _incident(request, data, row) for row in data["maintenance"]
+            ],
+            "status": body["status"],
+        }
+    )
+
+
+async def status_json(request: Request) -> Response:
+    _, body = await _summary(request)
+    return _json(body)
+
+
+async def components_json(request: Request) -> Response:
+    data, body = await _summary(request)
+    return _json({"page": body["page"], "components": _components(request, data)})
+
+
+async def _past(request: Request) -> list[dict[str, Any]]:
+    nodes: list[dict[str, Any]] = (
+        await _read(request, "PublicStatusHistory", first=50, after=None)
+    )["history"]["nodes"]
+    return nodes
+
+
+async def incidents_json(request: Request) -> Response:
+    data, body = await _summary(request)
+    rows = [*data["incidents"], *(r for r in await _past(request) if r["kind"] == "INCIDENT")]
+    return _json({"page": body["page"], "incidents": [_incident(request, data, r) for r in rows]})
+
+
+async def maintenances_json(request: Request) -> Response:
+    data, body = await _summary(request)
+    rows = [*data["maintenance"], *(r for r in await _past(request) if r["kind"] == "MAINTENANCE")]
+    return _json(
+        {
+            "page": body["page"],
+            "scheduled_maintenances": [_incident(request, data, r) for r in rows],
+        }
+    )
+
+
+async def feed(request: Request) -> Response:
+    """An Atom 1.0 feed of the status incidents and maintenance, open and past, each entry with
+    its updates (newest first)."""
+    data, _ = await _summary(request)
+    site = _site(request)
+    rows = [*data["incidents"], *data["maintenance"], *await _past(request)]
+    rows.sort(key=lambda r: r["updatedAt"], reverse=True)
+    ElementTree.register_namespace("", ATOM)
+
+    def element(
+        parent: ElementTree.Element, tag: str, text: str | None = None, **attrs: str
+    ) -> ElementTree.Element:
+        child = ElementTree.SubElement(parent, f"{{{ATOM}}}{tag}", attrs)
+        child.text = text
+        return child
+
+    root = ElementTree.Element(f"{{{ATOM}}}feed")
+    element(root, "id", f"{site}/status")
+    element(root, "title", data["title"])
+    updated = data["updatedAt"] or (rows[0]["updatedAt"] if rows else None)
+    element(root, "updated", _time(updated) or "1970-01-01T00:00:00+00:00")
+    element(root, "link", rel="self", href=f"{site}/status/feed.atom")
+    element(root, "link", rel="alternate", type="text/html", href=f"{site}/status")
+    author = element(root, "author")
+    element(author, "name", data["title"])
+    for row in rows[:50]:
+        entry = element(root, "entry")
+        link = f"{site}/status/incidents/{row['id']}"
+        element(entry, "id", link)
+        element(entry, "title", row["title"])
+        element(entry, "updated", _time(row["updatedAt"]))
+        element(entry, "published", _time(row["createdAt"]))
+        element(entry, "link", rel="alternate", type="text/html", href=link)
+        lines = [
+            f"{STATES[u['status']]} ({_time(u['createdAt'])}): {u['message']}"
+            for u in row["updates"]
+        ]
+        affected = ", ".join(c["name"] for c in row["components"])
+        if affected:
+            lines.append(f"Affects: {affected}")
+        element(entry, "content", "\n\n".join(lines), type="text")
+    body = b'<?xml version="1.0" encoding="utf-8"?>\n' + ElementTree.tostring(
+        root, encoding="utf-8", xml_declaration=False
+    )
+    return Response(body, media_type="application/atom+xml", headers=PUBLIC_HEADERS)
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/status", status, name="status"),
+        Route("/status/internal", internal, name="status-internal"),
+        Route("/status/history", history, name="status-history"),
+        Route("/status/incidents/{id}", incident, name="status-incident"),
+        Route("/status/feed.atom", feed, name="status-feed"),
+        Route("/status/api/v2/summary.json", summary_json),
+        Route("/status/api/v2/status.json", status_json),
+        Route("/status/api/v2/components.json", components_json),
+        Route("/status/api/v2/incidents.json", incidents_json),
+        Route("/status/api/v2/scheduled-maintenances.json", maintenances_json),
+    ]

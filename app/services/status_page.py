@@ -186,7 +186,7 @@ async def update_component(
     configuring = any(
         value is not None for value in (name, description, group_name, public, position)
     )
-    if configuring or clear_group:
+    if configuring or clear_group or status is None:
         _admin(actor)
     if status is not None and not policy.can_publish_status(actor, None, policy.Standing(), False):
         raise Forbidden("Only responders and admins can set a component's status.")
@@ -238,6 +238,7 @@ async def _components(
         for row in await session.scalars(
             select(StatusComponent)
             .where(StatusComponent.id.in_(wanted))
+            .order_by(StatusComponent.id)  # one locking order: concurrent writers never deadlock
             .with_for_update(of=StatusComponent)
         )
     }

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from app import jobs
 from app.errors import Forbidden, Invalid, InvalidTransition, NotFound
 from app.models import (
     ComponentStatus,
@@ -22,6 +23,7 @@ from app.models import (
 )
 from app.services import catalog, declarations, roles
 from app.services import status_page as sp
+from app.worker import HANDLERS
 
 OUT = ComponentStatus.MAJOR_OUTAGE
 PARTIAL = ComponentStatus.PARTIAL_OUTAGE
@@ -262,6 +264,34 @@ async def test_maintenance_never_hides_a_worse_outage(db, people, clock):
     assert await statuses(db) == {"API": OUT}
 
 
+async def test_maintenance_completed_early_is_left_alone_by_its_jobs(db, people, clock):
+    api = await component(db, people, "API")
+    now = db.now()
+    row = await sp.schedule_maintenance(
+        db,
+        actor=people.responder,
+        title="Upgrade",
+        message="m",
+        starts_at=now + timedelta(minutes=5),
+        ends_at=now + timedelta(hours=1),
+        component_ids=[api.id],
+    )
+    payload = {"status_incident_id": row.id}
+    clock.advance(minutes=5)
+    await sp.start_maintenance(db, payload, None)
+    done = await sp.post_status_update(
+        db, actor=people.responder, status_incident_id=row.id, state=S.RESOLVED, message="Done."
+    )
+    assert done.state is S.COMPLETED
+    assert await statuses(db) == {"API": OK}
+    clock.advance(hours=1)
+    await sp.end_maintenance(db, payload, None)
+    async with db.read() as session:
+        view = await sp.get_status_incident(session, row.id, public_only=False)
+    assert view is not None
+    assert [u.message for u in view.updates] == ["Done.", sp.STARTED_MESSAGE, "m"]
+
+
 async def test_maintenance_windows_are_checked(db, people):
     api = await component(db, people, "API")
     now = db.now()
@@ -414,3 +444,32 @@ async def test_uptime_counts_a_two_hour_outage_on_one_day(db, people):
     assert by_day["2026-03-03"].down_seconds == 7200
     assert by_day["2026-03-02"].up == 1.0
     assert by_day["2026-03-05"].up == 1.0  # today, so far
+
+
+async def test_the_worker_runs_maintenance_jobs_when_due(db, people, clock):
+    api = await component(db, people, "API")
+    now = db.now()
+    await sp.schedule_maintenance(
+        db,
+        actor=people.admin,
+        title="Upgrade",
+        message="m",
+        starts_at=now + timedelta(hours=1),
+        ends_at=now + timedelta(hours=2),
+        component_ids=[api.id],
+    )
+
+    async def run_due():
+        taken = await jobs.claim(db, limit=10, lease=timedelta(minutes=1), kinds=list(HANDLERS))
+        for job in taken:
+            await HANDLERS[job.kind](db, job.payload, None)
+        await jobs.finish(db, taken)
+        return sorted(job.kind for job in taken)
+
+    assert await run_due() == []
+    clock.advance(hours=1)
+    assert await run_due() == [sp.START_JOB]
+    assert await statuses(db) == {"API": MAINT}
+    clock.advance(hours=1)
+    assert await run_due() == [sp.END_JOB]
+    assert await statuses(db) == {"API": OK}

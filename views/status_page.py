@@ -22,6 +22,7 @@ from starlette.routing import BaseRoute, Route
 
 from app.identity import Credential, CredentialKind, Principal
 from app.models import TokenScope
+from app.services import status_public
 from schema.context import nobody
 from views.pages import OperationFailed, render, run, run_as, template_text
 from views.services import services
@@ -51,6 +52,14 @@ _IMPACT = {
     "MAJOR_OUTAGE": 3,
 }
 _IMPACT_NAMES = ["none", "minor", "major", "critical"]
+# Statuspage's own words for the overall state, which its consumers show as they are.
+_API_INDICATORS = {
+    "NONE": "All Systems Operational",
+    "MINOR": "Minor Service Outage",
+    "MAJOR": "Partial System Outage",
+    "CRITICAL": "Major Service Outage",
+}
+_API_DESCRIPTIONS = {status_public.UNDER_MAINTENANCE: "Service Under Maintenance"}
 HISTORY_PAGE = 20
 PUBLIC_HEADERS = {"Cache-Control": "no-cache"}
 ATOM = "http://www.w3.org/2005/Atom"
@@ -262,7 +271,8 @@ async def _summary(request: Request) -> tuple[dict[str, Any], dict[str, Any]]:
         "page": _page(request, data),
         "status": {
             "indicator": data["indicator"].lower(),
-            "description": data["description"].rstrip("."),
+            "description": _API_DESCRIPTIONS.get(data["description"])
+            or _API_INDICATORS[data["indicator"]],
         },
     }
 

@@ -69,7 +69,7 @@ _SENTENCES = {
     Indicator.MAJOR: "Partial system outage.",
     Indicator.CRITICAL: "Major system outage.",
 }
-_UNDER_MAINTENANCE = "Some systems are under maintenance."
+UNDER_MAINTENANCE = "Some systems are under maintenance."
 _INCIDENT_OPEN = "We are looking into an issue."
 
 
@@ -204,7 +204,7 @@ def overall(listed: Sequence[Component], open_incidents: Sequence[Incident]) -> 
     if worst is Indicator.MINOR and all(
         c.status in UP for c in listed if _OF_STATUS[c.status] is Indicator.MINOR
     ):
-        return Overall(worst, _UNDER_MAINTENANCE)
+        return Overall(worst, UNDER_MAINTENANCE)
     return Overall(worst, _SENTENCES[worst])
 
 

@@ -158,7 +158,7 @@ async def test_the_statuspage_json(db, anonymous):
     assert set(summary) == {"page", "status", "components", "incidents", "scheduled_maintenances"}
     assert set(summary["page"]) >= {"id", "name", "url", "time_zone", "updated_at"}
     assert summary["page"]["url"] == f"{SITE}/status"
-    assert summary["status"] == {"indicator": "major", "description": "Partial system outage"}
+    assert summary["status"] == {"indicator": "major", "description": "Partial System Outage"}
     components = {c["name"]: c for c in summary["components"]}
     assert set(components) == {"Website", "Platform", "API", "Dashboard"}
     for found in components.values():

@@ -81,7 +81,26 @@ def _site(request: Request) -> str:
     return services(request).settings.base_url.rstrip("/")
 
 
+def _safe(url: str | None, *, schemes: tuple[str, ...]) -> str | None:
+    """A link from the settings only if it is of a scheme a page may link to (never
+    ``javascript:``), or a path on this site."""
+    if not url:
+        return None
+    lowered = url.strip().lower()
+    if lowered.startswith(schemes) or (lowered.startswith("/") and not lowered.startswith("//")):
+        return url.strip()
+    return None
+
+
+def _links(data: dict[str, Any]) -> dict[str, Any]:
+    return data | {
+        "supportUrl": _safe(data.get("supportUrl"), schemes=("https://", "http://", "mailto:")),
+        "logoUrl": _safe(data.get("logoUrl"), schemes=("https://", "http://")),
+    }
+
+
 def _html(template: str, **context: Any) -> HTMLResponse:
+    context["page"] = _links(context["page"])
     context.setdefault("statuses", STATUSES)
     context.setdefault("states", STATES)
     return HTMLResponse(template_text(template, **context), headers=PUBLIC_HEADERS)
@@ -107,10 +126,9 @@ async def status(request: Request) -> Response:
 async def internal(request: Request) -> Response:
     data = (await run(request, "PublicStatus", {"internal": True}))["publicStatus"]
     _bars(data["groups"])
-    response = await render(
-        request, "status.html", page=data, internal=True, statuses=STATUSES, states=STATES
+    return await render(
+        request, "status.html", page=_links(data), internal=True, statuses=STATUSES, states=STATES
     )
-    return response
 
 
 async def incident(request: Request) -> Response:

@@ -19,7 +19,9 @@ from app.models.status_page import (
     StatusIncident,
     StatusIncidentKind,
     StatusIncidentState,
+    StatusPageSettings,
 )
+from schema.context import Context, nobody
 from tests.app.test_status_public import component, secret_incident, status_incident
 from tests.pages.conftest import SITE, dev_app
 from tests.support.html import parse, text_of
@@ -212,3 +214,47 @@ async def test_the_atom_feed(db, anonymous):
             assert entry.find(f"{ATOM}{required}").text
         assert entry.find(f"{ATOM}link").attrib["href"].startswith(f"{SITE}/status/incidents/")
     assert "All fixed." in "".join(e.find(f"{ATOM}content").text for e in entries)
+
+
+async def test_the_settings_title_support_link_and_logo(db, anonymous):
+    async with db.write() as session:
+        await session.execute(
+            update(StatusPageSettings).where(StatusPageSettings.id == 1).values(
+                title="Acme status", intro="How Acme is doing.",
+                support_url="https://help.example.com/", logo_url="/static/favicon.svg",
+            )
+        )  # fmt: skip
+    tree = parse((await anonymous.get("/status")).text)
+    assert text_of(tree.css_first("title")) == "Acme status"
+    assert text_of(tree.css_first(".status-intro")) == "How Acme is doing."
+    support = next(a for a in tree.css("a") if text_of(a) == "Contact support")
+    assert support.attributes["href"] == "https://help.example.com/"
+    assert tree.css_first("img.status-logo").attributes["src"] == "/static/favicon.svg"
+    async with db.write() as session:
+        await session.execute(
+            update(StatusPageSettings).where(StatusPageSettings.id == 1).values(
+                support_url="javascript:alert(1)", logo_url="//elsewhere.example/logo.png"
+            )
+        )  # fmt: skip
+    answer = await anonymous.get("/status")
+    assert "javascript:" not in answer.text and "elsewhere.example" not in answer.text
+    assert "Contact support" not in answer.text
+
+
+async def test_the_internal_read_is_refused_to_nobody(db, anonymous):
+    await a_page(db)
+    schema = anonymous._transport.app.state.services.schema
+    context = Context(db=db, viewer=nobody())
+    try:
+        refused = await schema.execute(
+            "{ publicStatus(internal: true) { title } }", context_value=context
+        )
+        public = await schema.execute(
+            "{ publicStatus { groups { components { name } } } }", context_value=context
+        )
+    finally:
+        await context.close()
+    assert refused.data is None
+    assert refused.errors[0].message == "Sign in to see the internal status page."
+    names = [c["name"] for g in public.data["publicStatus"]["groups"] for c in g["components"]]
+    assert names == ["Website", "API", "Dashboard"]

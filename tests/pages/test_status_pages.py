@@ -23,6 +23,8 @@ from app.models.status_page import (
 )
 from schema.context import Context, nobody
 from tests.app.test_status_public import component, secret_incident, status_incident
+from tests.browser import browser  # noqa: F401 (the fixture)
+from tests.e2e.conftest import axe
 from tests.pages.conftest import SITE, dev_app
 from tests.support.html import parse, text_of
 
@@ -142,15 +144,15 @@ async def test_the_internal_page_is_for_signed_in_people(db, people, anonymous, 
     away = await anonymous.get("/status/internal")
     assert away.status_code == 303
     assert away.headers["location"].startswith("/auth/sign-in?next=")
-    async with browsers(people.member) as browser:
-        inside = await browser.get("/status/internal")
+    async with browsers(people.member) as member:
+        inside = await member.get("/status/internal")
         assert inside.status_code == 200
         tree = parse(inside.text)
         names = {text_of(n): n for n in tree.css(".status-component-name")}
         assert "Merger room Internal" in names
         assert text_of(tree.css_first(".status-internal-label")) == "Internal"
         assert text_of(tree.css_first("#overall")) == "Major system outage."
-        public = await browser.get("/status")
+        public = await member.get("/status")
         assert "Merger room" not in public.text  # the public page, even when signed in
 
 
@@ -258,3 +260,29 @@ async def test_the_internal_read_is_refused_to_nobody(db, anonymous):
     assert refused.errors[0].message == "Sign in to see the internal status page."
     names = [c["name"] for g in public.data["publicStatus"]["groups"] for c in g["components"]]
     assert names == ["Website", "API", "Dashboard"]
+
+
+async def test_in_a_real_browser_light_dark_phone_and_without_script(db, served, browser):  # noqa: F811
+    await a_page(db)
+    await status_incident(db, "Past trouble", state=StatusIncidentState.RESOLVED, messages=["Ok."])
+    plain = await browser.new_context(
+        java_script_enabled=False, viewport={"width": 390, "height": 800}
+    )
+    try:
+        page = await plain.new_page()
+        await page.goto(f"{served}/status")
+        assert await page.locator("#overall").inner_text() == "Partial system outage."
+        wide = await page.evaluate("document.documentElement.scrollWidth")
+        assert wide <= 390  # nothing wider than a phone
+    finally:
+        await plain.close()
+    context = await browser.new_context()
+    try:
+        page = await context.new_page()
+        for path in ("/status", "/status/history"):
+            for scheme in ("light", "dark"):
+                await page.emulate_media(color_scheme=scheme)
+                await page.goto(f"{served}{path}")
+                assert await axe(page) == [], (path, scheme)
+    finally:
+        await context.close()

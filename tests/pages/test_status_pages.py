@@ -21,6 +21,7 @@ from app.models.status_page import (
     StatusIncidentState,
     StatusPageSettings,
 )
+from app.services import status_page
 from schema.context import Context, nobody
 from tests.app.test_status_public import component, secret_incident, status_incident
 from tests.browser import browser  # noqa: F401 (the fixture)
@@ -47,6 +48,13 @@ async def anonymous(db, database_url):
     async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url=SITE) as http:
         yield http
     await app.state.services.db.dispose()
+
+
+def without_uptime(page: str) -> str:
+    tree = parse(page)
+    for bars in tree.css(".uptime"):
+        bars.decompose()
+    return tree.html
 
 
 async def a_page(db):
@@ -286,3 +294,27 @@ async def test_in_a_real_browser_light_dark_phone_and_without_script(db, served,
                 assert await axe(page) == [], (path, scheme)
     finally:
         await context.close()
+
+
+async def test_what_support_publishes_reaches_the_page(db, people, anonymous, browsers):
+    secret = await secret_incident(db, people)
+    api = await status_page.create_component(
+        db, actor=people.admin, name="API", group_name="Platform"
+    )
+    await status_page.create_component(db, actor=people.admin, name="Vault", public=False)
+    before = (await anonymous.get("/status")).content
+    await status_page.publish_status_incident(
+        db, actor=people.responder, incident_id=secret.id, title="Errors on the API",
+        message="Some requests fail; we are on it.", affected=[(api.id, S.MAJOR_OUTAGE)],
+    )  # fmt: skip
+    answer = await anonymous.get("/status")
+    assert answer.content != before
+    tree = parse(answer.text)
+    assert text_of(tree.css_first("#overall")) == "Major system outage."
+    assert text_of(tree.css_first(".status-update-message")) == "Some requests fail; we are on it."
+    assert text_of(tree.css_first("#components .cs")) == "Major outage"
+    assert "Secret merger leak" not in answer.text and secret.reference not in answer.text
+    assert "Vault" not in answer.text
+    async with browsers(people.member) as member:  # the public page is the same signed in
+        signed_in = await member.get("/status")
+    assert without_uptime(signed_in.text) == without_uptime(answer.text)  # today's share moves

@@ -24,6 +24,11 @@ class ComponentStatus(enum.Enum):
     MAJOR_OUTAGE = "MAJOR_OUTAGE"
     UNDER_MAINTENANCE = "UNDER_MAINTENANCE"
 
+    @property
+    def up(self) -> bool:
+        """Whether the component counts as up (for uptime): operational or under maintenance."""
+        return self in (ComponentStatus.OPERATIONAL, ComponentStatus.UNDER_MAINTENANCE)
+
 
 class StatusComponent(Base):
     """Something customers depend on ("API", "Dashboard"), optionally in a group ("Checkout");

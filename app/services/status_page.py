@@ -13,8 +13,8 @@ updated, resolved, started or completed, each component it touches takes the wor
 the *active* ones still affecting it (not resolved, completed or merely scheduled), or
 ``OPERATIONAL`` when none does. Worst is by ``SEVERITY``: MAJOR_OUTAGE > PARTIAL_OUTAGE >
 DEGRADED_PERFORMANCE > UNDER_MAINTENANCE > OPERATIONAL. Every change of a component's status
-appends a ``ComponentStatusChange`` (creation appends the first, OPERATIONAL): the history uptime
-is computed from, where OPERATIONAL and UNDER_MAINTENANCE count as up and anything else as down.
+appends a ``ComponentStatusChange`` (creation appends the first, OPERATIONAL): the history
+``app.services.status_public.uptime`` is drawn from (``ComponentStatus.up``).
 
 Maintenance is a window of at most ``MAINTENANCE_LONGEST`` (7 days) that ends in the future and
 starts within ``MAINTENANCE_AHEAD`` (a year); it starts and ends by itself through two durable
@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from sqlalchemy import and_, exists, func, select
@@ -75,7 +75,6 @@ SEVERITY: Final = {
     ComponentStatus.PARTIAL_OUTAGE: 3,
     ComponentStatus.MAJOR_OUTAGE: 4,
 }
-UP: Final = frozenset({ComponentStatus.OPERATIONAL, ComponentStatus.UNDER_MAINTENANCE})
 INCIDENT_STATES: Final = (
     StatusIncidentState.INVESTIGATING,
     StatusIncidentState.IDENTIFIED,
@@ -729,96 +728,3 @@ async def status_for_incidents(
 
 async def status_for_incident(session: AsyncSession, incident_id: int) -> StatusIncidentView | None:
     return (await status_for_incidents(session, [incident_id])).get(incident_id)
-
-
-# Uptime ----------------------------------------------------------------------------------------
-
-
-@dataclasses.dataclass(frozen=True)
-class UptimeDay:
-    """One UTC day of a component: the fraction of it up (None: the component did not exist)."""
-
-    day: date
-    up: float | None
-    down_seconds: float
-
-
-async def uptime(
-    session: AsyncSession, component_ids: Sequence[int], *, days: int = 90, now: datetime
-) -> dict[int, list[UptimeDay]]:
-    """Per component, its last ``days`` UTC days (oldest first, today up to ``now``): the
-    fraction of each it was up (OPERATIONAL or UNDER_MAINTENANCE), from its status history."""
-    days = max(1, min(days, 366))
-    now = _aware(now)
-    today = now.date()
-    first_day = today - timedelta(days=days - 1)
-    window_start = datetime.combine(first_day, datetime.min.time(), tzinfo=UTC)
-    wanted = list(dict.fromkeys(component_ids))
-    if not wanted:
-        return {}
-    before = (
-        select(
-            ComponentStatusChange.component_id,
-            ComponentStatusChange.status,
-            ComponentStatusChange.changed_at,
-            func.row_number()
-            .over(
-                partition_by=ComponentStatusChange.component_id,
-                order_by=(ComponentStatusChange.changed_at.desc(), ComponentStatusChange.id.desc()),
-            )
-            .label("rank"),
-        )
-        .where(
-            ComponentStatusChange.component_id.in_(wanted),
-            ComponentStatusChange.changed_at < window_start,
-        )
-        .subquery()
-    )
-    history: dict[int, list[tuple[datetime, ComponentStatus]]] = {key: [] for key in wanted}
-    for component_id, status, _ in await session.execute(
-        select(before.c.component_id, before.c.status, before.c.changed_at).where(
-            before.c.rank == 1
-        )
-    ):
-        history[component_id].append((window_start, status))
-    for component_id, status, changed_at in await session.execute(
-        select(
-            ComponentStatusChange.component_id,
-            ComponentStatusChange.status,
-            ComponentStatusChange.changed_at,
-        )
-        .where(
-            ComponentStatusChange.component_id.in_(wanted),
-            ComponentStatusChange.changed_at >= window_start,
-            ComponentStatusChange.changed_at <= now,
-        )
-        .order_by(ComponentStatusChange.changed_at, ComponentStatusChange.id)
-    ):
-        history[component_id].append((changed_at, status))
-    return {key: _days(history[key], first_day, days, now) for key in wanted}
-
-
-def _days(
-    changes: list[tuple[datetime, ComponentStatus]], first_day: date, days: int, now: datetime
-) -> list[UptimeDay]:
-    # Spans [start, end) in one status each, from the first known status up to now.
-    spans = [
-        (at, changes[i + 1][0] if i + 1 < len(changes) else now, status)
-        for i, (at, status) in enumerate(changes)
-    ]
-    result = []
-    for offset in range(days):
-        day = first_day + timedelta(days=offset)
-        start = datetime.combine(day, datetime.min.time(), tzinfo=UTC)
-        end = min(start + timedelta(days=1), now)
-        known = down = 0.0
-        for span_start, span_end, status in spans:
-            overlap = (min(span_end, end) - max(span_start, start)).total_seconds()
-            if overlap <= 0:
-                continue
-            known += overlap
-            if status not in UP:
-                down += overlap
-        up = None if known <= 0 else (known - down) / known
-        result.append(UptimeDay(day=day, up=up, down_seconds=down))
-    return result

@@ -36,7 +36,6 @@ from app.models.status_page import (
 
 MAX_DAYS = 90
 MAX_HISTORY_PAGE = 50
-UP = frozenset({ComponentStatus.OPERATIONAL, ComponentStatus.UNDER_MAINTENANCE})
 OPEN_INCIDENT = (
     StatusIncidentState.INVESTIGATING,
     StatusIncidentState.IDENTIFIED,
@@ -202,7 +201,7 @@ def overall(listed: Sequence[Component], open_incidents: Sequence[Incident]) -> 
     if open_incidents and worst is Indicator.NONE:
         return Overall(Indicator.MINOR, _INCIDENT_OPEN)
     if worst is Indicator.MINOR and all(
-        c.status in UP for c in listed if _OF_STATUS[c.status] is Indicator.MINOR
+        c.status.up for c in listed if _OF_STATUS[c.status] is Indicator.MINOR
     ):
         return Overall(worst, UNDER_MAINTENANCE)
     return Overall(worst, _SENTENCES[worst])
@@ -385,7 +384,7 @@ def _days(
             day_end = min(end, window_start + timedelta(days=day + 1))
             seconds = (day_end - begin).total_seconds()
             total[day] += seconds
-            if status in UP:
+            if status.up:
                 up[day] += seconds
             begin = day_end
     return [

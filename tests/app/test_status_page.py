@@ -1,11 +1,11 @@
 """The status page's domain on both databases: components and their history, publishing and
 updating status incidents (components following them, and returning to operational on resolve
 unless another open one still affects them), maintenance starting and ending by its own jobs
-(run twice, they do nothing more), who may publish, and uptime drawn from the history."""
+(run twice, they do nothing more), who may publish."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -17,7 +17,6 @@ from app.models import (
     ComponentStatusChange,
     Job,
     RoleKind,
-    StatusComponent,
     StatusIncidentKind,
     StatusIncidentState,
 )
@@ -397,53 +396,6 @@ async def test_a_hidden_incident_is_not_found_as_a_missing_one(db, people):
             state=S.RESOLVED,
             message="Done",
         )
-
-
-async def test_uptime_counts_a_two_hour_outage_on_one_day(db, people):
-    api = await component(db, people, "API")
-    async with db.write() as session:
-        row = await session.get(StatusComponent, api.id)
-        assert row is not None
-        start = datetime(2026, 3, 1, tzinfo=UTC)
-        row.created_at = start
-        changes = list(
-            await session.scalars(
-                select(ComponentStatusChange).where(ComponentStatusChange.component_id == api.id)
-            )
-        )
-        changes[0].changed_at = start
-        session.add_all(
-            [
-                ComponentStatusChange(
-                    component_id=api.id, status=OUT, changed_at=start + timedelta(days=2, hours=9)
-                ),
-                ComponentStatusChange(
-                    component_id=api.id,
-                    status=MAINT,
-                    changed_at=start + timedelta(days=2, hours=11),
-                ),
-                ComponentStatusChange(
-                    component_id=api.id, status=OK, changed_at=start + timedelta(days=2, hours=12)
-                ),
-            ]
-        )
-    now = start + timedelta(days=4, hours=6)
-    async with db.read() as session:
-        found = await sp.uptime(session, [api.id], days=7, now=now)
-    days = found[api.id]
-    assert [d.day.isoformat() for d in days][-5:] == [
-        "2026-03-01",
-        "2026-03-02",
-        "2026-03-03",
-        "2026-03-04",
-        "2026-03-05",
-    ]
-    assert [d.up for d in days[:2]] == [None, None]  # before the component existed
-    by_day = {d.day.isoformat(): d for d in days}
-    assert by_day["2026-03-03"].up == pytest.approx(22 / 24)
-    assert by_day["2026-03-03"].down_seconds == 7200
-    assert by_day["2026-03-02"].up == 1.0
-    assert by_day["2026-03-05"].up == 1.0  # today, so far
 
 
 async def test_the_worker_runs_maintenance_jobs_when_due(db, people, clock):

@@ -21,6 +21,7 @@ from schema.notifications import NotificationMutations, NotificationSubscription
 from schema.queries import Queries
 from schema.status_page import StatusPageMutations, StatusPageQueries
 from schema.status_public import PublicStatusQueries
+from schema.status_settings import StatusSettingsMutations, StatusSettingsQueries
 from schema.teams import TeamMutations, TeamQueries
 from schema.webhooks import WebhookMutations, WebhookQueries
 from schema.workflows import WorkflowMutations, WorkflowQueries
@@ -28,7 +29,13 @@ from schema.workflows import WorkflowMutations, WorkflowQueries
 
 @strawberry.type
 class Query(
-    Queries, TeamQueries, WebhookQueries, WorkflowQueries, PublicStatusQueries, StatusPageQueries
+    Queries,
+    TeamQueries,
+    WebhookQueries,
+    WorkflowQueries,
+    PublicStatusQueries,
+    StatusPageQueries,
+    StatusSettingsQueries,
 ):
     """Everything there is to read: incidents and the catalog first, then each area's own."""
 
@@ -47,6 +54,7 @@ class Mutation(
     WebhookMutations,
     WorkflowMutations,
     StatusPageMutations,
+    StatusSettingsMutations,
 ):
     """Every change: incidents first, then configuration and tokens."""
 

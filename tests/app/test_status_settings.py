@@ -86,7 +86,7 @@ async def test_a_bad_value_is_refused_on_its_field_and_nothing_changes(db, peopl
 
 
 async def test_the_logo_refusal_says_why_off_site_images_are_refused(db, people):
-    with pytest.raises(Invalid, match="path on this site.*blocks images from other sites"):
+    with pytest.raises(Invalid, match=r"path on this site.*blocks images from other sites"):
         await ss.update_settings(
             db, actor=people.admin, title="Acme", logo_url="https://cdn.acme.test/logo.png"
         )

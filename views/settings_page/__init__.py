@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
+from views.settings_page import status
 from views.settings_page.catalog import catalog_page, create_item, update_item
 from views.settings_page.notifications import notifications_page, save_notifications
 from views.settings_page.people import people_page
@@ -83,6 +84,12 @@ def routes() -> list[Route]:
         Route("/settings/workflows/{workflow_id}", update_workflow, methods=["POST"]),
         Route("/settings/workflows/{workflow_id}/switch", switch_workflow, methods=["POST"]),
         Route("/settings/workflows/{workflow_id}/delete", delete_workflow, methods=["POST"]),
+        Route("/settings/status", status.status_page, methods=["GET"], name="settings-status"),
+        Route("/settings/status", status.save_settings, methods=["POST"]),
+        Route("/settings/status/components", status.create_component, methods=["POST"]),
+        Route(
+            "/settings/status/components/{component_id}", status.update_component, methods=["POST"]
+        ),
         Route("/settings/{kind}", catalog_page, methods=["GET"], name="settings-kind"),
         Route("/settings/{kind}", create_item, methods=["POST"]),
         Route("/settings/{kind}/{item_id}", update_item, methods=["POST"]),

@@ -32,6 +32,7 @@ TABS = [
     ("teams", "/settings/teams", "Teams"),
     ("webhooks", "/settings/webhooks", "Webhooks"),
     ("workflows", "/settings/workflows", "Workflows"),
+    ("status", "/settings/status", "Status page"),
     ("people", "/settings/people", "People's tokens"),
 ]
 EVERYONE = {"tokens", "notifications"}  # the tabs for people who are not admins

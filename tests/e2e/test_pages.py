@@ -30,6 +30,7 @@ PAGES = [
     ("settings-teams", "admin@demo.muster", "/settings/teams"),
     ("settings-workflows", "admin@demo.muster", "/settings/workflows"),
     ("settings-webhooks", "admin@demo.muster", "/settings/webhooks"),
+    ("settings-status", "admin@demo.muster", "/settings/status"),
     ("sign-out", "data@demo.muster", "/auth/logout"),
 ]
 

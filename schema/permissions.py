@@ -26,12 +26,22 @@ class IncidentPermissions:
     work_on_own: bool = strawberry.field(
         description="Tick off work one owns (editors may work on all of it)."
     )
+    publish_status: bool = strawberry.field(
+        description="Tell customers about it on the status page (publishStatusIncident, "
+        "postStatusUpdate): responders, admins and its Communications lead."
+    )
 
     @classmethod
     def of(
-        cls, user: models.User, incident: models.Incident, standing: policy.Standing, triage: bool
+        cls,
+        user: models.User,
+        incident: models.Incident,
+        standing: policy.Standing,
+        triage: bool,
+        holds_comms_lead: bool = False,
     ) -> IncidentPermissions:
-        """``triage``: whether the incident is waiting in triage now."""
+        """``triage``: whether the incident is waiting in triage now; ``holds_comms_lead``:
+        whether ``user`` holds its Communications lead role."""
         edit = policy.can_edit(user, incident, standing)
         note = policy.can_add_note(user, incident, standing)
         return cls(
@@ -43,6 +53,7 @@ class IncidentPermissions:
             hold_role=policy.can_view(user, incident, standing) and policy.can_hold_role(user),
             manage_members=policy.can_manage_members(user, incident, standing),
             work_on_own=note,
+            publish_status=policy.can_publish_status(user, incident, standing, holds_comms_lead),
         )
 
 

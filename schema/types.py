@@ -396,7 +396,9 @@ class Incident:
         standing = await info.context.loaders.standing.load(self.row.id)
         status = await info.context.loaders.status.load(self.row.status_id)
         triage = status.category is models.StatusCategory.TRIAGE
-        return IncidentPermissions.of(info.context.viewer, self.row, standing, triage)
+        comms = await info.context.loaders.holder.load((self.row.id, RoleKind.COMMUNICATIONS))
+        held = comms is not None and comms == info.context.viewer.id
+        return IncidentPermissions.of(info.context.viewer, self.row, standing, triage, held)
 
     @per_viewer(
         description="The statuses the viewer may move it to now: the state machine's answer "

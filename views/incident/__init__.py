@@ -24,6 +24,7 @@ from views.incident.break_glass import break_glass
 from views.incident.feed import live
 from views.incident.people import assign_role, invite, remove_member, unassign_role
 from views.incident.room import page
+from views.incident.status import publish
 from views.incident.updates import add_note, change_details, follow, share_update, triage
 from views.incident.work import add_work, mark_work, set_field
 
@@ -45,5 +46,6 @@ def routes() -> list[BaseRoute]:
         Route("/incidents/{reference}/members", invite, methods=post),
         Route("/incidents/{reference}/members/remove", remove_member, methods=post),
         Route("/incidents/{reference}/notes", add_note, methods=post),
+        Route("/incidents/{reference}/status", publish, methods=post),
         Route("/incidents/{reference}/break-glass", break_glass, methods=post),
     ]

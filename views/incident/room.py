@@ -140,6 +140,7 @@ def context(
         fields=[f for f in data["customFields"] if f["id"] in offered],
         valued=valued,
         today=_today().isoformat(),
+        components=[c for c in data["statusComponents"] if c["public"]],
     )
     return drawn
 

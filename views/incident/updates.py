@@ -14,6 +14,7 @@ from starlette.responses import Response
 
 from views import signed_in
 from views.forms import Form
+from views.incident import status as status_page
 from views.incident.submit import MAX_INT, Spec, Target, change, submit, version
 from views.numbers import whole
 
@@ -27,7 +28,8 @@ NOTE = Spec("note", "note_form", "note-form")
 @signed_in.page
 async def share_update(request: Request) -> Response:
     async def act(request: Request, target: Target, form: Form) -> None:
-        incident = (await target.page())["incident"]
+        data = await target.page()
+        incident = data["incident"]
         status, severity = form.value("status") or None, form.value("severity") or None
         next_update = form.value("next")
         promise = whole(next_update, most=MAX_INT)
@@ -39,15 +41,20 @@ async def share_update(request: Request) -> Response:
             severity and severity != incident["severity"]["id"]
         )
         drawn_with = version(form) if changes_state else None
+        also = status_page.wants_also(data, form)
+        if also:
+            status_page.also_checked(form)
         if form.failed:
             return
-        await change(
+        shared = await change(
             request, "IncidentShareUpdate", form,
             {"message": "message", "statusId": "status", "severityId": "severity",
              "nextUpdateInMinutes": "next"},
             incidentId=incident["id"], message=form.value("message"), statusId=status,
             severityId=severity, nextUpdateInMinutes=promise, expectedVersion=drawn_with,
         )  # fmt: skip
+        if shared and also:
+            await status_page.also_post(request, data, form)
 
     return await submit(request, SHARE, act)
 

@@ -4,14 +4,17 @@ most 2,000), support link (an ``http``/``https`` URL or a ``mailto:`` address, o
 the pages' Content-Security-Policy (``img-src 'self' data:``) blocks images from anywhere else, so
 an off-site URL, a protocol-relative ``//host`` path and any other scheme (``javascript:``,
 ``data:``) are refused, each as ``Invalid`` on its field. The settings are one row, ``id`` 1,
-made here when it is missing (``app.services.status_public.page_settings`` reads it, answering
-the defaults until then).
+made here when it is missing (tried again, changing it, if another admin's first save made it
+meanwhile); ``app.services.status_public.page_settings`` reads it, answering the defaults until
+then.
 """
 
 from __future__ import annotations
 
 import re
 from urllib.parse import urlsplit
+
+from sqlalchemy.exc import IntegrityError
 
 from app import policy
 from app.db import Database
@@ -85,12 +88,18 @@ async def update_settings(
     intro = clean_text(intro, field="intro", limit=INTRO_LENGTH, empty=True)
     support = _support_url(support_url)
     logo = _logo_url(logo_url)
-    async with db.write() as session:
-        now = db.now()
-        row = await session.get(StatusPageSettings, SETTINGS_ID, with_for_update=True)
-        if row is None:
-            row = StatusPageSettings(id=SETTINGS_ID, updated_at=now)
-            session.add(row)
-        row.title, row.intro, row.support_url, row.logo_url = title, intro, support, logo
-        row.updated_at = now
-    return row
+    for attempt in (1, 2):
+        try:
+            async with db.write() as session:
+                now = db.now()
+                row = await session.get(StatusPageSettings, SETTINGS_ID, with_for_update=True)
+                if row is None:
+                    row = StatusPageSettings(id=SETTINGS_ID, updated_at=now)
+                    session.add(row)
+                row.title, row.intro, row.support_url, row.logo_url = title, intro, support, logo
+                row.updated_at = now
+            return row
+        except IntegrityError:
+            if attempt == 2:  # another admin made the row first: change theirs
+                raise
+    raise AssertionError("unreachable")

@@ -4,6 +4,8 @@ on its field with nothing saved, and nobody but an admin may change them."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from sqlalchemy import delete, func, select
 
@@ -98,3 +100,14 @@ async def test_only_admins_change_the_settings(db, people):
             await ss.update_settings(db, actor=who, title="Taken over")
     assert (await shown(db)).title == "Status"
     assert await rows(db) in (0, 1)  # the migration's row on SQLite, none after PG's truncate
+
+
+async def test_two_first_saves_at_once_both_succeed_on_one_row(db, people):
+    async with db.write() as session:
+        await session.execute(delete(StatusPageSettings))
+    await asyncio.gather(
+        ss.update_settings(db, actor=people.admin, title="One"),
+        ss.update_settings(db, actor=people.admin, title="Two"),
+    )
+    assert (await shown(db)).title in ("One", "Two")
+    assert await rows(db) == 1

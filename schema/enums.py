@@ -23,6 +23,13 @@ API_NAMES: dict[type[enum.Enum], str] = {
     models.RoleKind: "IncidentRoleKind",
     models.TokenScope: "ApiTokenScope",
     models.NotificationKind: "NotificationKind",
+    models.WebhookFormat: "WebhookFormat",
+    models.DeliveryState: "WebhookDeliveryState",
+    models.WorkflowTrigger: "WorkflowTrigger",
+    models.RunState: "WorkflowRunState",
+    models.ComponentStatus: "ComponentStatus",
+    models.StatusIncidentState: "StatusIncidentState",
+    models.StatusIncidentKind: "StatusIncidentKind",
     errors.ErrorCode: "UserErrorCode",
 }
 

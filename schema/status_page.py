@@ -36,10 +36,6 @@ from schema.viewers import per_viewer
 if TYPE_CHECKING:
     from schema.types import Incident
 
-strawberry.enum(ComponentStatus, name="ComponentStatus")
-strawberry.enum(StatusIncidentState, name="StatusIncidentState")
-strawberry.enum(StatusIncidentKind, name="StatusIncidentKind")
-
 
 @strawberry.enum(description="The states a publisher moves a status incident to.")
 class StatusIncidentStatus(enum.Enum):

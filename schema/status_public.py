@@ -18,6 +18,7 @@ import strawberry
 from strawberry.dataloader import DataLoader
 
 from app.errors import Forbidden, Invalid, NotFound
+from app.models import ComponentStatus, StatusIncidentKind, StatusIncidentState
 from app.services import status_public
 from schema import ids
 from schema.context import Info
@@ -32,32 +33,6 @@ class StatusIndicator(enum.Enum):
     MINOR = "MINOR"
     MAJOR = "MAJOR"
     CRITICAL = "CRITICAL"
-
-
-@strawberry.enum(description="How a component is doing, as the public page says it.")
-class PublicComponentStatus(enum.Enum):
-    OPERATIONAL = "OPERATIONAL"
-    DEGRADED_PERFORMANCE = "DEGRADED_PERFORMANCE"
-    PARTIAL_OUTAGE = "PARTIAL_OUTAGE"
-    MAJOR_OUTAGE = "MAJOR_OUTAGE"
-    UNDER_MAINTENANCE = "UNDER_MAINTENANCE"
-
-
-@strawberry.enum(description="Where a status incident or maintenance window stands.")
-class PublicIncidentStatus(enum.Enum):
-    INVESTIGATING = "INVESTIGATING"
-    IDENTIFIED = "IDENTIFIED"
-    MONITORING = "MONITORING"
-    RESOLVED = "RESOLVED"
-    SCHEDULED = "SCHEDULED"
-    IN_PROGRESS = "IN_PROGRESS"
-    COMPLETED = "COMPLETED"
-
-
-@strawberry.enum(description="An incident customers are told about, or planned maintenance.")
-class PublicIncidentKind(enum.Enum):
-    INCIDENT = "INCIDENT"
-    MAINTENANCE = "MAINTENANCE"
 
 
 @strawberry.type(description="One UTC day of a component's uptime.")
@@ -77,7 +52,7 @@ class PublicStatusComponent:
     id: strawberry.ID
     name: str
     description: str
-    status: PublicComponentStatus
+    status: ComponentStatus
     position: int
     group_name: str | None
     internal: bool = strawberry.field(description="Shown on the internal status page only.")
@@ -103,7 +78,7 @@ class PublicStatusGroup:
 @strawberry.type(description="One message customers read on a status incident.")
 class PublicStatusUpdate:
     id: strawberry.ID
-    status: PublicIncidentStatus
+    status: StatusIncidentState
     message: str
     created_at: datetime
 
@@ -112,15 +87,15 @@ class PublicStatusUpdate:
 class PublicAffectedComponent:
     id: strawberry.ID
     name: str
-    status: PublicComponentStatus
+    status: ComponentStatus
 
 
 @strawberry.type(description="A status incident or maintenance window as customers read it.")
 class PublicStatusIncident:
     id: strawberry.ID
-    kind: PublicIncidentKind
+    kind: StatusIncidentKind
     title: str
-    status: PublicIncidentStatus
+    status: StatusIncidentState
     starts_at: datetime | None
     ends_at: datetime | None
     created_at: datetime
@@ -133,9 +108,9 @@ class PublicStatusIncident:
     def of(cls, row: status_public.Incident) -> PublicStatusIncident:
         return cls(
             id=ids.encode("StatusIncident", row.id),
-            kind=PublicIncidentKind[row.kind.name],
+            kind=row.kind,
             title=row.title,
-            status=PublicIncidentStatus[row.state.name],
+            status=row.state,
             starts_at=row.starts_at,
             ends_at=row.ends_at,
             created_at=row.created_at,
@@ -144,7 +119,7 @@ class PublicStatusIncident:
             updates=[
                 PublicStatusUpdate(
                     id=ids.encode("StatusUpdate", u.id),
-                    status=PublicIncidentStatus[u.state.name],
+                    status=u.state,
                     message=u.message,
                     created_at=u.created_at,
                 )
@@ -154,7 +129,7 @@ class PublicStatusIncident:
                 PublicAffectedComponent(
                     id=ids.encode("StatusComponent", a.component_id),
                     name=a.name,
-                    status=PublicComponentStatus[a.status.name],
+                    status=a.status,
                 )
                 for a in row.components
             ],
@@ -274,7 +249,7 @@ class PublicStatusQueries:
                             id=ids.encode("StatusComponent", c.id),
                             name=c.name,
                             description=c.description,
-                            status=PublicComponentStatus[c.status.name],
+                            status=c.status,
                             position=c.position,
                             group_name=c.group_name,
                             internal=not c.public,

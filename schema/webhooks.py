@@ -25,9 +25,6 @@ from schema.context import Info
 from schema.errors import UserError
 from schema.payloads import mutation
 
-strawberry.enum(WebhookFormat, name="WebhookFormat")
-strawberry.enum(DeliveryState, name="WebhookDeliveryState")
-
 _secret_key: str | None = None
 
 

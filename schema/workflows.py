@@ -34,10 +34,6 @@ from schema.types import Incident
 from schema.viewers import per_viewer
 from schema.webhooks import WebhookEndpoint
 
-strawberry.enum(WorkflowTrigger, name="WorkflowTrigger")
-strawberry.enum(RunState, name="WorkflowRunState")
-
-
 # Reading ---------------------------------------------------------------------------------------
 
 

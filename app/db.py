@@ -4,7 +4,10 @@
 ``BEGIN IMMEDIATE`` so concurrent writers queue on the write lock instead of failing with
 "database is locked" halfway through. ``Database.read()`` gives a plain read transaction. The
 pool holds at most ``pool_size`` connections; whoever waits longer than ``pool_timeout`` for one
-gets ``PoolBusy`` (the web answers 503 with Retry-After rather than an error). The
+gets ``PoolBusy`` (the web answers 503 with Retry-After rather than an error). A write
+that changes what the public status page shows is marked ``touching_status_page`` (the status
+page's models do it on flush): after it commits, ``on_status`` callbacks run here and other
+processes hear ``NOTIFY`` on ``STATUS_CHANNEL``. The
 clock lives here too, so every timestamp a service writes comes from one place (the demo data
 and the tests move it; production reads the system clock).
 """
@@ -21,23 +24,28 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import TimeoutError as PoolBusy
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session
 from sqlalchemy.pool import ConnectionPoolEntry
 
 __all__ = [
     "EVENTS_CHANNEL",
     "EVENTS_LOCK",
     "INBOX_CHANNEL",
+    "STATUS_CHANNEL",
     "Database",
     "PoolBusy",
     "appending_events",
     "touching_inboxes",
+    "touching_status_page",
 ]
 
 _WRITE = "muster_write"
 _EVENTS = "muster_events"
 _INBOXES = "muster_inboxes"
+_STATUS = "muster_status"
 EVENTS_CHANNEL = "muster_events"
 INBOX_CHANNEL = "muster_inbox"  # NOTIFY'd when someone's notifications change
+STATUS_CHANNEL = "muster_status"  # NOTIFY'd when what the public status page shows changes
 # The advisory lock every PostgreSQL transaction takes before appending timeline events, so
 # that they commit in id order and a reader following the table by id never skips one.
 EVENTS_LOCK = 0x6D7573746572  # "muster"
@@ -81,6 +89,7 @@ class Database:
         self.on_commit: list[Callable[[], None]] = []  # called after each write commits
         # called after a write that changed people's notifications, with their ids
         self.on_inbox: list[Callable[[set[int] | None], None]] = []
+        self.on_status: list[Callable[[], None]] = []  # after a write touching the status page
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -108,6 +117,9 @@ class Database:
         if inboxes:
             for inbox_callback in self.on_inbox:
                 inbox_callback(inboxes)
+        if session.info.get(_STATUS):
+            for status_callback in self.on_status:
+                status_callback()
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[AsyncSession]:
@@ -127,6 +139,10 @@ class Database:
                     text("SELECT pg_notify(:channel, :named)"),
                     {"channel": INBOX_CHANNEL, "named": named if len(named) < 7000 else ""},
                 )
+            if session.info.get(_STATUS) and not self.is_sqlite:
+                await session.execute(
+                    text("SELECT pg_notify(:channel, '')"), {"channel": STATUS_CHANNEL}
+                )
 
     def sibling(self, *, pool_size: int) -> Database:
         """Another pool of connections to the same database, sharing this one's clock, SQLite
@@ -136,6 +152,7 @@ class Database:
         other._sqlite_writer = self._sqlite_writer
         other.on_commit = self.on_commit
         other.on_inbox = self.on_inbox
+        other.on_status = self.on_status
         return other
 
     async def ping(self) -> None:
@@ -160,6 +177,12 @@ def touching_inboxes(session: AsyncSession, user_ids: set[int]) -> None:
     """Mark a write transaction as changing these people's notifications: their live inbox
     feeds are woken when it commits (in this process directly, elsewhere by NOTIFY)."""
     session.info.setdefault(_INBOXES, set()).update(user_ids)
+
+
+def touching_status_page(session: AsyncSession | Session) -> None:
+    """Mark a write transaction as changing what the public status page shows: its stored
+    renderings are dropped when it commits (here directly, elsewhere by NOTIFY)."""
+    session.info[_STATUS] = True
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:

@@ -2,16 +2,19 @@
 of it, for uptime), status incidents (customer-facing, with their own words, usually linked to an
 internal incident) and scheduled maintenance, their updates and the components they affect, and
 the page's own settings. Nothing here names anything internal: an internal incident is linked by
-id only, and the public page never follows that link."""
+id only, and the public page never follows that link. Any write to the rows the page shows marks
+its transaction ``touching_status_page`` (a flush listener), which drops the page's stored
+renderings once it commits."""
 
 from __future__ import annotations
 
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, event
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from app.db import touching_status_page
 from app.models.base import Base, BigId
 
 
@@ -160,3 +163,22 @@ class StatusSubscriber(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     confirmed_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
+
+
+# The rows the public page is drawn from (subscribers are not shown on it).
+_SHOWN = (
+    StatusComponent,
+    ComponentStatusChange,
+    StatusIncident,
+    StatusUpdate,
+    AffectedComponent,
+    StatusPageSettings,
+)
+
+
+@event.listens_for(Session, "before_flush")
+def _mark_public_changes(session: Session, _context: object, _instances: object) -> None:
+    """A flush that adds, changes or removes a row the public page shows marks its transaction
+    ``touching_status_page``, so no write can forget to drop the stored renderings."""
+    if any(isinstance(row, _SHOWN) for row in (*session.new, *session.dirty, *session.deleted)):
+        touching_status_page(session)

@@ -1,7 +1,8 @@
 """Plays the demo's scripts through the ordinary services: every declaration and step of every
-script in time order, on a clock set to each step's moment, so that timelines, update promises
-and timestamps are all real; ``seed`` adds the people and their teams first and refuses a
-database that has them already. The history is marked handled (nobody is notified of it); the
+script in time order, on a clock set to each step's moment, so that timelines, update promises,
+the status page's history and timestamps are all real; ``seed`` adds the people, the status
+page's settings and components, and the teams first, and refuses a database that has them
+already. The history is marked handled (nobody is notified of it); the
 last hour is played with the worker's reactions after each step, so notifications, the
 leadership workflow's runs and the nudges of overdue updates are there, at their moments."""
 
@@ -9,24 +10,29 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from app.db import Database
 from app.demo import reach
 from app.demo.chat import Chat
 from app.demo.people import PEOPLE, Who
 from app.demo.scripts import INCIDENTS
+from app.demo.status import ComponentName, add_status_page
 from app.demo.steps import (
     Accept,
+    Affected,
     Decline,
     Done,
     FieldName,
     Follow,
     Invite,
     Lead,
+    Maintain,
     MakePublic,
     Merge,
     Note,
+    PostStatus,
+    Publish,
     Rename,
     Script,
     SetField,
@@ -44,6 +50,7 @@ from app.demo.steps import (
 from app.dispatch import handled_so_far
 from app.errors import Invalid
 from app.models import (
+    ComponentStatus,
     CustomField,
     IncidentMode,
     RoleKind,
@@ -58,6 +65,7 @@ from app.services import (
     incidents,
     members,
     roles,
+    status_page,
     users,
 )
 from app.services.fields import FieldValue
@@ -79,11 +87,13 @@ class _Clock:
 
 @dataclass
 class _Playing:
-    """A script being played: the incident it declared, and the ids of its work by title."""
+    """A script being played: the incident it declared, the ids of its work by title, and the
+    status incident it published last."""
 
     script: Script
     incident_id: int = 0
     work: dict[str, int] = field(default_factory=dict)
+    status_incident_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -120,6 +130,7 @@ class _Stage:
     types: dict[str, int]
     roles: dict[RoleKind, int]
     custom_fields: dict[str, CustomField]
+    components: dict[ComponentName, int]
     keys: dict[str, int] = field(default_factory=dict)
 
     def severity(self, name: SeverityName | None) -> int | None:
@@ -136,6 +147,9 @@ class _Stage:
             options = {option.value: option.id for option in self.custom_fields[name].options}
             return [options[choice] for choice in value]
         return value
+
+    def affected(self, affected: Affected) -> list[tuple[int, ComponentStatus]]:
+        return [(self.components[name], status) for name, status in affected]
 
     async def declare(self, playing: _Playing) -> None:
         script = playing.script
@@ -237,6 +251,45 @@ class _Stage:
                 await incidents.add_note(db, actor=actor, incident_id=incident_id, message=message)
             case Follow():
                 await followers.follow(db, actor=actor, incident_id=incident_id)
+            case Publish():
+                published = await status_page.publish_status_incident(
+                    db,
+                    actor=actor,
+                    incident_id=incident_id,
+                    title=step.title,
+                    message=step.message,
+                    state=step.state,
+                    affected=self.affected(step.affected),
+                )
+                playing.status_incident_id = published.id
+            case PostStatus():
+                await status_page.post_status_update(
+                    db,
+                    actor=actor,
+                    status_incident_id=playing.status_incident_id,
+                    state=step.state,
+                    message=step.message,
+                    affected=None if step.affected is None else self.affected(step.affected),
+                )
+            case Maintain():
+                starts_at = _next(step.weekday, step.starts, after=db.now())
+                await status_page.schedule_maintenance(
+                    db,
+                    actor=actor,
+                    title=step.title,
+                    message=step.message,
+                    starts_at=starts_at,
+                    ends_at=starts_at + step.lasts,
+                    component_ids=[self.components[name] for name in step.components],
+                    incident_id=incident_id,
+                )
+
+
+def _next(weekday: int, at: time, *, after: datetime) -> datetime:
+    """``at`` (UTC) on the first ``weekday`` after the day of ``after``, a week on at most."""
+    day = after.astimezone(UTC).date()
+    day += timedelta(days=(weekday - day.weekday() - 1) % 7 + 1)
+    return datetime.combine(day, at, UTC)
 
 
 async def _open_stage(db: Database) -> _Stage:
@@ -244,10 +297,12 @@ async def _open_stage(db: Database) -> _Stage:
         person.who: await users.add_user(db, email=person.email, name=person.name, role=person.role)
         for person in PEOPLE
     }
+    components = await add_status_page(db, people[ADMIN])
     async with db.read() as session:
         return _Stage(
             db=db,
             people=people,
+            components=components,
             severities={s.name: s.id for s in await catalog.list_severities(session)},
             statuses={s.name: s.id for s in await catalog.list_statuses(session)},
             types={t.name: t.id for t in await catalog.list_incident_types(session)},

@@ -1,17 +1,18 @@
 """The words the demo's incident scripts are written in: the catalog's names, durations, and
 one kind of step for each thing a person does to an incident (accept it, share an update, lead
-it, add work, ...), each counted from the declaration; a ``Script`` is one incident's declaration
-and its steps in order."""
+it, add work, tell customers on the status page, ...), each counted from the declaration; a
+``Script`` is one incident's declaration and its steps in order."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import time, timedelta
 from typing import ClassVar, Literal
 
 from app.demo.people import Who
-from app.models import ActionKind, ActionStatus, RoleKind
+from app.demo.status import ComponentName
+from app.models import ActionKind, ActionStatus, ComponentStatus, RoleKind, StatusIncidentState
 
 TypeName = Literal[
     "Default",
@@ -28,6 +29,7 @@ StatusName = Literal[
 ]
 FieldName = Literal["Affected features", "Affected teams", "Customers affected", "Status page"]
 Value = tuple[str, ...] | int | str  # option names of a multi-select, a number, a link
+Affected = tuple[tuple[ComponentName, ComponentStatus], ...]
 
 
 def minutes(n: float) -> timedelta:
@@ -162,6 +164,40 @@ class Note(Step):
 @dataclass(frozen=True)
 class Follow(Step):
     """Follow the incident (``by`` is the follower)."""
+
+
+@dataclass(frozen=True)
+class Publish(Step):
+    """Tell customers on the status page: a status incident linked to this incident, with its
+    first update and the components it affects."""
+
+    title: str
+    message: str
+    state: StatusIncidentState
+    affected: Affected
+
+
+@dataclass(frozen=True)
+class PostStatus(Step):
+    """Post an update to the status incident this incident published last, moving it to
+    ``state``; ``affected``, when given, replaces the components it affects."""
+
+    message: str
+    state: StatusIncidentState
+    affected: Affected | None = None
+
+
+@dataclass(frozen=True)
+class Maintain(Step):
+    """Announce maintenance linked to this incident, on the next ``weekday`` (0 is Monday) after
+    the step at ``starts`` UTC, for ``lasts``: components under maintenance while it runs."""
+
+    title: str
+    message: str
+    components: tuple[ComponentName, ...]
+    weekday: int
+    starts: time
+    lasts: timedelta
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,8 @@ from app.models import (
     Action,
     ActionKind,
     ActionStatus,
+    ComponentStatus,
+    ComponentStatusChange,
     CustomFieldValue,
     EventKind,
     Follower,
@@ -41,6 +43,11 @@ from app.models import (
     Severity,
     Status,
     StatusCategory,
+    StatusComponent,
+    StatusIncident,
+    StatusIncidentKind,
+    StatusIncidentState,
+    StatusUpdate,
     Team,
     TeamMember,
     TimelineEvent,
@@ -52,7 +59,7 @@ from app.models import (
     WorkflowRun,
     WorkflowTrigger,
 )
-from app.services import catalog, incidents, notifications, users
+from app.services import catalog, incidents, notifications, status_page, status_public, users
 
 CHAT = demo.Chat.at("http://127.0.0.1:8000", "k" * 32)
 PERSONAS = {
@@ -458,15 +465,179 @@ async def test_nothing_is_left_to_replay_but_the_chat_post(shown):
         delivery = await session.scalar(select(WebhookDelivery))
     assert position.position == newest
     assert delivery is not None
-    assert waiting == [("webhook", {"delivery_id": delivery.id})]
+    [maintenance] = await maintenance_windows(shown.db)
+    assert sorted(waiting, key=repr) == sorted(
+        [
+            ("webhook", {"delivery_id": delivery.id}),
+            (status_page.START_JOB, {"status_incident_id": maintenance.id}),
+            (status_page.END_JOB, {"status_incident_id": maintenance.id}),
+        ],
+        key=repr,
+    )
 
 
 async def test_without_a_chat_channel_the_workflow_posts_nowhere(db, seeded):
     async with db.read() as session:
         workflow = await session.scalar(select(Workflow))
         endpoints = await session.scalar(select(func.count()).select_from(WebhookEndpoint))
-        waiting = await session.scalar(select(func.count()).select_from(Job))
+        waiting = sorted(await session.scalars(select(Job.kind)))
         run = await session.scalar(select(WorkflowRun))
-    assert workflow is not None and endpoints == 0 and waiting == 0
+    assert workflow is not None and endpoints == 0
+    assert waiting == sorted([status_page.END_JOB, status_page.START_JOB])  # the maintenance's
     assert [next(iter(step)) for step in workflow.steps] == ["add_followers", "notify"]
     assert run is not None and run.state is RunState.DONE
+
+
+# The status page ------------------------------------------------------------------------------
+
+
+async def maintenance_windows(db: Database) -> list[StatusIncident]:
+    async with db.read() as session:
+        return list(
+            await session.scalars(
+                select(StatusIncident).where(StatusIncident.kind == StatusIncidentKind.MAINTENANCE)
+            )
+        )
+
+
+async def comms_lead(session: AsyncSession, incident_id: int) -> str | None:
+    return await session.scalar(
+        select(User.email)
+        .join(RoleAssignment, RoleAssignment.user_id == User.id)
+        .join(IncidentRole, IncidentRole.id == RoleAssignment.role_id)
+        .where(
+            RoleAssignment.incident_id == incident_id,
+            IncidentRole.kind == RoleKind.COMMUNICATIONS,
+        )
+    )
+
+
+async def test_the_status_page_has_its_settings_and_components_by_group(shown):
+    async with shown.db.read() as session:
+        settings = await status_public.page_settings(session)
+        public = status_public.groups(await status_public.components(session))
+        everything = await status_public.components(session, internal=True)
+    assert settings.title == "Demo Co status"
+    assert settings.intro and settings.support_url == "https://help.demo.muster/contact"
+    assert [(group.name, [c.name for c in group.components]) for group in public] == [
+        (None, ["API", "Dashboard", "Mobile app"]),
+        ("Checkout", ["Payments", "Checkout API"]),
+    ]
+    assert [c.name for c in everything if not c.public] == ["Data warehouse"]
+
+
+async def test_support_tells_customers_about_the_api_outage_they_lead_comms_for(shown):
+    support = await person(shown.db, "support@demo.muster")
+    async with shown.db.read() as session:
+        published = await status_page.open_status_incidents(session, public_only=True)
+        [api] = [view for view in published if view.row.title == "API requests are failing"]
+        assert api.row.incident_id is not None
+        incident = await session.get_one(Incident, api.row.incident_id)
+        assert await comms_lead(session, incident.id) == "support@demo.muster"
+        components = {c.name: c.status for c in await status_public.components(session)}
+        overall = status_public.overall(
+            await status_public.components(session), await status_public.open_incidents(session)
+        )
+    assert incident.name == "Public API answers every request with an error"
+    assert api.row.state is StatusIncidentState.IDENTIFIED
+    assert 2 <= len(api.updates) <= 3
+    assert {update.created_by_id for update in api.updates} == {support.id}
+    assert [(a.component.name, a.status) for a in api.affected] == [
+        ("API", ComponentStatus.MAJOR_OUTAGE)
+    ]
+    for said in [api.row.title, *(update.message for update in api.updates)]:
+        assert incident.name not in said and "INC-" not in said and "Sam" not in said
+    # The card payments are told too (by their own communications lead), so checkout's group
+    # shows the trouble; nothing else is affected right now.
+    assert components == {
+        "API": ComponentStatus.MAJOR_OUTAGE,
+        "Dashboard": ComponentStatus.OPERATIONAL,
+        "Mobile app": ComponentStatus.OPERATIONAL,
+        "Payments": ComponentStatus.DEGRADED_PERFORMANCE,
+        "Checkout API": ComponentStatus.OPERATIONAL,
+    }
+    assert overall.indicator is status_public.Indicator.CRITICAL
+
+
+async def test_support_also_leads_comms_for_an_ongoing_incident_not_yet_published(shown):
+    """What the browser test publishes: the locked-out customers, told nothing yet."""
+    async with shown.db.read() as session:
+        incident = await session.scalar(
+            select(Incident).where(Incident.name.startswith("34 customers can't log in"))
+        )
+        assert incident is not None
+        assert await comms_lead(session, incident.id) == "support@demo.muster"
+        assert await status_page.status_for_incident(session, incident.id) is None
+        status = await session.get_one(Status, incident.status_id)
+    assert status.category in RESPONDING
+
+
+async def test_resolved_status_incidents_from_days_ago_are_in_the_history_and_the_uptime(shown):
+    now = datetime.now(UTC)
+    async with shown.db.read() as session:
+        history, more = await status_public.history(session, first=20)
+        mobile = await session.scalar(
+            select(StatusComponent).where(StatusComponent.name == "Mobile app")
+        )
+        assert mobile is not None
+        [days] = (await status_public.uptime(session, [mobile.id], now=now)).values()
+        changes = list(
+            await session.scalars(
+                select(ComponentStatusChange.status)
+                .where(ComponentStatusChange.component_id == mobile.id)
+                .order_by(ComponentStatusChange.id)
+            )
+        )
+        pushes = await session.scalar(
+            select(StatusIncident).where(StatusIncident.title.startswith("Push notifications"))
+        )
+        assert pushes is not None and pushes.incident_id is not None
+        told_by = await comms_lead(session, pushes.incident_id)
+    assert not more
+    assert [(i.title, i.state) for i in history] == [
+        ("Android app closes right after opening", StatusIncidentState.RESOLVED),
+        ("Push notifications are not arriving on iPhone", StatusIncidentState.RESOLVED),
+    ]
+    for resolved in history:
+        assert now - timedelta(days=6) < resolved.created_at < now - timedelta(days=1)
+        assert resolved.resolved_at is not None and resolved.resolved_at > resolved.created_at
+        assert len(resolved.updates) >= 3
+        assert resolved.updates[0].state is StatusIncidentState.RESOLVED
+        assert [a.name for a in resolved.components] == ["Mobile app"]
+    assert told_by == "support@demo.muster"
+    # Made 90 days ago, operational since but for the two outages of an hour or two (each on
+    # one day, or two when it ran over midnight UTC).
+    assert len(days) == 90 and all(day.fraction is not None for day in days[1:])
+    dented = [day.fraction for day in days if day.fraction is not None and day.fraction < 1]
+    assert 2 <= len(dented) <= 4 and all(0.9 < fraction < 1 for fraction in dented)
+    assert changes == [
+        ComponentStatus.OPERATIONAL,
+        ComponentStatus.PARTIAL_OUTAGE,
+        ComponentStatus.OPERATIONAL,
+        ComponentStatus.PARTIAL_OUTAGE,
+        ComponentStatus.OPERATIONAL,
+    ]
+
+
+async def test_the_database_upgrade_is_announced_for_saturday_night(shown):
+    now = datetime.now(UTC)
+    [window] = await maintenance_windows(shown.db)
+    async with shown.db.read() as session:
+        [upcoming] = await status_public.maintenance(session)
+        assert window.incident_id is not None
+        linked = await session.get_one(Incident, window.incident_id)
+        kind = await session.get_one(IncidentType, linked.type_id)
+        updates = list(
+            await session.scalars(
+                select(StatusUpdate.state).where(StatusUpdate.status_incident_id == window.id)
+            )
+        )
+    assert upcoming.id == window.id and upcoming.title == "Database upgrade"
+    assert window.state is StatusIncidentState.SCHEDULED and updates == [window.state]
+    assert kind.name == "Migration" and "database upgrade" in linked.name.lower()
+    assert window.starts_at is not None and window.ends_at is not None
+    starts, ends = window.starts_at.astimezone(UTC), window.ends_at.astimezone(UTC)
+    assert now < starts < now + timedelta(days=7, hours=2)
+    assert starts.weekday() == 5 and (starts.hour, starts.minute) == (2, 0)
+    assert ends - starts == timedelta(hours=2)
+    assert {a.name for a in upcoming.components} == {"Dashboard", "Mobile app", "Checkout API"}

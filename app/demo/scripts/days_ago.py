@@ -1,5 +1,8 @@
 """The incidents of the last ten days: some still being reviewed or documented, a phishing
-campaign, one recorded after the fact, one declined in triage, and follow-ups still open."""
+campaign, one recorded after the fact, one declined in triage, and follow-ups still open. Two of
+them were told to customers on the status page from start to resolution, each leaving its mark
+on the mobile app's uptime: iPhone push notifications (run by support) and the Android app's
+crash."""
 
 from app.demo.steps import (
     Accept,
@@ -11,6 +14,8 @@ from app.demo.steps import (
     Lead,
     MakePublic,
     Past,
+    PostStatus,
+    Publish,
     Rename,
     Script,
     SetStatus,
@@ -20,6 +25,7 @@ from app.demo.steps import (
     hours,
     minutes,
 )
+from app.models import ComponentStatus, StatusIncidentState
 
 DAYS_AGO = [
     Script(
@@ -240,12 +246,30 @@ DAYS_AGO = [
         steps=[
             Accept(minutes(15), "jordan"),
             Lead(minutes(16), "jordan", "noah"),
+            Comms(minutes(17), "jordan", "sam"),
+            Publish(
+                minutes(20),
+                "sam",
+                "Push notifications are not arriving on iPhone",
+                "Since last night, iPhone users do not get push notifications from our app. "
+                "Everything else in the app works, and Android is not affected. We are looking "
+                "into it.",
+                StatusIncidentState.INVESTIGATING,
+                (("Mobile app", ComponentStatus.PARTIAL_OUTAGE),),
+            ),
             Update(
                 minutes(30),
                 "noah",
                 "Our Apple push certificate expired overnight. Renewing it.",
                 status="Fixing",
                 next_in=30,
+            ),
+            PostStatus(
+                minutes(33),
+                "sam",
+                "We have found the cause, a credential with Apple that ran out, and are renewing "
+                "it. Notifications should start arriving again within the hour.",
+                StatusIncidentState.IDENTIFIED,
             ),
             Update(
                 minutes(55),
@@ -255,7 +279,22 @@ DAYS_AGO = [
                 status="Monitoring",
                 next_in=60,
             ),
+            PostStatus(
+                minutes(57),
+                "sam",
+                "Push notifications arrive on iPhone again. Notifications from the last few hours "
+                "are not sent again, but everything they were about is in the app.",
+                StatusIncidentState.MONITORING,
+                (("Mobile app", ComponentStatus.OPERATIONAL),),
+            ),
             Update(hours(2), "noah", "All good for an hour. Resolved.", status="Documenting"),
+            PostStatus(
+                hours(2) + minutes(2),
+                "sam",
+                "Push notifications have worked normally for an hour. This is resolved; sorry for "
+                "the missed notifications.",
+                StatusIncidentState.RESOLVED,
+            ),
             FollowUp(
                 days(1),
                 "noah",
@@ -358,6 +397,16 @@ DAYS_AGO = [
                 status="Fixing",
                 next_in=60,
             ),
+            Publish(
+                minutes(22),
+                "chloe",
+                "Android app closes right after opening",
+                "On Android 14, version 5.2 of our app closes as soon as it opens. We have found "
+                "why and are preparing a fix. Until then, the website works on your phone's "
+                "browser. iPhone and older Android versions are not affected.",
+                StatusIncidentState.IDENTIFIED,
+                (("Mobile app", ComponentStatus.PARTIAL_OUTAGE),),
+            ),
             Work(minutes(25), "alex", "Halt the 5.2 rollout in the Play Store", "maya"),
             Done(minutes(30), "maya", "Halt the 5.2 rollout in the Play Store"),
             Update(
@@ -367,7 +416,21 @@ DAYS_AGO = [
                 status="Monitoring",
                 next_in=120,
             ),
+            PostStatus(
+                hours(2) + minutes(5),
+                "chloe",
+                "Version 5.2.1 fixes it: update the app from Google Play and it opens normally "
+                "again.",
+                StatusIncidentState.MONITORING,
+                (("Mobile app", ComponentStatus.OPERATIONAL),),
+            ),
             Update(hours(4), "alex", "No crashes since 5.2.1. Resolved.", status="Documenting"),
+            PostStatus(
+                hours(4) + minutes(5),
+                "chloe",
+                "No crashes since version 5.2.1. This is resolved.",
+                StatusIncidentState.RESOLVED,
+            ),
             FollowUp(
                 hours(5),
                 "alex",

@@ -1,7 +1,14 @@
 """The incidents going on now, declared in the last few hours: customers locked out, failing
 card payments, a revenue dashboard showing zero, a database upgrade and a launch run as war
 rooms, a private lost laptop, a Critical public API outage support declared minutes ago (which
-loops in leadership), and some in triage, with updates due within minutes (two overdue)."""
+loops in leadership), and some in triage, with updates due within minutes (two overdue).
+
+Customers read about two of them on the status page: the API outage, which support (its
+communications lead) published and keeps up to date, and the failing card payments; the
+database upgrade's war room announced the next step as maintenance for Saturday night. Support
+is also the communications lead of the locked-out customers, not published yet."""
+
+from datetime import time
 
 from app.demo.people import STATUS_PAGE
 from app.demo.steps import (
@@ -11,8 +18,11 @@ from app.demo.steps import (
     FollowUp,
     Invite,
     Lead,
+    Maintain,
     Merge,
     Note,
+    PostStatus,
+    Publish,
     Rename,
     Script,
     SetField,
@@ -22,6 +32,9 @@ from app.demo.steps import (
     hours,
     minutes,
 )
+from app.models import ComponentStatus, StatusIncidentState
+
+SATURDAY = 5
 
 LIVE_NOW = [
     Script(
@@ -55,7 +68,7 @@ LIVE_NOW = [
                 severity="Major",
                 next_in=30,
             ),
-            Comms(minutes(15), "jordan", "chloe"),
+            Comms(minutes(15), "jordan", "sam"),
             Follow(minutes(16), "erin"),
             Work(minutes(18), "jordan", "Send affected customers a one-time sign-in link", "sam"),
             Note(
@@ -64,7 +77,7 @@ LIVE_NOW = [
                 "Five more tickets in the last ten minutes, all from accounts that mix single "
                 "sign-on and passwords.",
             ),
-            SetField(minutes(25), "chloe", "Customers affected", 41),
+            SetField(minutes(25), "sam", "Customers affected", 41),
             Work(
                 minutes(26),
                 "jordan",
@@ -73,7 +86,7 @@ LIVE_NOW = [
             ),
             Update(
                 minutes(40),
-                "chloe",
+                "sam",
                 "Support is sending affected customers a one-time sign-in link while engineering "
                 "prepares a rollback. Customers who have not reset their password are not "
                 "affected.",
@@ -119,6 +132,17 @@ LIVE_NOW = [
             ),
             Work(minutes(31), "leo", "Route EU card payments to the backup processor", "noah"),
             SetField(minutes(45), "chloe", "Status page", STATUS_PAGE + "checkout-card-payments"),
+            Publish(
+                minutes(46),
+                "chloe",
+                "Some card payments are failing",
+                "About one in twelve card payments fails at checkout. We know why and are moving "
+                "card payments to another provider. Until then, please retry in a few minutes or "
+                "pay with PayPal. A failed payment may show as pending on your statement for up "
+                "to 3 days, but you are never charged for it.",
+                StatusIncidentState.IDENTIFIED,
+                (("Payments", ComponentStatus.PARTIAL_OUTAGE),),
+            ),
             Update(
                 minutes(47),
                 "chloe",
@@ -140,6 +164,15 @@ LIVE_NOW = [
                 "EU card payments now go through the backup processor and failures are back under "
                 "0.5%. We keep it that way until the processor confirms they have recovered.",
                 next_in=45,
+            ),
+            PostStatus(
+                minutes(102),
+                "chloe",
+                "Card payments work again for almost everyone. We are watching them closely and "
+                "will post here once everything is back to normal. If a payment failed, it is "
+                "safe to try again now.",
+                StatusIncidentState.MONITORING,
+                (("Payments", ComponentStatus.DEGRADED_PERFORMANCE),),
             ),
         ],
     ),
@@ -256,6 +289,24 @@ LIVE_NOW = [
                 "notice.",
                 next_in=45,
             ),
+            Maintain(
+                hours(2) + minutes(35),
+                "maya",
+                "Database upgrade",
+                "We are upgrading the database behind order history and invoices. The dashboard, "
+                "the mobile apps and checkout keep working, but order history and invoices may "
+                "be read-only for up to 15 minutes during this window.",
+                ("Dashboard", "Mobile app", "Checkout API"),
+                weekday=SATURDAY,
+                starts=time(2),
+                lasts=hours(2),
+            ),
+            Note(
+                hours(2) + minutes(36),
+                "maya",
+                "The invoices database follows on Saturday, 02:00 to 04:00 UTC: announced on the "
+                "status page as maintenance, so support can point customers at it.",
+            ),
         ],
     ),
     Script(
@@ -347,6 +398,16 @@ LIVE_NOW = [
         steps=[
             Lead(minutes(2), "jordan", "jordan"),
             Comms(minutes(3), "jordan", "sam"),
+            Publish(
+                minutes(5),
+                "sam",
+                "API requests are failing",
+                "Every request to our API fails with an error, so integrations and scripts that "
+                "use it have stopped working. The dashboard and the mobile apps are not affected. "
+                "We are investigating and will post an update within 15 minutes.",
+                StatusIncidentState.INVESTIGATING,
+                (("API", ComponentStatus.MAJOR_OUTAGE),),
+            ),
             Update(
                 minutes(6),
                 "jordan",
@@ -362,6 +423,14 @@ LIVE_NOW = [
                 "Roll the API gateway back to the previous certificate",
                 "noah",
             ),
+            PostStatus(
+                minutes(9),
+                "sam",
+                "We have found the cause: a security certificate we changed this morning. We are "
+                "putting the previous one back, after which the API will work again by itself; "
+                "there is nothing to change on your side.",
+                StatusIncidentState.IDENTIFIED,
+            ),
             Note(
                 minutes(10),
                 "sam",
@@ -375,6 +444,14 @@ LIVE_NOW = [
                 "The status page says the API is down and we are on it. Support is answering "
                 "tickets with a link to it.",
                 next_in=15,
+            ),
+            PostStatus(
+                minutes(16),
+                "sam",
+                "We are still putting the previous certificate back. Requests that failed are not "
+                "retried for you: please run them again once the API works. Next update within 15 "
+                "minutes.",
+                StatusIncidentState.IDENTIFIED,
             ),
         ],
     ),

@@ -58,6 +58,8 @@ class Settings:
     nudges: NudgeSettings = dataclasses.field(default_factory=lambda: NudgeSettings())
     run_jobs: bool = True  # whether `muster serve` works the job queue too (MUSTER_RUN_JOBS)
     job_lease: timedelta = timedelta(seconds=60)  # a job is a process's this long, then anyone's
+    status_requests_per_minute: int = 1200  # public status page requests per client address
+    status_live_viewers: int = 20_000  # open anonymous live status pages, per process
 
     @property
     def https(self) -> bool:
@@ -115,6 +117,8 @@ class Settings:
             ),
             run_jobs=_flag(environ, "MUSTER_RUN_JOBS") if "MUSTER_RUN_JOBS" in environ else True,
             job_lease=timedelta(seconds=_number(environ, "MUSTER_JOB_LEASE_SECONDS", 60)),
+            status_requests_per_minute=_whole(environ, "MUSTER_STATUS_REQUESTS_PER_MINUTE", 1200),
+            status_live_viewers=_whole(environ, "MUSTER_STATUS_LIVE_VIEWERS", 20_000),
         )
 
     @classmethod

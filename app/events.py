@@ -27,6 +27,8 @@ The hub also says when a person's notifications change (``inbox``): a write that
 wakes it after commit in this process (``Database.on_inbox``) and, from other processes, through
 ``NOTIFY`` on ``INBOX_CHANNEL`` with the people's ids (none: everyone's, as after the listener
 reconnects). An inbox feed takes no events but is counted, checked and ended like the others.
+A ``NOTIFY`` on ``STATUS_CHANNEL`` (another process changed the public status page) runs the
+database's ``on_status`` callbacks here, as a local write would (and so does reconnecting).
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import policy
-from app.db import EVENTS_CHANNEL, INBOX_CHANNEL, Database
+from app.db import EVENTS_CHANNEL, INBOX_CHANNEL, STATUS_CHANNEL, Database
 from app.errors import ErrorCode, MusterError
 from app.identity import Authenticator, Credential, CredentialKind
 from app.models import Incident, Member, TimelineEvent, User
@@ -177,6 +179,10 @@ class EventHub:
     def wake(self) -> None:
         self._wake.set()
         for callback in self.on_wake:
+            callback()
+
+    def _status_changed(self) -> None:
+        for callback in self.db.on_status:
             callback()
 
     def inboxes_changed(self, user_ids: set[int] | None) -> None:
@@ -475,8 +481,11 @@ class EventHub:
             await connection.add_listener(
                 INBOX_CHANNEL, lambda *args: self.inboxes_changed(_user_ids(args[-1]))
             )
+            # Another process changed the status page: as if it had been written here.
+            await connection.add_listener(STATUS_CHANNEL, lambda *_: self._status_changed())
             self.wake()  # catch up on anything committed while we were not listening
             self.inboxes_changed(None)
+            self._status_changed()
             while not lost.is_set():
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(5):  # not wait_for (see _read_forever)

@@ -3,11 +3,12 @@
 ``create_app()`` builds everything from ``MUSTER_*`` settings (read once, here) and is what
 ``muster serve`` hands to uvicorn: the database, the identity provider (if configured), the
 authenticator, the event hub, the GraphQL endpoint, the pages and static files, and the
-middleware in front of them all (request ids, security headers, compression, body limits, sign-in
-before any page body is read, the CSRF guard). It keeps the services in one typed
-``views.services.Services`` (``app.state.services``, which tests reach in for too). The lifespan
-starts the hub and the background worker (``app.worker``, unless ``MUSTER_RUN_JOBS=0``) and
-disposes of the database engine on shutdown.
+middleware in front of them all (request ids, security headers, compression, body limits, the
+public status page's per-address limit, sign-in before any page body is read, the CSRF guard),
+and the status page's stored renderings, dropped whenever a write changes what it shows. It keeps
+the services in one typed ``views.services.Services`` (``app.state.services``, which tests reach
+in for too). The lifespan starts the hub and the background worker (``app.worker``, unless
+``MUSTER_RUN_JOBS=0``) and disposes of the database engine on shutdown.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ from views import (
     settings_page,
     status_page,
 )
+from views.address_limits import PerAddress
 from views.assets import Assets
 from views.bodies import GRAPHQL_LIMIT, BodyLimit, Limit, SignedInForms, graphql_too_large
 from views.browser import CSRFGuard
@@ -55,6 +57,7 @@ from views.graphql import GraphQLEndpoint
 from views.headers import SecurityHeaders, policy, server_error
 from views.request_ids import RequestIds
 from views.services import Services
+from views.status_cache import StatusPages
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 GC_THRESHOLDS = (50_000, 20, 100)
@@ -72,6 +75,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         db, Timeouts(idle=settings.session_idle, absolute=settings.session_max), provider
     )
     hub = EventHub(db, authenticator=authenticator, feeds_per_person=settings.live_feeds_per_person)
+    status_pages = StatusPages()
+    db.on_status.append(status_pages.changed)  # here, and from other processes through the hub
     worker = Worker(db, settings) if settings.run_jobs else None
     schema = build_schema(introspection=settings.graphiql, secret_key=settings.secret_key)
     web_operations = operations.load(schema)
@@ -135,6 +140,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Middleware(SecurityHeaders, headers=headers),
             Middleware(GZipMiddleware, compresslevel=6),  # passes text/event-stream as is
             Middleware(BodyLimit, paths={"/graphql": Limit(GRAPHQL_LIMIT, graphql_too_large)}),
+            Middleware(
+                PerAddress,  # anyone may open the status page: bounded per client address
+                prefix="/status",
+                skip=("/status/internal",),
+                per_minute=settings.status_requests_per_minute,
+            ),
             Middleware(SignedInForms, api="/graphql", sign_in="/auth/", hooks=demo_hooks),
             Middleware(CSRFGuard, settings=settings),
         ],
@@ -143,6 +154,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     app.state.services = Services(
         settings=settings, db=db, authenticator=authenticator, hub=hub, provider=provider,
-        schema=schema, operations=web_operations, worker=worker,
+        schema=schema, operations=web_operations, worker=worker, status_pages=status_pages,
     )  # fmt: skip
     return app

@@ -19,6 +19,7 @@ from app.identity import Authenticator
 from app.oidc import Provider
 from app.worker import Worker
 from schema.limits import MusterSchema
+from views.status_cache import StatusPages
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,6 +34,8 @@ class Services:
     schema: MusterSchema
     operations: Mapping[str, str]  # the web layer's GraphQL operations by name (views.operations)
     worker: Worker | None = None  # the background worker, unless MUSTER_RUN_JOBS=0
+    # the public status pages, drawn once per change
+    status_pages: StatusPages = dataclasses.field(default_factory=StatusPages)
 
 
 def services(connection: HTTPConnection) -> Services:

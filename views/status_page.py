@@ -5,17 +5,24 @@ and the paged ``/status/history``; the same in Atlassian Statuspage's public API
 ``scheduled-maintenances``) and an Atom feed at ``/status/feed.atom``. All of them read only
 through the ``PublicStatus…`` operations, run in process as a viewer who may see nothing (never
 as whoever is signed in), and draw nothing from the request but its URL: every visitor gets the
-same bytes, no cookie is read for them or set. ``/status/internal`` is the one signed-in page
-(``signed_in.page``): the same page with the internal-only components too, labelled "Internal".
+same bytes, no cookie is read for them or set: so each is drawn once per change and served from
+``views.status_cache`` (``shared``), and ``/status`` and an incident's page carry a ``live``
+block that ``views.status_live`` sends their open copies when it changes. ``/status/internal``
+is the one signed-in page (``signed_in.page``): the same page with the internal-only components
+too, labelled "Internal", drawn for each request and not live.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 from xml.etree import ElementTree
 
+import markupsafe
+from jinja2_fragments import render_block
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -24,9 +31,11 @@ from app.identity import Credential, CredentialKind, Principal
 from app.models import TokenScope
 from app.services import status_public
 from schema.context import nobody
-from views.pages import OperationFailed, render, run, run_as, template_text
+from views.pages import TEMPLATES, OperationFailed, render, run, run_as, template_text
 from views.services import services
 from views.signed_in import page
+from views.status_cache import Drawn, answer, digest
+from views.status_live import Watch
 
 STATUSES = {
     "OPERATIONAL": "Operational",
@@ -61,7 +70,6 @@ _API_INDICATORS = {
 }
 _API_DESCRIPTIONS = {status_public.UNDER_MAINTENANCE: "Service Under Maintenance"}
 HISTORY_PAGE = 20
-PUBLIC_HEADERS = {"Cache-Control": "no-cache"}
 ATOM = "http://www.w3.org/2005/Atom"
 
 
@@ -103,7 +111,22 @@ def _html(template: str, **context: Any) -> HTMLResponse:
     context["page"] = _links(context["page"])
     context.setdefault("statuses", STATUSES)
     context.setdefault("states", STATES)
-    return HTMLResponse(template_text(template, **context), headers=PUBLIC_HEADERS)
+    return HTMLResponse(template_text(template, **context))
+
+
+def _live(template: str, announce: str, **context: Any) -> Drawn:
+    """A live page: its ``live`` block as the message live viewers are sent (replacing the
+    page's ``#status-live``), and the page itself, which names that message's id so that a
+    viewer who loaded it is sent nothing until it changes."""
+    context |= {"page": _links(context["page"]), "statuses": STATUSES, "states": STATES}
+    fragment = render_block(TEMPLATES.env, template, "live", **context)
+    said = markupsafe.escape(announce)
+    message = (
+        f'<hx-partial hx-target="#status-live" hx-swap="outerHTML">{fragment}</hx-partial>'
+        f'<hx-partial hx-target="#status-announcer" hx-swap="innerHTML">{said}</hx-partial>'
+    )
+    page = template_text(template, live_id=digest(message.encode()), **context)
+    return Drawn(HTMLResponse(page), live=message)
 
 
 def _bars(groups: list[dict[str, Any]]) -> None:
@@ -116,10 +139,35 @@ def _bars(groups: list[dict[str, Any]]) -> None:
             )
 
 
-async def status(request: Request) -> Response:
+Draw = Callable[[Request], Awaitable[Drawn | Response]]
+
+
+def shared(*params: str) -> Callable[[Draw], Callable[[Request], Awaitable[Response]]]:
+    """A public page, drawn once per change for everyone (``views.status_cache``): the stored
+    rendering is found by the path and only the query ``params`` the page reads, so other
+    query strings cannot make it draw again."""
+
+    def wrap(draw: Draw) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            query = urlencode(
+                [(n, request.query_params[n][:200]) for n in params if n in request.query_params]
+            )
+            key = request.url.path + (f"?{query}" if query else "")
+
+            stored = await services(request).status_pages.stored(key, lambda: draw(request))
+            return answer(request, stored)
+
+        endpoint.__name__ = draw.__name__
+        endpoint.__doc__ = draw.__doc__
+        return endpoint
+
+    return wrap
+
+
+async def draw_status(request: Request) -> Drawn:
     data = await _read(request, "PublicStatus")
     _bars(data["groups"])
-    return _html("status.html", page=data, internal=False)
+    return _live("status.html", f"Status updated: {data['description']}", page=data, internal=False)
 
 
 @page
@@ -131,17 +179,20 @@ async def internal(request: Request) -> Response:
     )
 
 
-async def incident(request: Request) -> Response:
+async def draw_incident(request: Request) -> Drawn | Response:
     data = await _read(request, "PublicStatusIncident", id=request.path_params["id"][:100])
     if data["incident"] is None:
         response = _html("status_not_found.html", page=data)
         response.status_code = 404
         return response
-    return _html("status_incident.html", page=data, incident=data["incident"])
+    found = data["incident"]
+    said = f"{found['title']}: {STATES[found['status']]}"
+    return _live("status_incident.html", said, page=data, incident=found)
 
 
+@shared("after")
 async def history(request: Request) -> Response:
-    after = request.query_params.get("after") or None
+    after = request.query_params.get("after", "")[:200] or None
     try:
         data = await _read(request, "PublicStatusHistory", first=HISTORY_PAGE, after=after)
     except OperationFailed:
@@ -296,9 +347,10 @@ async def _summary(request: Request) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def _json(body: dict[str, Any]) -> JSONResponse:
-    return JSONResponse(body, headers=PUBLIC_HEADERS)
+    return JSONResponse(body)
 
 
+@shared()
 async def summary_json(request: Request) -> Response:
     data, body = await _summary(request)
     return _json(
@@ -314,11 +366,13 @@ async def summary_json(request: Request) -> Response:
     )
 
 
+@shared()
 async def status_json(request: Request) -> Response:
     _, body = await _summary(request)
     return _json(body)
 
 
+@shared()
 async def components_json(request: Request) -> Response:
     data, body = await _summary(request)
     return _json({"page": body["page"], "components": _components(request, data)})
@@ -331,12 +385,14 @@ async def _past(request: Request) -> list[dict[str, Any]]:
     return nodes
 
 
+@shared()
 async def incidents_json(request: Request) -> Response:
     data, body = await _summary(request)
     rows = [*data["incidents"], *(r for r in await _past(request) if r["kind"] == "INCIDENT")]
     return _json({"page": body["page"], "incidents": [_incident(request, data, r) for r in rows]})
 
 
+@shared()
 async def maintenances_json(request: Request) -> Response:
     data, body = await _summary(request)
     rows = [*data["maintenance"], *(r for r in await _past(request) if r["kind"] == "MAINTENANCE")]
@@ -348,6 +404,7 @@ async def maintenances_json(request: Request) -> Response:
     )
 
 
+@shared()
 async def feed(request: Request) -> Response:
     """An Atom 1.0 feed of the status incidents and maintenance, open and past, each entry with
     its updates (newest first)."""
@@ -392,15 +449,20 @@ async def feed(request: Request) -> Response:
     body = b'<?xml version="1.0" encoding="utf-8"?>\n' + ElementTree.tostring(
         root, encoding="utf-8", xml_declaration=False
     )
-    return Response(body, media_type="application/atom+xml", headers=PUBLIC_HEADERS)
+    return Response(body, media_type="application/atom+xml")
 
 
 def routes() -> list[BaseRoute]:
     return [
-        Route("/status", status, name="status"),
+        Route("/status", shared()(draw_status), name="status"),
         Route("/status/internal", internal, name="status-internal"),
         Route("/status/history", history, name="status-history"),
-        Route("/status/incidents/{id}", incident, name="status-incident"),
+        Route("/status/incidents/{id}", shared()(draw_incident), name="status-incident"),
+        Route("/status/live", Watch(draw_status, key=lambda _: "/status")),
+        Route(
+            "/status/incidents/{id}/live",
+            Watch(draw_incident, key=lambda r: f"/status/incidents/{r.path_params['id']}"),
+        ),
         Route("/status/feed.atom", feed, name="status-feed"),
         Route("/status/api/v2/summary.json", summary_json),
         Route("/status/api/v2/status.json", status_json),

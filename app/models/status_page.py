@@ -12,7 +12,7 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, event
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
 
 from app.db import touching_status_page
 from app.models.base import Base, BigId
@@ -176,9 +176,21 @@ _SHOWN = (
 )
 
 
+_SHOWN_TABLES = frozenset(model.__table__ for model in _SHOWN)
+
+
 @event.listens_for(Session, "before_flush")
 def _mark_public_changes(session: Session, _context: object, _instances: object) -> None:
     """A flush that adds, changes or removes a row the public page shows marks its transaction
     ``touching_status_page``, so no write can forget to drop the stored renderings."""
     if any(isinstance(row, _SHOWN) for row in (*session.new, *session.dirty, *session.deleted)):
         touching_status_page(session)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _mark_public_statements(state: ORMExecuteState) -> None:
+    """So does an UPDATE, DELETE or INSERT statement run on one of those tables."""
+    if (state.is_update or state.is_delete or state.is_insert) and getattr(
+        state.statement, "table", None
+    ) in _SHOWN_TABLES:
+        touching_status_page(state.session)

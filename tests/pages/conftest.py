@@ -67,10 +67,18 @@ def dev_app(database_url: str, **env: str):
     return create_app(Settings.from_env(environ))
 
 
+def hearing(db, app):
+    """``app``, told when the test's own writes change the public status page, as it is when
+    they are its own (the test writes through a ``Database`` of its own, as another process
+    would; on PostgreSQL the hub hears those by NOTIFY, once started)."""
+    db.on_status.append(app.state.services.status_pages.changed)
+    return app
+
+
 @pytest.fixture
 async def browsers(db, database_url):
     """``async with browsers(user) as browser``: a browser signed in as ``user``."""
-    app = dev_app(database_url)
+    app = hearing(db, dev_app(database_url))
 
     @contextlib.asynccontextmanager
     async def signed_in(user):
@@ -97,7 +105,7 @@ def served_port() -> int:
 @pytest.fixture
 def served_app(db, database_url, served_port):
     """The app that ``served`` runs; ``feeds_started(served_app)`` waits on its event hub."""
-    return dev_app(database_url, MUSTER_BASE_URL=f"http://127.0.0.1:{served_port}")
+    return hearing(db, dev_app(database_url, MUSTER_BASE_URL=f"http://127.0.0.1:{served_port}"))
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ from schema.context import Context, nobody
 from tests.app.test_status_public import component, secret_incident, status_incident
 from tests.browser import browser  # noqa: F401 (the fixture)
 from tests.e2e.conftest import axe
-from tests.pages.conftest import SITE, dev_app
+from tests.pages.conftest import SITE, dev_app, hearing
 from tests.support.html import parse, text_of
 
 S = ComponentStatus
@@ -44,7 +44,7 @@ INCIDENT_FIELDS = {
 @pytest.fixture
 async def anonymous(db, database_url):
     """A browser with no cookies, on the app."""
-    app = dev_app(database_url)
+    app = hearing(db, dev_app(database_url))
     async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url=SITE) as http:
         yield http
     await app.state.services.db.dispose()
@@ -54,6 +54,8 @@ def without_uptime(page: str) -> str:
     tree = parse(page)
     for bars in tree.css(".uptime"):
         bars.decompose()
+    for feed in tree.css("[hx-sse\\:connect]"):  # its id is the live part's, uptime included
+        feed.decompose()
     return tree.html
 
 

@@ -3,7 +3,8 @@ demo organisation: support, communications lead of the locked-out customers' inc
 what customers should read on the incident page, previews it and publishes, and a browser with no
 cookies reads it on /status, in the JSON and in the feed, with nothing internal anywhere (no
 incident name, reference, internal update, note or person); a follow-up and the resolution,
-posted from the incident page, bring the components back to operational; and the public pages
+posted from the incident page, bring the components back to operational (an open /status
+following live); and the public pages
 work without JavaScript, pass axe light and dark, and fit a phone."""
 
 from __future__ import annotations
@@ -181,6 +182,15 @@ async def test_a_follow_up_and_the_resolution_bring_the_components_back(persona,
         await card.get_by_label("API", exact=True).select_option(label="Degraded performance")
         await card.get_by_role("button", name="Post update").click()
         await expect(support.locator("#status-card #status-now")).to_contain_text(follow_up)
+
+        # The reader's open page follows without a reload (live, over server-sent events), and
+        # says so to a screen reader.
+        live = reader.locator(".status-incident").filter(has_text="API requests are failing")
+        await expect(live.locator(".status-update-message").first).to_have_text(follow_up)
+        await expect(component_status(reader, "API")).to_have_text("Degraded performance")
+        await expect(reader.locator("#status-announcer")).to_have_text(
+            re.compile("^Status updated: ")
+        )
 
         await reader.goto(f"{site}/status")
         api = reader.locator(".status-incident").filter(has_text="API requests are failing")

@@ -27,10 +27,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from app.config import origin
 from app.identity import Credential, CredentialKind, Principal
 from app.models import TokenScope
 from app.services import status_public
 from schema.context import nobody
+from views.headers import policy
 from views.pages import TEMPLATES, OperationFailed, render, run, run_as, template_text
 from views.services import services
 from views.signed_in import page
@@ -107,14 +109,29 @@ def _links(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _html(template: str, **context: Any) -> HTMLResponse:
+def _policy(request: Request, page: dict[str, Any]) -> dict[str, str]:
+    """The security headers, with the logo's site among the image sources when it is on
+    another (the settings may point at one; the policy otherwise allows only this site's)."""
+    logo = page.get("logoUrl")
+    if not logo or logo.startswith("/"):
+        return {}
+    headers = policy(services(request).settings)
+    csp = headers["Content-Security-Policy"].replace(
+        "img-src 'self' data:", f"img-src 'self' data: {origin(logo)}"
+    )
+    return {"Content-Security-Policy": csp}
+
+
+def _html(request: Request, template: str, **context: Any) -> HTMLResponse:
     context["page"] = _links(context["page"])
     context.setdefault("statuses", STATUSES)
     context.setdefault("states", STATES)
-    return HTMLResponse(template_text(template, **context))
+    return HTMLResponse(
+        template_text(template, **context), headers=_policy(request, context["page"])
+    )
 
 
-def _live(template: str, announce: str, **context: Any) -> Drawn:
+def _live(request: Request, template: str, announce: str, **context: Any) -> Drawn:
     """A live page: its ``live`` block as the message live viewers are sent (replacing the
     page's ``#status-live``), and the page itself, which names that message's id so that a
     viewer who loaded it is sent nothing until it changes."""
@@ -126,7 +143,7 @@ def _live(template: str, announce: str, **context: Any) -> Drawn:
         f'<hx-partial hx-target="#status-announcer" hx-swap="innerHTML">{said}</hx-partial>'
     )
     page = template_text(template, live_id=digest(message.encode()), **context)
-    return Drawn(HTMLResponse(page), live=message)
+    return Drawn(HTMLResponse(page, headers=_policy(request, context["page"])), live=message)
 
 
 def _bars(groups: list[dict[str, Any]]) -> None:
@@ -167,7 +184,9 @@ def shared(*params: str) -> Callable[[Draw], Callable[[Request], Awaitable[Respo
 async def draw_status(request: Request) -> Drawn:
     data = await _read(request, "PublicStatus")
     _bars(data["groups"])
-    return _live("status.html", f"Status updated: {data['description']}", page=data, internal=False)
+    return _live(
+        request, "status.html", f"Status updated: {data['description']}", page=data, internal=False
+    )
 
 
 @page
@@ -182,12 +201,12 @@ async def internal(request: Request) -> Response:
 async def draw_incident(request: Request) -> Drawn | Response:
     data = await _read(request, "PublicStatusIncident", id=request.path_params["id"][:100])
     if data["incident"] is None:
-        response = _html("status_not_found.html", page=data)
+        response = _html(request, "status_not_found.html", page=data)
         response.status_code = 404
         return response
     found = data["incident"]
     said = f"{found['title']}: {STATES[found['status']]}"
-    return _live("status_incident.html", said, page=data, incident=found)
+    return _live(request, "status_incident.html", said, page=data, incident=found)
 
 
 @shared("after")
@@ -197,7 +216,9 @@ async def history(request: Request) -> Response:
         data = await _read(request, "PublicStatusHistory", first=HISTORY_PAGE, after=after)
     except OperationFailed:
         return RedirectResponse("/status/history", status_code=303)
-    return _html("status_history.html", page=data, history=data["history"], first_page=not after)
+    return _html(
+        request, "status_history.html", page=data, history=data["history"], first_page=not after
+    )
 
 
 # Atlassian Statuspage's public API v2.

@@ -320,3 +320,23 @@ async def test_what_support_publishes_reaches_the_page(db, people, anonymous, br
     async with browsers(people.member) as member:  # the public page is the same signed in
         signed_in = await member.get("/status")
     assert without_uptime(signed_in.text) == without_uptime(answer.text)  # today's share moves
+
+
+async def test_a_logo_on_another_site_is_allowed_by_the_page_policy(db, anonymous):
+    async with db.write() as session:
+        await session.execute(
+            update(StatusPageSettings).where(StatusPageSettings.id == 1).values(
+                logo_url="https://cdn.example.com/acme/logo.png"
+            )
+        )  # fmt: skip
+    answer = await anonymous.get("/status")
+    assert parse(answer.text).css_first("img.status-logo").attributes["src"] == (
+        "https://cdn.example.com/acme/logo.png"
+    )
+    directives = dict(
+        d.strip().split(" ", 1) for d in answer.headers["content-security-policy"].split(";")
+    )
+    assert directives["img-src"].split() == ["'self'", "data:", "https://cdn.example.com"]
+    assert directives["script-src"] == "'self'"  # nothing else loosened
+    inside = await anonymous.get("/healthz")
+    assert "cdn.example.com" not in inside.headers["content-security-policy"]

@@ -32,6 +32,9 @@ PAGES = [
     ("settings-webhooks", "admin@demo.muster", "/settings/webhooks"),
     ("settings-status", "admin@demo.muster", "/settings/status"),
     ("sign-out", "data@demo.muster", "/auth/logout"),
+    ("status", None, "/status"),
+    ("status-history", None, "/status/history"),
+    ("status-internal", "support@demo.muster", "/status/internal"),
 ]
 
 
@@ -71,7 +74,11 @@ async def test_pages_fit_a_phone(browser, demo_site, shots):
     context = await browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True)
     page = await context.new_page()
     await sign_in(page, site, "exec@demo.muster")
-    for path, name in [("/", "dashboard"), ("/incidents/INC-25", "incident")]:
+    for path, name in [
+        ("/", "dashboard"),
+        ("/incidents/INC-25", "incident"),
+        ("/status", "status"),
+    ]:
         await page.goto(f"{site}{path}")
         await page.wait_for_timeout(300)
         width = await page.evaluate("document.documentElement.scrollWidth")

@@ -104,7 +104,8 @@ async def test_every_page_runs_under_the_policy(site, watched):
             answer is not None and "script-src 'self'" in answer.headers["content-security-policy"]
         ), name
         await page.wait_for_load_state("load")
-        await page.wait_for_function("typeof htmx === 'object'")  # the scripts ran
+        if await page.locator("script[src*='htmx']").count():  # (the status history has none)
+            await page.wait_for_function("typeof htmx === 'object'")  # the scripts ran
     assert watching.problems == []
 
 

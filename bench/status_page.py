@@ -3,7 +3,7 @@
 - rate: ``GET /status`` (served from memory, pre-gzipped) at 50 keep-alive clients sending
   ``Accept-Encoding: gzip``, against Starlette's ``StaticFiles`` serving a file of the same bytes
   from the same process (``/bench-static``, behind the same middleware) and against ``/healthz``;
-  bars: /status ≥ 0.5 × StaticFiles and ≥ 0.25 × /healthz;
+  bars: /status ≥ 0.5 x StaticFiles and ≥ 0.25 x /healthz;
 - viewers: N idle anonymous ``/status/live`` streams on one process: the server's RSS growth per
   stream (bar: ≤ 40 KiB), then one component's status changed through the GraphQL API: time from
   the mutation's response (the commit is before it) to receipt in every stream, p50/p99, and
@@ -186,6 +186,10 @@ class Viewer(asyncio.Protocol):
         self.opened = asyncio.get_running_loop().create_future()
         self.after: bytes | None = None
         self.received: float | None = None
+        self.transport: asyncio.BaseTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport
 
     def data_received(self, data: bytes) -> None:
         if self.after is None:
@@ -229,7 +233,7 @@ async def open_viewers(port: int, count: int, batch: int = 200) -> list[Viewer]:
 
 
 async def viewers_run(port: int, secret: str, component: int, count: int, pid: int) -> None:
-    await open_viewers(port, 100)  # every code path loaded first
+    warm = await open_viewers(port, 100)  # every code path loaded first
     await asyncio.sleep(2)
     before = rss_kib(pid)
     started = time.perf_counter()
@@ -272,6 +276,10 @@ async def viewers_run(port: int, secret: str, component: int, count: int, pid: i
             f"last {1000 * times[-1]:.0f} ms; identical bytes in all: {len(bodies) == 1} "
             f"({len(next(iter(bodies)) or b''):,} bytes)"
         )
+    for viewer in warm + viewers:  # the server waits for open streams before it stops
+        if viewer.transport is not None:
+            viewer.transport.close()
+    await asyncio.sleep(1)
 
 
 async def main() -> int:

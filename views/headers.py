@@ -24,8 +24,9 @@ from app.config import Settings, origin
 HSTS_MAX_AGE = 365 * 24 * 3600  # seconds
 
 
-def policy(settings: Settings) -> dict[str, str]:
-    """The headers every response carries, for these settings."""
+def policy(settings: Settings, *, images: tuple[str, ...] = ()) -> dict[str, str]:
+    """The headers every response carries, for these settings; ``images``, other origins a
+    page may show images from (the status page's logo)."""
     form_action = ["'self'"]
     if settings.oidc is not None:  # sign-out posts, then goes on to the provider's logout
         form_action.append(origin(settings.oidc.issuer))
@@ -33,7 +34,8 @@ def policy(settings: Settings) -> dict[str, str]:
         "default-src": "'self'",
         "script-src": "'self'",
         "style-src": "'self'",
-        "img-src": "'self' data:",  # GraphiQL's stylesheet draws its icons from data: URLs
+        # GraphiQL's stylesheet draws its icons from data: URLs
+        "img-src": " ".join(("'self'", "data:", *images)),
         "font-src": "'self' data:",  # and its fonts
         "connect-src": "'self'",
         "object-src": "'none'",

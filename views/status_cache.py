@@ -39,6 +39,10 @@ class Drawn:
     live: str | None = None
 
 
+# A public page's handler: what it draws for a request (views.status_page, views.status_live).
+Draw = Callable[[Request], Awaitable[Drawn | Response]]
+
+
 @dataclasses.dataclass(frozen=True)
 class Stored:
     """One page, drawn: the bytes every visitor gets."""

@@ -22,13 +22,14 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from views.services import services
-from views.status_cache import Drawn, StatusPages, Stored
+from views.status_cache import Draw, Drawn, StatusPages, Stored
 
 PING_SECONDS = 15.0
 SEND_TIMEOUT = 10.0  # seconds a viewer has to take a message
 RETRY_MS = 5000  # how long a browser waits before coming back after the stream ends
 RETRY_AFTER = 30  # seconds a refused viewer is told to wait
 PING = b": ping\n\n"
+RETRY = f"retry: {RETRY_MS}\n\n".encode()
 HEADERS = [
     (b"content-type", b"text/event-stream; charset=utf-8"),
     (b"cache-control", b"no-cache"),
@@ -36,8 +37,6 @@ HEADERS = [
 ]
 
 log = logging.getLogger(__name__)
-
-Draw = Callable[[Request], Awaitable[Drawn | Response]]
 
 
 class Watch:
@@ -74,11 +73,12 @@ class Watch:
         gone = asyncio.ensure_future(_left(receive))
         try:
             await send({"type": "http.response.start", "status": 200, "headers": HEADERS})
-            first = f"retry: {RETRY_MS}\n\n".encode()
-            if stored.live_id != seen:
-                first += stored.message
-            if await _sent(send, first):
-                await _follow(pages, key, draw, stored, known, send, gone)
+            # Two chunks, not one: joined, each viewer would keep a copy of the page of its own.
+            if not await _sent(send, RETRY):
+                return
+            if stored.live_id != seen and not await _sent(send, stored.message):
+                return
+            await _follow(pages, key, draw, stored.live_id, known, send, gone)
         finally:
             pages.watching -= 1
             gone.cancel()
@@ -88,14 +88,14 @@ async def _follow(
     pages: StatusPages,
     key: str,
     draw: Callable[[], Awaitable[Drawn | Response]],
-    stored: Stored,
+    seen: str | None,
     known: int,
     send: Send,
     gone: asyncio.Future[None],
 ) -> None:
-    """Send the page's message each time it changes (after version ``known``, the one ``stored``
-    was read at), a ping when nothing did, until the viewer leaves or stops taking messages."""
-    seen = stored.live_id
+    """Send the page's message each time it changes (after version ``known``, at which the
+    viewer was sent the message ``seen``), a ping when nothing did, until the viewer leaves or
+    stops taking messages."""
     while True:
         changed = pages.version != known  # perhaps while this stream was starting
         if not changed:

@@ -36,7 +36,7 @@ from views.headers import policy
 from views.pages import TEMPLATES, OperationFailed, render, run, run_as, template_text
 from views.services import services
 from views.signed_in import page
-from views.status_cache import Drawn, answer, digest
+from views.status_cache import Draw, Drawn, answer, digest
 from views.status_live import Watch
 
 STATUSES = {
@@ -115,11 +115,8 @@ def _policy(request: Request, page: dict[str, Any]) -> dict[str, str]:
     logo = page.get("logoUrl")
     if not logo or logo.startswith("/"):
         return {}
-    headers = policy(services(request).settings)
-    csp = headers["Content-Security-Policy"].replace(
-        "img-src 'self' data:", f"img-src 'self' data: {origin(logo)}"
-    )
-    return {"Content-Security-Policy": csp}
+    headers = policy(services(request).settings, images=(origin(logo),))
+    return {"Content-Security-Policy": headers["Content-Security-Policy"]}
 
 
 def _html(request: Request, template: str, **context: Any) -> HTMLResponse:
@@ -154,9 +151,6 @@ def _bars(groups: list[dict[str, Any]]) -> None:
             component["uptimePercent"] = (
                 f"{100 * sum(known) / len(known):.2f}".rstrip("0").rstrip(".") if known else None
             )
-
-
-Draw = Callable[[Request], Awaitable[Drawn | Response]]
 
 
 def shared(*params: str) -> Callable[[Draw], Callable[[Request], Awaitable[Response]]]:

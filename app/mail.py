@@ -52,12 +52,23 @@ async def send_email(db: Database, payload: dict[str, Any], outside: jobs.Outsid
             if incident is None:
                 return  # they may no longer see it: no email
     message = compose(notification, person, incident, outside.base_url, outside.mail)
-    age = db.now() - notification.created_at
+    await send_or_retry(
+        message, outside.mail, age=db.now() - notification.created_at,
+        what=f"notification {notification.id}",
+    )  # fmt: skip
+
+
+async def send_or_retry(
+    message: EmailMessage, mail: MailSettings, *, age: timedelta, what: str
+) -> None:
+    """Send ``message``; a mail server that refuses or cannot be reached makes the job retry
+    (``jobs.RetryLater``) until the cause is ``GIVE_UP_AFTER`` old, when it is logged and
+    dropped."""
     try:
-        await deliver(message, outside.mail)
+        await deliver(message, mail)
     except (aiosmtplib.SMTPException, OSError) as error:
         if age > GIVE_UP_AFTER:
-            log.error("gave up emailing notification %s: %s", notification.id, error)
+            log.error("gave up emailing %s: %s", what, error)
             return
         raise jobs.RetryLater(f"the mail server refused or was unreachable: {error}") from error
 
@@ -82,20 +93,31 @@ def compose(
             action = "Open the incident"
         else:
             subject, body = notification.title, notification.body
+    return written(
+        subject, body, link=link, action=action, footer=_footer(base_url), sender=mail.sender,
+        to=formataddr((person.name, person.email)),
+    )  # fmt: skip
+
+
+def written(
+    subject: str, body: str, *, link: str, action: str, footer: str, sender: str, to: str
+) -> EmailMessage:
+    """An email as Muster writes them all: the subject as heading, the text, one link (its
+    ``action``), a footer; in plain text and in HTML."""
     message = EmailMessage()
     message["Subject"] = subject
-    message["From"] = mail.sender
-    message["To"] = formataddr((person.name, person.email))
+    message["From"] = sender
+    message["To"] = to
     message["Message-ID"] = make_msgid(domain="muster")
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content(f"{subject}\n\n{body}\n\n{action}: {link}\n\n{_footer(base_url)}\n")
+    message.set_content(f"{subject}\n\n{body}\n\n{action}: {link}\n\n{footer}\n")
     message.add_alternative(
         f"""<!doctype html>
 <html lang="en"><body style="font-family: system-ui, sans-serif; line-height: 1.5; color: #1a1a1a">
 <h1 style="font-size: 1.25rem">{html.escape(subject)}</h1>
 <p style="white-space: pre-line">{html.escape(body)}</p>
 <p><a href="{html.escape(link, quote=True)}" style="font-weight: 600">{html.escape(action)}</a></p>
-<p style="color: #555; font-size: 0.875rem">{html.escape(_footer(base_url))}</p>
+<p style="color: #555; font-size: 0.875rem; white-space: pre-line">{html.escape(footer)}</p>
 </body></html>
 """,
         subtype="html",

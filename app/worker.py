@@ -2,11 +2,11 @@
 
 Three loops: the ``Dispatcher`` turns committed events into notifications, workflow runs and
 webhook deliveries; the job runner takes due jobs under a lease and runs their handlers (email,
-webhook, workflow), finishing or retrying each; the sweeper sends the nudges time brings (an
-update overdue, no lead, a follow-up due). Each loop is woken by a commit in this process (and
-by the event hub's wake-ups from other processes) and otherwise polls, so a lost wake-up only
-delays work, never loses it. A failing round is logged and tried again; nothing here ever stops
-the process.
+webhook, workflow, the status page's maintenance and subscribers' mail), finishing or retrying
+each; the sweeper sends the nudges time brings (an update overdue, no lead, a follow-up due). Each
+loop is woken by a commit in this process (and by the event hub's wake-ups from other processes)
+and otherwise polls, so a lost wake-up only delays work, never loses it. A failing round is logged
+and tried again; nothing here ever stops the process.
 """
 
 from __future__ import annotations
@@ -21,12 +21,20 @@ from typing import Any
 
 import httpx2
 
-from app import jobs, mail
+from app import jobs, mail, status_mail
 from app.config import Settings
 from app.db import Database
 from app.dispatch import Dispatcher, Reaction
 from app.models import Job
-from app.services import notifications, nudges, status_page, webhooks, who_hears, workflows
+from app.services import (
+    notifications,
+    nudges,
+    status_page,
+    status_subscriptions,
+    webhooks,
+    who_hears,
+    workflows,
+)
 
 log = logging.getLogger("muster.worker")
 
@@ -41,6 +49,10 @@ HANDLERS: dict[str, jobs.Handler] = {
     "workflow": workflows.run,
     status_page.START_JOB: status_page.start_maintenance,
     status_page.END_JOB: status_page.end_maintenance,
+    status_page.NEWS_JOB: status_subscriptions.fan_out,
+    status_subscriptions.MAIL_JOB: status_mail.send_news,
+    status_subscriptions.CONFIRM_JOB: status_mail.send_confirmation,
+    status_subscriptions.FORGET_JOB: status_subscriptions.forget,
 }
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.schema.config import StrawberryConfig
 
-from schema import enums, ids, webhooks  # noqa: F401 (importing enums registers the domain enums)
+from schema import enums, ids, process  # noqa: F401 (importing enums registers the domain enums)
 from schema.admin import AdminMutations
 from schema.cost import QueryCost
 from schema.errors import MaskUnexpectedErrors
@@ -22,6 +22,7 @@ from schema.queries import Queries
 from schema.status_page import StatusPageMutations, StatusPageQueries
 from schema.status_public import PublicStatusQueries
 from schema.status_settings import StatusSettingsMutations, StatusSettingsQueries
+from schema.status_subscriptions import StatusSubscriptionMutations, StatusSubscriptionQueries
 from schema.teams import TeamMutations, TeamQueries
 from schema.webhooks import WebhookMutations, WebhookQueries
 from schema.workflows import WorkflowMutations, WorkflowQueries
@@ -36,6 +37,7 @@ class Query(
     PublicStatusQueries,
     StatusPageQueries,
     StatusSettingsQueries,
+    StatusSubscriptionQueries,
 ):
     """Everything there is to read: incidents and the catalog first, then each area's own."""
 
@@ -55,16 +57,20 @@ class Mutation(
     WorkflowMutations,
     StatusPageMutations,
     StatusSettingsMutations,
+    StatusSubscriptionMutations,
 ):
     """Every change: incidents first, then configuration and tokens."""
 
 
-def build_schema(*, introspection: bool = False, secret_key: str | None = None) -> MusterSchema:
+def build_schema(
+    *, introspection: bool = False, secret_key: str | None = None, email: bool = False
+) -> MusterSchema:
     """The schema; ``secret_key`` (``MUSTER_SECRET_KEY``) seals the process's ids and cursors
-    (only the SDL is built without one)."""
+    and its webhook secrets, and signs status subscription links (only the SDL is built without
+    one); ``email``: whether the process sends email (``schema.process``)."""
     if secret_key is not None:
         ids.use_secret(secret_key)
-        webhooks.use_secret(secret_key)
+        process.use(process.Process(secret_key=secret_key, email=email))
     schema = MusterSchema(
         query=Query,
         mutation=Mutation,

@@ -6,7 +6,7 @@
 Anyone else reading an endpoint gets the FORBIDDEN error (as for someone else's API tokens), and
 their mutations answer FORBIDDEN in ``userErrors``. A signing secret is in the answer to the
 mutation that made it (create, rotate) and nowhere else, ever. The secrets are sealed under a
-key derived from ``MUSTER_SECRET_KEY``, which ``build_schema`` hands here with ``use_secret``.
+key derived from ``MUSTER_SECRET_KEY``, which ``build_schema`` hands ``schema.process``.
 The two enums, ``WebhookFormat`` and ``WebhookDeliveryState``, are registered here with the
 types that use them.
 """
@@ -20,24 +20,10 @@ import strawberry
 from app import models
 from app.models import DeliveryState, User, WebhookFormat
 from app.services import webhooks
-from schema import ids
+from schema import ids, process
 from schema.context import Info
 from schema.errors import UserError
 from schema.payloads import mutation
-
-_secret_key: str | None = None
-
-
-def use_secret(secret_key: str) -> None:
-    """Seal webhook secrets under a key derived from ``secret_key`` (``build_schema`` calls it)."""
-    global _secret_key
-    _secret_key = secret_key
-
-
-def secret_key() -> str:
-    if _secret_key is None:
-        raise RuntimeError("Webhook secrets need the secret key: build the schema with it.")
-    return _secret_key
 
 
 @strawberry.type(description="One message to one endpoint, retried until delivered or given up.")
@@ -197,7 +183,7 @@ class WebhookMutations:
         row, secret = await webhooks.create_endpoint(
             info.context.db,
             actor=actor,
-            secret_key=secret_key(),
+            secret_key=process.secret_key(),
             url=input.url,
             description=input.description,
             format=input.format,
@@ -252,7 +238,7 @@ class WebhookMutations:
         row, secret = await webhooks.rotate_secret(
             info.context.db,
             actor=actor,
-            secret_key=secret_key(),
+            secret_key=process.secret_key(),
             endpoint_id=_endpoint_id(input.endpoint_id),
         )
         return WebhookEndpointPayload(endpoint=WebhookEndpoint.from_model(row), secret=secret)

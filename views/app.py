@@ -48,6 +48,7 @@ from views import (
     pages,
     settings_page,
     status_page,
+    status_subscriptions,
 )
 from views.address_limits import PerAddress
 from views.assets import Assets
@@ -78,7 +79,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
     status_pages = StatusPages()
     db.on_status.append(status_pages.changed)  # here, and from other processes through the hub
     worker = Worker(db, settings) if settings.run_jobs else None
-    schema = build_schema(introspection=settings.graphiql, secret_key=settings.secret_key)
+    schema = build_schema(
+        introspection=settings.graphiql,
+        secret_key=settings.secret_key,
+        email=settings.mail is not None,
+    )
     web_operations = operations.load(schema)
     graphql = GraphQLEndpoint(
         schema,
@@ -114,6 +119,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     headers = policy(settings)
     demo_hooks = (HOOK_PATH,) if settings.demo else ()  # the demo's chat channel (signed posts)
+    open_paths = (*demo_hooks, *status_subscriptions.OPEN_FORMS)  # posted to without sign-in
     assets = Assets(STATIC)
     pages.use_assets(assets)
     app = Starlette(
@@ -132,6 +138,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *notifications.routes(),
             *settings_page.routes(),
             *status_page.routes(),  # /status: the public pages need no sign-in
+            *status_subscriptions.routes(),
             *(demo_chat.routes() if settings.demo else ()),
             Mount("/static", assets.files(), name="static"),
         ],
@@ -146,7 +153,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 skip=("/status/internal",),
                 per_minute=settings.status_requests_per_minute,
             ),
-            Middleware(SignedInForms, api="/graphql", sign_in="/auth/", hooks=demo_hooks),
+            Middleware(SignedInForms, api="/graphql", sign_in="/auth/", open_paths=open_paths),
             Middleware(CSRFGuard, settings=settings),
         ],
         exception_handlers={500: server_error(headers), PoolBusy: busy.pool_busy},

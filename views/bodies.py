@@ -107,12 +107,14 @@ class SignedInForms:
     """ASGI middleware: no page reads a body from someone who is not signed in."""
 
     def __init__(
-        self, app: ASGIApp, *, api: str, sign_in: str, hooks: Collection[str] = ()
+        self, app: ASGIApp, *, api: str, sign_in: str, open_paths: Collection[str] = ()
     ) -> None:
         self.app = app
         self.api = api  # the API's path: it authenticates and answers by itself
         self.sign_in = sign_in  # the prefix of the routes that sign people in
-        self.hooks = frozenset(hooks)  # exact paths that check a signature themselves (demo)
+        # Exact paths anyone may post to, which check what they need themselves: the demo chat's
+        # signature, the status page's subscription links (their token).
+        self.open_paths = frozenset(open_paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
@@ -120,7 +122,7 @@ class SignedInForms:
             scope["type"] != "http"
             or scope["method"] not in UNSAFE
             or path == self.api
-            or path in self.hooks
+            or path in self.open_paths
         ):
             await self.app(scope, receive, send)
             return

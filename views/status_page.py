@@ -29,7 +29,7 @@ from starlette.routing import BaseRoute, Route
 
 from app.config import origin
 from app.identity import Credential, CredentialKind, Principal
-from app.models import TokenScope
+from app.models import ComponentStatus, StatusIncidentState, TokenScope
 from app.services import status_public
 from schema.context import nobody
 from views.headers import policy
@@ -39,22 +39,8 @@ from views.signed_in import page
 from views.status_cache import Draw, Drawn, answer, digest
 from views.status_live import Watch
 
-STATUSES = {
-    "OPERATIONAL": "Operational",
-    "DEGRADED_PERFORMANCE": "Degraded performance",
-    "PARTIAL_OUTAGE": "Partial outage",
-    "MAJOR_OUTAGE": "Major outage",
-    "UNDER_MAINTENANCE": "Under maintenance",
-}
-STATES = {
-    "INVESTIGATING": "Investigating",
-    "IDENTIFIED": "Identified",
-    "MONITORING": "Monitoring",
-    "RESOLVED": "Resolved",
-    "SCHEDULED": "Scheduled",
-    "IN_PROGRESS": "In progress",
-    "COMPLETED": "Completed",
-}
+STATUSES = {status.name: status.label for status in ComponentStatus}
+STATES = {state.name: state.label for state in StatusIncidentState}
 _IMPACT = {
     "OPERATIONAL": 0,
     "DEGRADED_PERFORMANCE": 1,
@@ -102,11 +88,17 @@ def _safe(url: str | None, *, schemes: tuple[str, ...]) -> str | None:
     return None
 
 
-def _links(data: dict[str, Any]) -> dict[str, Any]:
+def links(data: dict[str, Any]) -> dict[str, Any]:
+    """The page's settings with their links made safe to draw."""
     return data | {
         "supportUrl": _safe(data.get("supportUrl"), schemes=("https://", "http://", "mailto:")),
         "logoUrl": _safe(data.get("logoUrl"), schemes=("https://", "http://")),
     }
+
+
+def _email_updates(request: Request) -> bool:
+    """Whether the pages offer email updates: this server sends email (the same for everyone)."""
+    return services(request).settings.mail is not None
 
 
 def _policy(request: Request, page: dict[str, Any]) -> dict[str, str]:
@@ -120,7 +112,8 @@ def _policy(request: Request, page: dict[str, Any]) -> dict[str, str]:
 
 
 def _html(request: Request, template: str, **context: Any) -> HTMLResponse:
-    context["page"] = _links(context["page"])
+    context["page"] = links(context["page"])
+    context["email_updates"] = _email_updates(request)
     context.setdefault("statuses", STATUSES)
     context.setdefault("states", STATES)
     return HTMLResponse(
@@ -132,7 +125,8 @@ def _live(request: Request, template: str, announce: str, **context: Any) -> Dra
     """A live page: its ``live`` block as the message live viewers are sent (replacing the
     page's ``#status-live``), and the page itself, which names that message's id so that a
     viewer who loaded it is sent nothing until it changes."""
-    context |= {"page": _links(context["page"]), "statuses": STATUSES, "states": STATES}
+    context |= {"page": links(context["page"]), "statuses": STATUSES, "states": STATES,
+                "email_updates": _email_updates(request)}  # fmt: skip
     fragment = render_block(TEMPLATES.env, template, "live", **context)
     said = markupsafe.escape(announce)
     message = (
@@ -188,8 +182,9 @@ async def internal(request: Request) -> Response:
     data = (await run(request, "PublicStatus", {"internal": True}))["publicStatus"]
     _bars(data["groups"])
     return await render(
-        request, "status.html", page=_links(data), internal=True, statuses=STATUSES, states=STATES
-    )
+        request, "status.html", page=links(data), internal=True, statuses=STATUSES, states=STATES,
+        email_updates=_email_updates(request),
+    )  # fmt: skip
 
 
 async def draw_incident(request: Request) -> Drawn | Response:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, event
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
 
 from app.db import touching_status_page
@@ -26,6 +26,11 @@ class ComponentStatus(enum.Enum):
     PARTIAL_OUTAGE = "PARTIAL_OUTAGE"
     MAJOR_OUTAGE = "MAJOR_OUTAGE"
     UNDER_MAINTENANCE = "UNDER_MAINTENANCE"
+
+    @property
+    def label(self) -> str:
+        """How pages and mail name it ("Partial outage")."""
+        return self.name.capitalize().replace("_", " ")
 
     @property
     def up(self) -> bool:
@@ -81,6 +86,11 @@ class StatusIncidentState(enum.Enum):
     SCHEDULED = "SCHEDULED"
     IN_PROGRESS = "IN_PROGRESS"
     COMPLETED = "COMPLETED"
+
+    @property
+    def label(self) -> str:
+        """How pages and mail name it ("In progress")."""
+        return self.name.capitalize().replace("_", " ")
 
 
 class StatusIncident(Base):
@@ -152,20 +162,44 @@ class StatusPageSettings(Base):
 
 
 class StatusSubscriber(Base):
-    """Someone who asked for email about the status page (all of it, or some components), with
-    the hash of the token in their confirmation and unsubscribe links."""
+    """Someone who asked for email about the status page (all of it, or some components).
+
+    ``link_key`` is random and names the subscriber in the links of their mail; a link holds it
+    with a MAC under ``MUSTER_SECRET_KEY`` (``app.services.status_subscriptions``), so the table
+    alone opens no subscription. Until ``confirmed_at`` (double opt-in) they are sent nothing but
+    the confirmation, at most once per ``RESEND_AFTER``; unconfirmed, they go after a week.
+    """
 
     __tablename__ = "status_subscribers"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
-    component_ids: Mapped[list[int] | None] = mapped_column(JSON)
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    component_ids: Mapped[list[int] | None] = mapped_column(JSON)  # None: every component
+    link_key: Mapped[str] = mapped_column(String(32), unique=True)
     confirmed_at: Mapped[datetime | None]
+    confirmation_sent_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
 
 
-# The rows the public page is drawn from (subscribers are not shown on it).
+class StatusDelivery(Base):
+    """One status update's email to one subscriber: made once (unique), sent by its job, so
+    a fan-out run twice never mails anyone twice."""
+
+    __tablename__ = "status_deliveries"
+    __table_args__ = (UniqueConstraint("subscriber_id", "status_update_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    subscriber_id: Mapped[int] = mapped_column(
+        ForeignKey("status_subscribers.id", ondelete="CASCADE")
+    )
+    status_update_id: Mapped[int] = mapped_column(
+        ForeignKey("status_updates.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+
+# The rows the public page is drawn from (subscribers and their deliveries are not shown on it).
 _SHOWN = (
     StatusComponent,
     ComponentStatusChange,

@@ -65,6 +65,7 @@ MAINTENANCE_LONGEST = timedelta(days=7)
 MAINTENANCE_AHEAD = timedelta(days=365)
 START_JOB: Final = "maintenance_start"
 END_JOB: Final = "maintenance_end"
+NEWS_JOB: Final = "status_news"  # an update to email its subscribers (status_subscriptions)
 STARTED_MESSAGE: Final = "The scheduled maintenance has begun."
 COMPLETED_MESSAGE: Final = "The scheduled maintenance is complete."
 
@@ -366,16 +367,28 @@ async def _replace_affected(
     return set(old) | set(chosen)
 
 
-def _update(
-    status_incident: StatusIncident, state: StatusIncidentState, message: str, actor_id: int | None
+async def _post(
+    session: AsyncSession,
+    status_incident: StatusIncident,
+    state: StatusIncidentState,
+    message: str,
+    actor_id: int | None,
 ) -> StatusUpdate:
-    return StatusUpdate(
+    """Add an update to ``status_incident``, and the job that emails it to its subscribers."""
+    update = StatusUpdate(
         status_incident_id=status_incident.id,
         state=state,
         message=message,
         created_by_id=actor_id,
         created_at=status_incident.updated_at,
     )
+    session.add(update)
+    await session.flush()
+    await jobs.enqueue(
+        session, NEWS_JOB, {"status_update_id": update.id, "after": 0},
+        now=status_incident.updated_at, key=f"{NEWS_JOB}:{update.id}:0",
+    )  # fmt: skip
+    return update
 
 
 async def publish_status_incident(
@@ -408,7 +421,7 @@ async def publish_status_incident(
         )
         session.add(row)
         await session.flush()
-        session.add(_update(row, state, message, actor.id))
+        await _post(session, row, state, message, actor.id)
         touched = await _replace_affected(session, row, chosen)
         await _settle(session, touched, now)
         return row
@@ -453,8 +466,7 @@ async def post_status_update(
             row.resolved_at = now
         row.state = state
         row.updated_at = now
-        update = _update(row, state, message, actor.id)
-        session.add(update)
+        update = await _post(session, row, state, message, actor.id)
         touched = set(await _affected_ids(session, row.id))
         if chosen is not None:
             touched |= await _replace_affected(session, row, chosen)
@@ -530,7 +542,7 @@ async def schedule_maintenance(
         )
         session.add(row)
         await session.flush()
-        session.add(_update(row, StatusIncidentState.SCHEDULED, message, actor.id))
+        await _post(session, row, StatusIncidentState.SCHEDULED, message, actor.id)
         await _replace_affected(session, row, chosen, field="componentIds")
         for kind, phase, at in ((START_JOB, "start", starts_at), (END_JOB, "end", ends_at)):
             await jobs.enqueue(
@@ -563,7 +575,7 @@ async def _maintenance_phase(
         row.updated_at = now
         if to is StatusIncidentState.COMPLETED:
             row.resolved_at = now
-        session.add(_update(row, to, message, None))
+        await _post(session, row, to, message, None)
         await _settle(session, await _affected_ids(session, row.id), now)
 
 

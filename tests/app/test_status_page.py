@@ -418,10 +418,12 @@ async def test_the_worker_runs_maintenance_jobs_when_due(db, people, clock):
         await jobs.finish(db, taken)
         return sorted(job.kind for job in taken)
 
+    assert await run_due() == [sp.NEWS_JOB]  # the announcement, to its subscribers
     assert await run_due() == []
     clock.advance(hours=1)
     assert await run_due() == [sp.START_JOB]
     assert await statuses(db) == {"API": MAINT}
+    assert await run_due() == [sp.NEWS_JOB]  # "it has begun", to its subscribers
     clock.advance(hours=1)
     assert await run_due() == [sp.END_JOB]
     assert await statuses(db) == {"API": OK}

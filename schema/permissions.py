@@ -71,6 +71,11 @@ class ViewerPermissions:
         description="Ask to enter any private incident by its reference, with a reason its "
         "members read on the timeline (breakGlass): admins."
     )
+    publish_status: bool = strawberry.field(
+        description="Publish to the status page and schedule maintenance without a linked "
+        "incident: responders and admins (an incident's communications lead may for it: "
+        "Incident.viewerCan.publishStatus)."
+    )
 
     @classmethod
     def of(cls, user: models.User) -> ViewerPermissions:
@@ -78,4 +83,5 @@ class ViewerPermissions:
             declare=policy.can_declare(user),
             configure=policy.can_configure(user),
             break_glass=policy.is_admin(user),
+            publish_status=policy.can_publish_status(user, None, policy.Standing(), False),
         )

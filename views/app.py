@@ -47,6 +47,7 @@ from views import (
     operations,
     pages,
     settings_page,
+    status_internal,
     status_page,
     status_subscriptions,
 )
@@ -138,6 +139,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *notifications.routes(),
             *settings_page.routes(),
             *status_page.routes(),  # /status: the public pages need no sign-in
+            *status_internal.routes(),
             *status_subscriptions.routes(),
             *(demo_chat.routes() if settings.demo else ()),
             Mount("/static", assets.files(), name="static"),

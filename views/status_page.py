@@ -7,9 +7,9 @@ through the ``PublicStatus…`` operations, run in process as a viewer who may s
 as whoever is signed in), and draw nothing from the request but its URL: every visitor gets the
 same bytes, no cookie is read for them or set: so each is drawn once per change and served from
 ``views.status_cache`` (``shared``), and ``/status`` and an incident's page carry a ``live``
-block that ``views.status_live`` sends their open copies when it changes. ``/status/internal``
-is the one signed-in page (``signed_in.page``): the same page with the internal-only components
-too, labelled "Internal", drawn for each request and not live.
+block that ``views.status_live`` sends their open copies when it changes. ``/status/internal``,
+the same page for signed-in people with the internal-only components too, is
+``views.status_internal``.
 """
 
 from __future__ import annotations
@@ -33,9 +33,8 @@ from app.models import ComponentStatus, StatusIncidentState, TokenScope
 from app.services import status_public
 from schema.context import nobody
 from views.headers import policy
-from views.pages import TEMPLATES, OperationFailed, render, run, run_as, template_text
+from views.pages import TEMPLATES, OperationFailed, run_as, template_text
 from views.services import services
-from views.signed_in import page
 from views.status_cache import Draw, Drawn, answer, digest
 from views.status_live import Watch
 
@@ -96,7 +95,7 @@ def links(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _email_updates(request: Request) -> bool:
+def email_updates(request: Request) -> bool:
     """Whether the pages offer email updates: this server sends email (the same for everyone)."""
     return services(request).settings.mail is not None
 
@@ -113,7 +112,7 @@ def _policy(request: Request, page: dict[str, Any]) -> dict[str, str]:
 
 def _html(request: Request, template: str, **context: Any) -> HTMLResponse:
     context["page"] = links(context["page"])
-    context["email_updates"] = _email_updates(request)
+    context["email_updates"] = email_updates(request)
     context.setdefault("statuses", STATUSES)
     context.setdefault("states", STATES)
     return HTMLResponse(
@@ -126,7 +125,7 @@ def _live(request: Request, template: str, announce: str, **context: Any) -> Dra
     page's ``#status-live``), and the page itself, which names that message's id so that a
     viewer who loaded it is sent nothing until it changes."""
     context |= {"page": links(context["page"]), "statuses": STATUSES, "states": STATES,
-                "email_updates": _email_updates(request)}  # fmt: skip
+                "email_updates": email_updates(request)}  # fmt: skip
     fragment = render_block(TEMPLATES.env, template, "live", **context)
     said = markupsafe.escape(announce)
     message = (
@@ -137,7 +136,7 @@ def _live(request: Request, template: str, announce: str, **context: Any) -> Dra
     return Drawn(HTMLResponse(page, headers=_policy(request, context["page"])), live=message)
 
 
-def _bars(groups: list[dict[str, Any]]) -> None:
+def bars(groups: list[dict[str, Any]]) -> None:
     """Each component's uptime as a percentage over the days with data, for the page's text."""
     for group in groups:
         for component in group["components"]:
@@ -171,20 +170,10 @@ def shared(*params: str) -> Callable[[Draw], Callable[[Request], Awaitable[Respo
 
 async def draw_status(request: Request) -> Drawn:
     data = await _read(request, "PublicStatus")
-    _bars(data["groups"])
+    bars(data["groups"])
     return _live(
         request, "status.html", f"Status updated: {data['description']}", page=data, internal=False
     )
-
-
-@page
-async def internal(request: Request) -> Response:
-    data = (await run(request, "PublicStatus", {"internal": True}))["publicStatus"]
-    _bars(data["groups"])
-    return await render(
-        request, "status.html", page=links(data), internal=True, statuses=STATUSES, states=STATES,
-        email_updates=_email_updates(request),
-    )  # fmt: skip
 
 
 async def draw_incident(request: Request) -> Drawn | Response:
@@ -465,7 +454,6 @@ async def feed(request: Request) -> Response:
 def routes() -> list[BaseRoute]:
     return [
         Route("/status", shared()(draw_status), name="status"),
-        Route("/status/internal", internal, name="status-internal"),
         Route("/status/history", history, name="status-history"),
         Route("/status/incidents/{id}", shared()(draw_incident), name="status-incident"),
         Route("/status/live", Watch(draw_status, key=lambda _: "/status")),

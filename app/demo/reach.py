@@ -29,7 +29,15 @@ from app.demo.chat import CHANNEL, Chat
 from app.demo.people import Who
 from app.dispatch import Dispatcher
 from app.models import User, WebhookFormat, WorkflowTrigger
-from app.services import catalog, nudges, teams, webhooks, workflows
+from app.services import (
+    catalog,
+    nudges,
+    status_page,
+    status_subscriptions,
+    teams,
+    webhooks,
+    workflows,
+)
 from app.services.workflows import Conditions
 from app.worker import reactions
 
@@ -99,18 +107,22 @@ async def add_workflow(
 
 async def catch_up(db: Database, outside: jobs.Outside) -> None:
     """What the worker would have done by ``db.now()``: react to the events committed so far,
-    run the workflow jobs due and send the nudges due, until nothing is left (webhook and email
-    jobs stay queued for the server)."""
+    run the workflow jobs and status page fan-outs due and send the nudges due, until nothing is
+    left (webhook and email jobs stay queued for the server)."""
+    handlers: dict[str, jobs.Handler] = {
+        workflows.JOB: workflows.run,
+        status_page.NEWS_JOB: status_subscriptions.fan_out,
+    }
     dispatcher = Dispatcher(db, reactions(email=False))
     await nudges.sweep(db, NudgeSettings(), email=False)
     for _ in range(LOOPS):
         while await dispatcher.run():
             pass
-        taken = await jobs.claim(db, limit=50, lease=timedelta(minutes=1), kinds=[workflows.JOB])
+        taken = await jobs.claim(db, limit=50, lease=timedelta(minutes=1), kinds=list(handlers))
         if not taken:
             return
         for job in taken:
-            await workflows.run(db, job.payload, outside)
+            await handlers[job.kind](db, job.payload, outside)
         await jobs.finish(db, taken)
 
 

@@ -19,7 +19,9 @@ appends a ``ComponentStatusChange`` (creation appends the first, OPERATIONAL): t
 Maintenance is a window of at most ``MAINTENANCE_LONGEST`` (7 days) that ends in the future and
 starts within ``MAINTENANCE_AHEAD`` (a year); it starts and ends by itself through two durable
 jobs (``maintenance_start`` / ``maintenance_end``, run at its start and end), whose handlers do
-nothing when run again. Every status incident is public; internal-only components are simply left
+nothing when run again. Every new ``StatusUpdate`` (``_post``) queues a ``status_news`` job in its
+transaction, which emails it to the subscribers it concerns (``status_subscriptions``). Every
+status incident is public; internal-only components are simply left
 out of what the public reads (``public_only``).
 """
 

@@ -20,6 +20,7 @@ from app.cli import migrate
 from app.db import Database
 from tests.conftest import missing
 from tests.pages.conftest import dev_app
+from tests.support.receivers import MailServer
 from tests.support.servers import free_port, serving
 
 AXE = Path(__file__).resolve().parents[1] / "idp" / "node_modules" / "axe-core" / "axe.min.js"
@@ -50,10 +51,16 @@ def database_url(tmp_path: Path, demo_template: Path) -> str:
     return f"sqlite+aiosqlite:///{path}"
 
 
-def serving_demo(database_url: str) -> contextlib.AbstractContextManager[str]:
-    """The demo on a real uvicorn in a thread, with the dev sign-in; its base URL."""
+@contextlib.contextmanager
+def serving_demo(database_url: str) -> Iterator[str]:
+    """The demo on a real uvicorn in a thread, with the dev sign-in and email on (to an SMTP
+    server on loopback, as a deployment would have); its base URL."""
     port = free_port()
-    return serving(dev_app(database_url, MUSTER_BASE_URL=f"http://127.0.0.1:{port}"), port)
+    with MailServer.running() as smtp:
+        app = dev_app(database_url, MUSTER_BASE_URL=f"http://127.0.0.1:{port}",
+                      MUSTER_SMTP_URL=smtp.url)  # fmt: skip
+        with serving(app, port) as url:
+            yield url
 
 
 @pytest.fixture

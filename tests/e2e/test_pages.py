@@ -34,7 +34,9 @@ PAGES = [
     ("sign-out", "data@demo.muster", "/auth/logout"),
     ("status", None, "/status"),
     ("status-history", None, "/status/history"),
+    ("status-subscribe", None, "/status/subscribe"),
     ("status-internal", "support@demo.muster", "/status/internal"),
+    ("status-internal-maintenance", "sre@demo.muster", "/status/internal#schedule"),
 ]
 
 
@@ -78,6 +80,7 @@ async def test_pages_fit_a_phone(browser, demo_site, shots):
         ("/", "dashboard"),
         ("/incidents/INC-25", "incident"),
         ("/status", "status"),
+        ("/status/subscribe", "status-subscribe"),
     ]:
         await page.goto(f"{site}{path}")
         await page.wait_for_timeout(300)

@@ -130,6 +130,9 @@ _SENTENCES: dict[EventKind, Callable[[Payload], str]] = {
         + (f"; {p['reminded']} was reminded." if p.get("reminded") else ".")
     ),
     EventKind.WORKFLOW_RAN: lambda p: f"Workflow “{p['workflow']}” {p['outcome']}",
+    EventKind.STATUS_PAGE_POSTED: lambda p: (
+        f"Customers were told on the status page, “{p['title']}” ({p['state']}): {p['message']}"
+    ),
 }
 
 

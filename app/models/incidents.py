@@ -106,6 +106,7 @@ class EventKind(enum.Enum):
     BREAK_GLASS = "BREAK_GLASS"
     UPDATE_OVERDUE = "UPDATE_OVERDUE"
     WORKFLOW_RAN = "WORKFLOW_RAN"
+    STATUS_PAGE_POSTED = "STATUS_PAGE_POSTED"
 
 
 class TimelineEvent(Base):

@@ -6,7 +6,8 @@ responders and admins who may see the linked incident, and its Communications le
 status incidents, post their updates, schedule maintenance and set a component's status directly.
 A linked incident is looked up with visibility in the WHERE, so a hidden one is the same
 ``NotFound`` as a missing one; nothing of it is ever copied onto the status incident (the title and
-messages are the publisher's own words, and only its id is kept).
+messages are the publisher's own words, and only its id is kept). The other way, the linked
+incident's timeline gets each update customers read (``STATUS_PAGE_POSTED``).
 
 A component's status follows the status incidents affecting it: whenever one is published,
 updated, resolved, started or completed, each component it touches takes the worst status among
@@ -36,12 +37,13 @@ from sqlalchemy import and_, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import jobs, policy
-from app.db import Database
+from app.db import Database, appending_events
 from app.errors import Forbidden, Invalid, InvalidTransition, NotFound, incident_not_found
 from app.models import (
     AffectedComponent,
     ComponentStatus,
     ComponentStatusChange,
+    EventKind,
     Incident,
     IncidentRole,
     RoleAssignment,
@@ -51,6 +53,7 @@ from app.models import (
     StatusIncidentKind,
     StatusIncidentState,
     StatusUpdate,
+    TimelineEvent,
     User,
 )
 from app.services.changes import standing
@@ -376,7 +379,9 @@ async def _post(
     message: str,
     actor_id: int | None,
 ) -> StatusUpdate:
-    """Add an update to ``status_incident``, and the job that emails it to its subscribers."""
+    """Add an update to ``status_incident``, the job that emails it to its subscribers, and,
+    when it is linked to an incident, a ``STATUS_PAGE_POSTED`` event on that incident's timeline
+    (what customers were told; the incident's version stays, as nothing of it changed)."""
     update = StatusUpdate(
         status_incident_id=status_incident.id,
         state=state,
@@ -386,6 +391,15 @@ async def _post(
     )
     session.add(update)
     await session.flush()
+    if status_incident.incident_id is not None:  # its responders see what customers were told
+        await appending_events(session)
+        session.add(
+            TimelineEvent(
+                incident_id=status_incident.incident_id, kind=EventKind.STATUS_PAGE_POSTED,
+                actor_id=actor_id, occurred_at=status_incident.updated_at,
+                payload={"title": status_incident.title, "state": state.label, "message": message},
+            )
+        )  # fmt: skip
     await jobs.enqueue(
         session, NEWS_JOB, {"status_update_id": update.id, "after": 0},
         now=status_incident.updated_at, key=f"{NEWS_JOB}:{update.id}:0",

@@ -15,13 +15,17 @@ from app.errors import Forbidden, Invalid, InvalidTransition, NotFound
 from app.models import (
     ComponentStatus,
     ComponentStatusChange,
+    EventKind,
+    Incident,
     Job,
     RoleKind,
     StatusIncidentKind,
     StatusIncidentState,
+    TimelineEvent,
 )
 from app.services import catalog, declarations, roles
 from app.services import status_page as sp
+from app.timeline import describe
 from app.worker import HANDLERS
 
 OUT = ComponentStatus.MAJOR_OUTAGE
@@ -427,3 +431,34 @@ async def test_the_worker_runs_maintenance_jobs_when_due(db, people, clock):
     clock.advance(hours=1)
     assert await run_due() == [sp.END_JOB]
     assert await statuses(db) == {"API": OK}
+
+
+async def test_the_linked_incident_timeline_says_what_customers_were_told(db, people):
+    incident = await declarations.declare(db, actor=people.responder, name="Checkout 500s")
+    version = incident.version
+    published = await sp.publish_status_incident(
+        db, actor=people.responder, incident_id=incident.id, title="Errors at checkout",
+        message="We are looking into failed payments.",
+    )  # fmt: skip
+    await sp.post_status_update(
+        db, actor=people.responder, status_incident_id=published.id, state=S.RESOLVED,
+        message="Payments work again.",
+    )  # fmt: skip
+    await sp.publish_status_incident(db, actor=people.responder, title="Unlinked", message="m")
+    async with db.read() as session:
+        told = list(
+            await session.scalars(
+                select(TimelineEvent)
+                .where(TimelineEvent.kind == EventKind.STATUS_PAGE_POSTED)
+                .order_by(TimelineEvent.id)
+            )
+        )
+        now = await session.get(Incident, incident.id)
+    assert [(e.incident_id, e.actor_id) for e in told] == [(incident.id, people.responder.id)] * 2
+    assert [describe(e, named_visible=True) for e in told] == [
+        "Customers were told on the status page, “Errors at checkout” (Investigating): "
+        "We are looking into failed payments.",
+        "Customers were told on the status page, “Errors at checkout” (Resolved): "
+        "Payments work again.",
+    ]
+    assert now.version == version  # nothing of the incident itself changed

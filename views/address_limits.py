@@ -6,7 +6,8 @@ address is the one uvicorn gives the request, which behind a proxy is the forwar
 the proxy is trusted (uvicorn's ``--forwarded-allow-ips`` / ``FORWARDED_ALLOW_IPS``); an IPv6
 client is counted by its /64, since one host commonly holds a whole /64. The default is generous:
 an office behind one address reloading the page together stays under it, while a client hammering
-uncached URLs (made-up ids, cursors) is stopped.
+uncached URLs (made-up ids, cursors) is stopped. Asking for email updates has a tight limit of its
+own (``views.status_subscriptions.ASKS_PER_MINUTE``): each ask may send a confirmation mail.
 """
 
 from __future__ import annotations
@@ -39,14 +40,22 @@ def client_key(host: str | None) -> str:
 
 class PerAddress:
     """ASGI middleware: at most ``per_minute`` requests a minute from one client to the paths
-    ``prefix`` and under it (``skip`` aside); 429 with ``Retry-After`` beyond."""
+    ``prefix`` and under it (``skip`` aside), of the HTTP ``methods`` given (all, by default);
+    429 with ``Retry-After`` beyond."""
 
     def __init__(
-        self, app: ASGIApp, *, prefix: str, skip: tuple[str, ...], per_minute: int
+        self,
+        app: ASGIApp,
+        *,
+        prefix: str,
+        skip: tuple[str, ...] = (),
+        per_minute: int,
+        methods: frozenset[str] | None = None,
     ) -> None:
         self.app = app
         self.prefix = prefix
         self.skip = skip
+        self.methods = methods
         self.limit = RateLimitItemPerMinute(per_minute)
         self.limiter = SlidingWindowCounterRateLimiter(MemoryStorage())
 
@@ -56,7 +65,11 @@ class PerAddress:
         return not any(path == s or path.startswith(s + "/") for s in self.skip)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not self._counted(scope["path"]):
+        if (
+            scope["type"] != "http"
+            or not self._counted(scope["path"])
+            or (self.methods is not None and scope["method"] not in self.methods)
+        ):
             await self.app(scope, receive, send)
             return
         client = scope.get("client")

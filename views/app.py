@@ -155,6 +155,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 skip=("/status/internal",),
                 per_minute=settings.status_requests_per_minute,
             ),
+            Middleware(
+                PerAddress,  # each ask for email updates may send a mail: few per address
+                prefix="/status/subscribe",
+                skip=("/status/subscribe/confirm",),
+                per_minute=status_subscriptions.ASKS_PER_MINUTE,
+                methods=frozenset({"POST"}),
+            ),
             Middleware(SignedInForms, api="/graphql", sign_in="/auth/", open_paths=open_paths),
             Middleware(CSRFGuard, settings=settings),
         ],

@@ -32,6 +32,7 @@ from views.status_page import links
 OPEN_FORMS = ("/status/subscribe", "/status/subscribe/confirm", "/status/subscription",
               "/status/unsubscribe")  # fmt: skip
 TOKEN_LONGEST = 200
+ASKS_PER_MINUTE = 5  # subscribe forms sent from one client address (each may send a mail)
 BAD_LINK = "This link is not valid"
 
 

@@ -21,6 +21,7 @@ from app.worker import HANDLERS
 from tests.pages.conftest import SITE, dev_app, hearing
 from tests.support.html import parse, text_of
 from tests.support.receivers import MailServer
+from views.status_subscriptions import ASKS_PER_MINUTE
 
 FORM = {"Origin": SITE}
 
@@ -196,3 +197,16 @@ async def test_without_email_nothing_is_offered(db, database_url, people):
         assert form.status_code == 404
         assert heading(form.text) == "Email updates are not available"
     await app.state.services.db.dispose()
+
+
+async def test_one_address_may_ask_only_a_few_times_a_minute(db, people, site, smtp):
+    for n in range(ASKS_PER_MINUTE):
+        answer = await site.post("/status/subscribe", data={"email": f"c{n}@example.com"},
+                                 headers=FORM)  # fmt: skip
+        assert answer.status_code == 200
+    refused = await site.post("/status/subscribe", data={"email": "more@example.com"}, headers=FORM)
+    assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
+    assert (await site.get("/status/subscribe")).status_code == 200  # the form itself still opens
+    await drain(db, smtp)
+    assert smtp.to("more@example.com") == []
+    assert len(smtp.messages) == ASKS_PER_MINUTE

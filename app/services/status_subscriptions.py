@@ -228,10 +228,13 @@ async def fan_out(db: Database, payload: dict[str, Any], outside: jobs.Outside) 
         update = await session.get(StatusUpdate, update_id)
         if update is None:
             return
-        affected = set(
+        affected = set(  # the public ones: subscribers choose among those alone
             await session.scalars(
-                select(AffectedComponent.component_id).where(
-                    AffectedComponent.status_incident_id == update.status_incident_id
+                select(AffectedComponent.component_id)
+                .join(StatusComponent, StatusComponent.id == AffectedComponent.component_id)
+                .where(
+                    AffectedComponent.status_incident_id == update.status_incident_id,
+                    StatusComponent.public.is_(True),
                 )
             )
         )

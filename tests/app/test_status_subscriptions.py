@@ -259,3 +259,15 @@ def test_tokens_carry_no_address():
     made = subs.token(SECRET, row)
     assert "me" not in made and made.startswith("ab" * 16 + ".")
     assert parse_qs(urlsplit(f"/x?token={made}").query)["token"] == [made]
+
+
+async def test_a_component_made_internal_brings_its_subscribers_nothing(db, people, smtp):
+    [billing] = await components(db, people, "Billing")
+    await subscribed(db, smtp, "billing@example.com", [billing])
+    await sp.update_component(db, actor=people.admin, component_id=billing, public=False)
+    await sp.publish_status_incident(
+        db, actor=people.responder, title="Invoices late", message="Looking.",
+        affected=[(billing, S.DEGRADED_PERFORMANCE)],
+    )  # fmt: skip
+    await drain(db, smtp)
+    assert smtp.to("billing@example.com") == []

@@ -293,3 +293,24 @@ async def test_schedule_maintenance(api, people, db):
     member = await api.as_(people.member)
     forbidden = (await member(SCHEDULE, {"input": window}))["scheduleMaintenance"]
     assert forbidden["userErrors"][0]["code"] == "FORBIDDEN"
+
+
+SUBSCRIBE = """
+mutation($email: String!) {
+  subscribeToStatusPage(input: {email: $email}) { accepted userErrors { field code message } }
+}"""
+
+
+async def test_subscribing_over_the_api_needs_email_and_a_token_opens_nothing_forged(api, people):
+    member = await api.as_(people.member)
+    refused = (await member(SUBSCRIBE, {"email": "c@example.com"}))["subscribeToStatusPage"]
+    assert refused["accepted"] is False
+    assert refused["userErrors"][0]["code"] == "INVALID"
+    assert "sends no email" in refused["userErrors"][0]["message"]
+    query = "query($t: String!) { statusSubscription(token: $t) { email } }"
+    assert (await member(query, {"t": "a.b"}))["statusSubscription"] is None
+    gone = """mutation { unsubscribeFromStatusPage(input: {token: "a.b"}) {
+      unsubscribed userErrors { field code } } }"""
+    assert (await member(gone))["unsubscribeFromStatusPage"] == {
+        "unsubscribed": False, "userErrors": [{"field": "token", "code": "NOT_FOUND"}],
+    }  # fmt: skip

@@ -7,15 +7,15 @@ was lost. Reading by id is safe because event-writing transactions commit in id 
 has one writer; on PostgreSQL writers take ``EVENTS_LOCK``, a transaction-level advisory lock,
 before appending events).
 
-Each subscriber has a bounded queue. The hub checks, for every event and every subscriber, that
-the subscriber may see the event's incident *now* (active user; member, if the incident is
-private), with one query per batch for the facts, never one per subscriber. A subscriber whose
-queue is full is dropped (``FellBehind``) and may resume from its last cursor; it never slows the
-others. ``follow`` replays what a subscriber missed since a cursor, then goes live, with no gap
-and no duplicate. Every ``CREDENTIAL_CHECK`` seconds the hub asks the ``Authenticator`` which of
-its subscribers' credentials still hold (one query per kind) and ends the feeds of the others
-(``SignedOut``): a session that signs out anywhere stops streaming here within seconds. Sessions
-with a feed open are recorded as in use, so a page left open does not time out as idle.
+Each subscriber has a bounded queue. The hub checks, for every event and every subscriber, that the
+subscriber may see the event's incident *now* (active user; member, if the incident is private),
+with at most three queries per batch for the facts (``_Audience``), never one per subscriber. A
+subscriber whose queue is full is dropped (``FellBehind``) and may resume from its last cursor; it
+never slows the others. ``follow`` replays what a subscriber missed since a cursor, then goes live,
+with no gap and no duplicate. Every ``CREDENTIAL_CHECK`` seconds the hub asks the ``Authenticator``
+which of its subscribers' credentials still hold (one query per kind) and ends the feeds of the
+others (``SignedOut``): a session that signs out anywhere stops streaming here within seconds.
+Sessions with a feed open are recorded as in use, so a page left open does not time out as idle.
 
 A person has at most ``feeds_per_person`` feeds open in this process (``TooManyFeeds`` beyond).
 ``follow`` counts every feed; a stream that must refuse before it starts (an HTTP response,
@@ -498,7 +498,8 @@ class EventHub:
 
 
 class _Audience:
-    """What the hub must know to decide who may see a batch of events, in two queries."""
+    """What the hub must know to decide who may see a batch of events, in at most three
+    queries (the members only when a private incident is in the batch)."""
 
     def __init__(self, active: set[int], private: set[int], members: dict[int, set[int]]) -> None:
         self.active = active

@@ -122,6 +122,13 @@ class IncidentRole:
     required: bool
     description: str
     instructions: str = strawberry.field(description="Shown to whoever takes the role.")
+    assignable: bool = strawberry.field(
+        description="Whether someone can be given it (the reporter is whoever declared)."
+    )
+    may_be_empty: bool = strawberry.field(
+        description="Whether it can be left empty (unassignRole): not the reporter or a "
+        "required role, which are handed over instead."
+    )
 
     @classmethod
     def from_model(cls, row: models.IncidentRole) -> IncidentRole:
@@ -132,4 +139,6 @@ class IncidentRole:
             required=row.required,
             description=row.description,
             instructions=row.instructions,
+            assignable=row.assignable,
+            may_be_empty=row.may_be_empty,
         )

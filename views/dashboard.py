@@ -26,12 +26,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 from strawberry.types.execution import ExecutionResult
 
-from app.models import ONGOING, RESPONDING
+from app.models import ONGOING
 from schema.context import Context
 from schema.live import SharedData
 from views import notifications, signed_in
 from views.live import stream
 from views.pages import (
+    RESPONDING_CATEGORIES,
     OperationFailed,
     message,
     names,
@@ -40,8 +41,6 @@ from views.pages import (
     template_text,
 )
 from views.services import services
-
-RESPONDING_CATEGORIES = names(RESPONDING)
 
 MAX_CHOICES = 20  # of each filter, from the query string
 

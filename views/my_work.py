@@ -19,11 +19,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from app.models import ONGOING, RESPONDING
+from app.models import ONGOING
 from views import signed_in
-from views.pages import OperationFailed, is_htmx, names, render, run
+from views.pages import RESPONDING_CATEGORIES, OperationFailed, is_htmx, names, render, run
 
-RESPONDING_CATEGORIES = names(RESPONDING)
 FIRST = 50
 STATUS_OF_CODE = {"NOT_FOUND": 404, "FORBIDDEN": 403, "CONFLICT": 409}
 REFUSALS = {

@@ -54,7 +54,9 @@ def names(categories: Iterable[StatusCategory]) -> list[str]:
 
 TEMPLATES.env.filters["utc"] = _utc
 TEMPLATES.env.filters["past"] = _past
-TEMPLATES.env.globals["responding"] = names(RESPONDING)
+RESPONDING_CATEGORIES = names(RESPONDING)
+"""The responding categories as the API names them (pages and templates: ``responding``)."""
+TEMPLATES.env.globals["responding"] = RESPONDING_CATEGORIES
 
 
 def use_assets(assets: Assets) -> None:

@@ -148,3 +148,13 @@ class IncidentRole(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     instructions: Mapped[str] = mapped_column(Text, default="")
     position: Mapped[int]
+
+    @property
+    def assignable(self) -> bool:
+        """Whether someone can be given it: every role but the reporter (whoever declared)."""
+        return self.kind is not RoleKind.REPORTER
+
+    @property
+    def may_be_empty(self) -> bool:
+        """Whether it can be left empty: not the reporter, and not a required role."""
+        return self.assignable and not self.required

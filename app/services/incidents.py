@@ -105,7 +105,7 @@ async def merge(
         )
         source = change.incident
         current = await session.get_one(Status, source.status_id)
-        if current.category not in (StatusCategory.TRIAGE, StatusCategory.ACTIVE):
+        if current.category not in RESPONDING:
             raise InvalidTransition(
                 "Only incidents in triage or active can be merged.", field="incidentId"
             )

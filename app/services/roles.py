@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app import policy
 from app.db import Database
 from app.errors import Invalid, NotFound
-from app.models import EventKind, IncidentRole, RoleAssignment, RoleKind, User
+from app.models import EventKind, IncidentRole, RoleAssignment, User
 from app.services import catalog
 from app.services.changes import changing
 from app.services.members import admit
@@ -53,7 +53,7 @@ async def hand_over(
     taking it from whoever held it, after the role rules' checks. Returns the role, the user,
     the assignment and the previous holder's name; the caller admits the user and records it."""
     role = await catalog.get_config(session, IncidentRole, role_id, "roleId")
-    if role.kind is RoleKind.REPORTER:
+    if not role.assignable:
         raise Invalid("The reporter is whoever declared the incident.", field="roleId")
     user = await get_user(session, user_id)
     if not policy.can_hold_role(user):
@@ -88,7 +88,7 @@ async def unassign_role(
     async with changing(db, actor, incident_id, expected_version=expected_version) as change:
         session = change.session
         role = await catalog.get_config(session, IncidentRole, role_id, "roleId")
-        if role.kind is RoleKind.REPORTER or role.required:
+        if not role.may_be_empty:
             raise Invalid(
                 f"{role.name} cannot be left empty; assign it to someone else instead.",
                 field="roleId",

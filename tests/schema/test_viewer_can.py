@@ -101,3 +101,14 @@ async def test_next_statuses_cost_the_same_statements_for_two_incidents_or_six(a
         assert all(edge["node"]["nextStatuses"] for edge in data["incidents"]["edges"])
         counts.append(len(statements))
     assert counts[0] == counts[1], counts
+
+
+async def test_the_roles_say_whether_they_can_be_given_and_left_empty(api: Api, people):
+    client = await api.as_(people.responder)
+    roles = (await client("{ incidentRoles { kind required assignable mayBeEmpty } }"))[
+        "incidentRoles"
+    ]
+    by_kind = {(r["kind"], r["required"]): (r["assignable"], r["mayBeEmpty"]) for r in roles}
+    assert by_kind[("REPORTER", False)] == (False, False)  # whoever declared
+    assert by_kind[("LEAD", True)] == (True, False)  # required: handed over, never emptied
+    assert by_kind[("COMMUNICATIONS", False)] == (True, True)

@@ -50,6 +50,8 @@ class May:
     note: bool
     invite: bool
     hold_roles: bool
+    share_update: bool
+    manage_members: bool
 
     def work_on(self, item: Mapping[str, Any]) -> bool:
         owner = item.get("owner")
@@ -65,6 +67,8 @@ def _may(data: Mapping[str, Any]) -> May:
         note=can["addNote"],
         invite=can["invite"],
         hold_roles=can["holdRole"],
+        share_update=can["shareUpdate"],
+        manage_members=can["manageMembers"],
     )
 
 
@@ -131,7 +135,7 @@ def context(
         severities=sorted(data["severities"], key=lambda s: s["rank"]),
         next_choices=NEXT_UPDATE_MINUTES,
         next_default=promised if promised in NEXT_UPDATE_MINUTES else DEFAULT_NEXT_UPDATE,
-        assignable=[r for r in data["incidentRoles"] if r["kind"] != "REPORTER"],
+        assignable=[r for r in data["incidentRoles"] if r["assignable"]],
         choices=_choices(data),
         picker=picker,
         search=search,

@@ -9,14 +9,17 @@
   the mutation's response (the commit is before it) to receipt in every stream, p50/p99, and
   whether every stream got the same bytes.
 
-The database (SQLite, in a temporary directory) holds the demo's status page (its settings and
-components, ``app.demo.status``) and an admin with an API token. The server (uvicorn with the
-app of ``views.app:create_app`` plus the static mount, ``MUSTER_STATUS_REQUESTS_PER_MINUTE`` so
-high that the per-address limit is checked but never refuses) runs alone on CPU 0; this process
-and its clients (raw asyncio sockets) run on CPU 1. Run:
+The database holds the demo's status page (its settings and components, ``app.demo.status``)
+and an admin with an API token: a new SQLite file in a temporary directory, or, with
+``--database-url``, the PostgreSQL database that URL names, dropped if it exists and created
+again (never ``test``, which the tests empty) so every run starts alike; either is migrated
+first (``app.cli.migrate``). The server (uvicorn with the app of ``views.app:create_app`` plus
+the static mount, ``MUSTER_STATUS_REQUESTS_PER_MINUTE`` so high that the per-address limit is
+checked but never refuses) runs alone on CPU 0; this process and its clients (raw asyncio
+sockets) run on CPU 1. Run:
 
     .venv/bin/python bench/status_page.py [--clients 50] [--seconds 8] [--rounds 3]
-        [--viewers 10000]
+        [--viewers 10000] [--database-url postgresql+asyncpg://postgres@127.0.0.1:5432/bench_status]
 
 It raises its open-files limit to the hard limit (the server inherits it); 10,000 viewers need
 about 10,100 on each side.
@@ -27,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import resource
 import statistics
 import sys
@@ -35,6 +39,7 @@ import time
 from pathlib import Path
 
 import httpx2
+from sqlalchemy.engine import make_url
 from starlette.applications import Starlette
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
@@ -47,6 +52,7 @@ from app.services import tokens, users
 from schema import ids
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from graphql_list import fresh_postgres
 from processes import free_port, rss_kib, serve, uvicorn
 
 SECRET_KEY = "s" * 32
@@ -62,6 +68,21 @@ def with_static() -> Starlette:
     files = StaticFiles(directory=os.environ["MUSTER_BENCH_STATIC"])
     app.router.routes.insert(0, Mount("/bench-static", files))
     return app
+
+
+async def fresh_database(url: str | None) -> str:
+    """The URL of a new, empty database: ``url``'s PostgreSQL database dropped and created again
+    (through the server's ``postgres`` database), or a new SQLite file if ``url`` is None."""
+    if url is None:
+        return f"sqlite+aiosqlite:///{Path(tempfile.mkdtemp()) / 'status.db'}"
+    parsed = make_url(url)
+    name = parsed.database or ""
+    if parsed.get_backend_name() != "postgresql" or not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+        raise SystemExit(f"--database-url takes a PostgreSQL URL naming its database: {url}")
+    if name in {"test", "postgres"}:
+        raise SystemExit(f"--database-url: not {name!r}, the bench drops its database first")
+    server = parsed.set(database="postgres").render_as_string(hide_password=False)
+    return await fresh_postgres(server, name)
 
 
 async def prepare(url: str) -> tuple[str, int]:
@@ -234,25 +255,38 @@ async def open_viewers(port: int, count: int, batch: int = 200) -> list[Viewer]:
 
 async def viewers_run(port: int, secret: str, component: int, count: int, pid: int) -> None:
     warm = await open_viewers(port, 100)  # every code path loaded first
-    await asyncio.sleep(2)
-    before = rss_kib(pid)
-    started = time.perf_counter()
-    viewers = await open_viewers(port, count)
-    opening = time.perf_counter() - started
-    await asyncio.sleep(3)
-    after = rss_kib(pid)
-    print(
-        f"viewers: {count:,} open /status/live streams (opened in {opening:.1f} s); server RSS "
-        f"{before / 1024:.1f} -> {after / 1024:.1f} MiB: {(after - before) / count:.1f} KiB per "
-        f"idle viewer (bar <= 40 KiB)"
-    )
+    viewers: list[Viewer] = []
+    try:
+        await asyncio.sleep(2)
+        before = rss_kib(pid)
+        started = time.perf_counter()
+        viewers = await open_viewers(port, count)
+        opening = time.perf_counter() - started
+        await asyncio.sleep(3)
+        after = rss_kib(pid)
+        print(
+            f"viewers: {count:,} open /status/live streams (opened in {opening:.1f} s); server RSS "
+            f"{before / 1024:.1f} -> {after / 1024:.1f} MiB: {(after - before) / count:.1f} KiB "
+            f"per idle viewer (bar <= 40 KiB)"
+        )
+        await change(port, secret, component, viewers)
+    finally:  # the server waits for open streams before it stops
+        for viewer in warm + viewers:
+            if viewer.transport is not None:
+                viewer.transport.close()
+        await asyncio.sleep(1)
+
+
+async def change(port: int, secret: str, component: int, viewers: list[Viewer]) -> None:
+    """Set one component's status through the API and time its arrival in every stream; the
+    mutation may wait behind the sends to every viewer, hence the long timeout."""
     for viewer in viewers:
         viewer.mark()
     mutation = """mutation($input: UpdateStatusComponentInput!) {
       updateStatusComponent(input: $input) { userErrors { message } } }"""
     variables = {"input": {"componentId": ids.encode("StatusComponent", component),
                            "status": "PARTIAL_OUTAGE"}}  # fmt: skip
-    async with httpx2.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+    async with httpx2.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
         sent = time.time()
         response = await http.post(
             "/graphql", json={"query": mutation, "variables": variables},
@@ -264,22 +298,23 @@ async def viewers_run(port: int, secret: str, component: int, count: int, pid: i
     while time.time() < deadline and any(v.received is None for v in viewers):
         await asyncio.sleep(0.05)
     times = sorted(v.received - answered for v in viewers if v.received is not None)
-    bodies = {dechunk(v.after or b"") for v in viewers if v.received is not None}
+    # pings (every 15 s, so some come while 10,000 streams open) are not part of the change
+    bodies = {
+        (dechunk(v.after or b"") or b"").replace(b": ping\n\n", b"")
+        for v in viewers
+        if v.received is not None
+    }
     print(
         f"change: mutation answered in {1000 * (answered - sent):.0f} ms; "
-        f"{len(times):,} of {count:,} viewers received it"
+        f"{len(times):,} of {len(viewers):,} viewers received it"
     )
     if times:
         print(
             f"  response -> receipt p50 {1000 * statistics.median(times):.0f} ms, "
             f"p99 {1000 * times[max(int(len(times) * 0.99) - 1, 0)]:.0f} ms, "
-            f"last {1000 * times[-1]:.0f} ms; identical bytes in all: {len(bodies) == 1} "
-            f"({len(next(iter(bodies)) or b''):,} bytes)"
+            f"last {1000 * times[-1]:.0f} ms; identical bytes in all (pings aside): "
+            f"{len(bodies) == 1} ({', '.join(f'{len(b):,}' for b in sorted(bodies, key=len))} bytes)"
         )
-    for viewer in warm + viewers:  # the server waits for open streams before it stops
-        if viewer.transport is not None:
-            viewer.transport.close()
-    await asyncio.sleep(1)
 
 
 async def main() -> int:
@@ -288,13 +323,15 @@ async def main() -> int:
     parser.add_argument("--seconds", type=float, default=8)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--viewers", type=int, default=10_000)
+    parser.add_argument("--database-url", help="a PostgreSQL database to create afresh")
     args = parser.parse_args()
     os.sched_setaffinity(0, {1})
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     print(f"open-files limit {hard:,} (this process and the server)")
 
-    url = f"sqlite+aiosqlite:///{Path(tempfile.mkdtemp()) / 'status.db'}"
+    url = await fresh_database(args.database_url)
+    print(f"database {make_url(url).render_as_string()}")
     await asyncio.to_thread(migrate, url)
     ids.use_secret(SECRET_KEY)
     secret, component = await prepare(url)

@@ -48,6 +48,6 @@ def limit_frames(receive: Receive, send: Send) -> Receive:
 def _is_init(text: str) -> bool:
     try:
         frame = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deeply to read
         return False
     return isinstance(frame, dict) and frame.get("type") == "connection_init"

@@ -91,7 +91,7 @@ async def update_action(
 ) -> Action:
     """Change an action or follow-up: its title, status, owner or due date."""
     async with db.write() as session:
-        action = await _find(session, action_id)
+        action = await _find(session, action_id, actor)
         try:
             change = await open_incident(
                 session,
@@ -150,8 +150,14 @@ def _missing() -> NotFound:
     return NotFound("No action with that id.", field="actionId")
 
 
-async def _find(session: AsyncSession, action_id: int) -> Action:
-    action = await session.get(Action, action_id)
+async def _find(session: AsyncSession, action_id: int, actor: User) -> Action:
+    """The action, if the actor may see its incident: visibility is in the one statement's
+    WHERE, so work on a hidden incident takes the very path of a missing one."""
+    action = await session.scalar(
+        select(Action)
+        .join(Incident, Incident.id == Action.incident_id)
+        .where(Action.id == action_id, policy.visible_incidents(actor))
+    )
     if action is None:
         raise _missing()
     return action

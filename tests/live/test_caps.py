@@ -130,3 +130,18 @@ async def test_frames_before_connection_init_are_limited_to_4_kb(serve, people, 
         assert not [m for m in after if m.get("id") == "bigger"]
     finally:
         await socket_.close()
+
+
+async def test_a_frame_nested_too_deeply_before_connection_init_is_refused_cleanly(
+    serve, people, token
+):
+    _, url = serve()
+    secret = await token(people.viewer, TokenScope.READ)
+    ws_url = url.replace("http://", "ws://") + "/graphql"
+    async with websockets.connect(ws_url, subprotocols=["graphql-transport-ws"]) as connection:
+        await connection.send("[" * 3000)  # under 4 KB, and too deep for a JSON parser's stack
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await asyncio.wait_for(connection.recv(), 10)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4400
+    socket_ = await Socket.open(url, secret, {"authorization": f"Bearer {secret}"})
+    await socket_.close()  # the server goes on serving

@@ -267,3 +267,41 @@ async def test_a_hidden_incident_costs_the_statements_of_a_missing_one(served_ap
     for (name, query), (run, body) in seen.items():
         if name == "hidden":
             assert (run, body) == seen[("never", query)], query
+
+
+async def test_work_on_a_hidden_incident_costs_the_statements_of_missing_work(
+    served_api, db, people
+):
+    app, api = served_api
+    member = await api.as_(people.member)
+    outsider = await api.as_(people.other_member)
+    declared = await member(DECLARE, {"input": {"name": "Quiet", "private": True}})
+    reference = declared["declareIncident"]["incident"]["reference"]
+    added = await member(
+        'mutation($r: String) { addAction(input: {reference: $r, title: "Rotate keys"}) '
+        "{ action { id } userErrors { code } } }",
+        {"r": reference},
+    )
+    hidden = added["addAction"]["action"]["id"]
+    never = ids.encode("Action", 999_999)
+    await outsider("{ viewer { id } }")  # the token's first use is recorded once, before
+
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_):
+        statements.append(statement)
+
+    update = ('mutation($id: ID!) { updateAction(input: {actionId: $id, status: DONE}) '
+              "{ userErrors { field code message } } }")  # fmt: skip
+    engine = app.state.services.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        seen = {}
+        for name, key in (("hidden", hidden), ("never", never)):
+            statements.clear()
+            answer = await outsider.post(update, {"id": key})
+            seen[name] = (json.dumps(statements), answer.content)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert b"NOT_FOUND" in seen["never"][1]
+    assert seen["hidden"] == seen["never"]

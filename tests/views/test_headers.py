@@ -68,7 +68,9 @@ async def test_every_kind_of_response_carries_the_headers(app, people):
             answers["page"] = await http.get("/")
             answers["api"] = await http.get("/graphql", params={"query": "{ viewer { id } }"})
             answers["page 404"] = await http.get("/incidents/INC-99")
-            answers["live"] = await http.get("/healthz")
+            async with http.stream("GET", "/live/dashboard") as stream:  # a live stream's head
+                answers["live"] = stream
+                assert stream.headers["content-type"].startswith("text/event-stream")
     statuses = {kind: answer.status_code for kind, answer in answers.items()}
     assert statuses == {
         "redirect": 303, "sign-in page": 200, "static": 200, "health": 200, "api 401": 401,

@@ -93,8 +93,18 @@ async def test_an_admin_makes_edits_switches_and_deletes_a_workflow(browsers, pe
         )  # fmt: skip
         assert refused.status_code == 422
         tree = parse(refused.text)
-        assert field_error(tree, "cadenceMinutes") == "From 1 to 1,440 minutes (a day)."
+        assert (
+            field_error(tree, "cadenceMinutes") == "The cadence is from 1 to 1,440 minutes (a day)."
+        )
         assert value(tree, "cadenceMinutes") == "5000"
+        for typed, error in (("soon", "Give a whole number of minutes."),
+                             ("99999", "The delay is from 0 to 10,080 minutes (a week).")):  # fmt: skip
+            refused = await browser.post(
+                url, {"name": "Loop in leadership", "trigger": "INCIDENT_DECLARED",
+                      "delayMinutes": typed, "cadenceMinutes": "30", "enabled": "on"},
+            )  # fmt: skip
+            assert refused.status_code == 422
+            assert field_error(parse(refused.text), "delayMinutes") == error
         refused = await browser.post(
             url, {"name": "", "trigger": "INCIDENT_DECLARED", "cadenceMinutes": "10"}
         )

@@ -47,8 +47,8 @@ DONE = {
     "enabled": "Turned “{}” on.",
     "disabled": "Turned “{}” off.",
 }
-MAX_DELAY = 10080
-MAX_CADENCE = 1440
+GRAPHQL_INT = 2**31 - 1  # the largest Int GraphQL carries; the API says which range it takes
+WHOLE_MINUTES = "Give a whole number of minutes."
 MAX_LINES = 50  # lines of action titles read from the form (the API takes at most 20)
 LISTS = ("typeIds", "modes", "customFieldOptionIds", "followTeamIds", "followUserIds",
          "notifyTeamIds", "notifyUserIds")  # fmt: skip
@@ -99,9 +99,9 @@ def _read(form: FormData) -> kinds.Reading:
     values |= {name: kinds.texts(form, name)[:200] for name in LISTS}
     values |= {name: kinds.text(form, name) == "on" for name in CHECKS}
     errors: dict[str, str] = {}
-    delay = whole(values["delayMinutes"].strip() or "0", most=MAX_DELAY)
+    delay = whole(values["delayMinutes"].strip() or "0", most=GRAPHQL_INT)
     if delay is None:
-        errors["delayMinutes"] = f"Wait from 0 to {MAX_DELAY:,} minutes (a week)."
+        errors["delayMinutes"] = WHOLE_MINUTES
     steps: list[dict[str, Any]] = []
     if values["followTeamIds"] or values["followUserIds"]:
         steps.append(
@@ -123,9 +123,9 @@ def _read(form: FormData) -> kinds.Reading:
             steps.append({"assignRole": {"roleId": values["roleId"],
                                          "userId": values["roleUserId"]}})  # fmt: skip
     if values["cadenceMinutes"].strip():
-        minutes = whole(values["cadenceMinutes"].strip(), most=MAX_CADENCE)
-        if not minutes:
-            errors["cadenceMinutes"] = f"From 1 to {MAX_CADENCE:,} minutes (a day)."
+        minutes = whole(values["cadenceMinutes"].strip(), most=GRAPHQL_INT)
+        if minutes is None:
+            errors["cadenceMinutes"] = WHOLE_MINUTES
         else:
             steps.append({"setUpdateCadence": {"minutes": minutes}})
     titles = [line.strip() for line in values["actionTitles"].splitlines() if line.strip()]

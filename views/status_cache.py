@@ -127,7 +127,9 @@ class StatusPages:
         self.clock = clock
         self.version = 0
         self._stored: OrderedDict[str, Stored] = OrderedDict()
-        self._drawing: dict[str, asyncio.Future[Stored]] = {}
+        # Drawings under way, with the version they started at: one begun before a change may
+        # show what was there before it, so nobody asking after the change joins it.
+        self._drawing: dict[str, tuple[int, asyncio.Future[Stored]]] = {}
         self._change: asyncio.Future[None] | None = None
         self.watching = 0  # live viewers connected (views.status_live)
 
@@ -153,12 +155,12 @@ class StatusPages:
         if found is not None and self.clock() - found.made < self.fresh_for:
             self._stored.move_to_end(key)
             return found
-        drawing = self._drawing.get(key)
-        if drawing is not None:
-            return await asyncio.shield(drawing)
+        under_way = self._drawing.get(key)
+        if under_way is not None and under_way[0] == self.version:
+            return await asyncio.shield(under_way[1])
         drawing = asyncio.get_running_loop().create_future()
-        self._drawing[key] = drawing
         version, made = self.version, self.clock()
+        self._drawing[key] = (version, drawing)
         try:
             drawn = await draw()
             result = _store(drawn if isinstance(drawn, Drawn) else Drawn(drawn), version, made)
@@ -167,7 +169,8 @@ class StatusPages:
             drawing.exception()  # those waiting get it; nobody else needs to look
             raise
         finally:
-            del self._drawing[key]
+            if self._drawing.get(key, (version, None))[1] is drawing:  # not a newer one's
+                del self._drawing[key]
         if version == self.version:  # else it may show what was there before the change
             self._stored[key] = result
             self._stored.move_to_end(key)

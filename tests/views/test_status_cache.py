@@ -147,6 +147,31 @@ async def test_a_rendering_is_drawn_again_when_the_clock_moves_on():
     assert (await pages.stored("/status", draw)).body == b"<p>3</p>"
 
 
+async def test_who_asks_after_a_change_never_gets_a_drawing_begun_before_it():
+    pages = StatusPages()
+    data = ["before"]
+    started, go_on = asyncio.Event(), asyncio.Event()
+
+    async def draw():
+        from starlette.responses import HTMLResponse
+
+        read = data[0]  # what the database held when the drawing read it
+        started.set()
+        await go_on.wait()
+        return Drawn(HTMLResponse(f"<p>{read}</p>"), live=f"<b>{read}</b>")
+
+    slow = asyncio.ensure_future(pages.stored("/status", draw))  # a viewer's, under way
+    await started.wait()
+    data[0] = "after"  # a change commits meanwhile
+    pages.changed()
+    woken = asyncio.ensure_future(pages.stored("/status", draw))  # a live viewer, woken by it
+    await asyncio.sleep(0)  # it asks while the first drawing is still under way
+    go_on.set()
+    assert (await asyncio.wait_for(woken, 1)).body == b"<p>after</p>"
+    assert (await slow).body == b"<p>before</p>"  # its own asker gets it, and it is not kept
+    assert (await pages.stored("/status", draw)).body == b"<p>after</p>"
+
+
 async def test_keys_are_bounded():
     pages = StatusPages(entries=3)
 

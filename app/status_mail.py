@@ -22,7 +22,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app import jobs, mail
 from app.db import Database
 from app.models import (
-    AffectedComponent,
     StatusComponent,
     StatusDelivery,
     StatusIncident,
@@ -31,7 +30,7 @@ from app.models import (
     StatusUpdate,
 )
 from app.opaque import sealer_for
-from app.services.status_subscriptions import CONFIRM_WITHIN, token
+from app.services.status_subscriptions import CONFIRM_WITHIN, public_affected, token
 
 
 def _links(outside: jobs.Outside, subscriber: StatusSubscriber) -> dict[str, str]:
@@ -115,17 +114,7 @@ async def send_news(db: Database, payload: dict[str, Any], outside: jobs.Outside
             return
         incident = await session.get(StatusIncident, news.status_incident_id)
         assert incident is not None  # updates go with their status incident
-        names = list(
-            await session.scalars(
-                select(StatusComponent.name)
-                .join(AffectedComponent, AffectedComponent.component_id == StatusComponent.id)
-                .where(
-                    AffectedComponent.status_incident_id == incident.id,
-                    StatusComponent.public.is_(True),
-                )
-                .order_by(StatusComponent.position, StatusComponent.id)
-            )
-        )
+        names = [c.name for c in await public_affected(session, incident.id)]
         title = await _title(session)
     links = _links(outside, subscriber)
     page = sealer_for(outside.secret_key).seal("StatusIncident", (incident.id,))

@@ -217,6 +217,22 @@ async def forget(db: Database, payload: dict[str, Any], outside: jobs.Outside) -
 # Fan-out ---------------------------------------------------------------------------------------
 
 
+async def public_affected(session: AsyncSession, status_incident_id: int) -> list[StatusComponent]:
+    """The public components a status incident affects, in page order: what its mail names and
+    what subscriptions are matched against."""
+    return list(
+        await session.scalars(
+            select(StatusComponent)
+            .join(AffectedComponent, AffectedComponent.component_id == StatusComponent.id)
+            .where(
+                AffectedComponent.status_incident_id == status_incident_id,
+                StatusComponent.public.is_(True),
+            )
+            .order_by(StatusComponent.position, StatusComponent.id)
+        )
+    )
+
+
 async def fan_out(db: Database, payload: dict[str, Any], outside: jobs.Outside) -> None:
     """The ``status_news`` job: one batch of subscribers after ``after`` (by id) gets its
     deliveries, and the next batch its job."""
@@ -228,16 +244,8 @@ async def fan_out(db: Database, payload: dict[str, Any], outside: jobs.Outside) 
         update = await session.get(StatusUpdate, update_id)
         if update is None:
             return
-        affected = set(  # the public ones: subscribers choose among those alone
-            await session.scalars(
-                select(AffectedComponent.component_id)
-                .join(StatusComponent, StatusComponent.id == AffectedComponent.component_id)
-                .where(
-                    AffectedComponent.status_incident_id == update.status_incident_id,
-                    StatusComponent.public.is_(True),
-                )
-            )
-        )
+        # The public ones: subscribers choose among those alone.
+        affected = {c.id for c in await public_affected(session, update.status_incident_id)}
         batch = list(
             await session.execute(
                 select(StatusSubscriber.id, StatusSubscriber.component_ids)

@@ -150,13 +150,13 @@ async def test_a_rendering_is_drawn_again_when_the_clock_moves_on():
 async def test_who_asks_after_a_change_never_gets_a_drawing_begun_before_it():
     pages = StatusPages()
     data = ["before"]
-    started, go_on = asyncio.Event(), asyncio.Event()
+    started, again, go_on = asyncio.Event(), asyncio.Event(), asyncio.Event()
 
     async def draw():
         from starlette.responses import HTMLResponse
 
         read = data[0]  # what the database held when the drawing read it
-        started.set()
+        (again if started.is_set() else started).set()
         await go_on.wait()
         return Drawn(HTMLResponse(f"<p>{read}</p>"), live=f"<b>{read}</b>")
 
@@ -165,7 +165,8 @@ async def test_who_asks_after_a_change_never_gets_a_drawing_begun_before_it():
     data[0] = "after"  # a change commits meanwhile
     pages.changed()
     woken = asyncio.ensure_future(pages.stored("/status", draw))  # a live viewer, woken by it
-    await asyncio.sleep(0)  # it asks while the first drawing is still under way
+    # It draws anew while the first drawing is still under way (joining it, it would never).
+    await asyncio.wait_for(again.wait(), 1)
     go_on.set()
     assert (await asyncio.wait_for(woken, 1)).body == b"<p>after</p>"
     assert (await slow).body == b"<p>before</p>"  # its own asker gets it, and it is not kept

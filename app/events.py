@@ -7,15 +7,16 @@ was lost. Reading by id is safe because event-writing transactions commit in id 
 has one writer; on PostgreSQL writers take ``EVENTS_LOCK``, a transaction-level advisory lock,
 before appending events).
 
-Each subscriber has a bounded queue. The hub checks, for every event and every subscriber, that the
-subscriber may see the event's incident *now* (active user; member, if the incident is private),
-with at most three queries per batch for the facts (``_Audience``), never one per subscriber. A
-subscriber whose queue is full is dropped (``FellBehind``) and may resume from its last cursor; it
-never slows the others. ``follow`` replays what a subscriber missed since a cursor, then goes live,
-with no gap and no duplicate. Every ``CREDENTIAL_CHECK`` seconds the hub asks the ``Authenticator``
-which of its subscribers' credentials still hold (one query per kind) and ends the feeds of the
-others (``SignedOut``): a session that signs out anywhere stops streaming here within seconds.
-Sessions with a feed open are recorded as in use, so a page left open does not time out as idle.
+Each subscriber (a feed, ``app.feeds``) has a bounded queue. The hub checks, for every event and
+every subscriber, that the subscriber may see the event's incident *now* (active user; member, if
+the incident is private), with at most three queries per batch for the facts (``Audience``), never
+one per subscriber. A subscriber whose queue is full is dropped (``FellBehind``) and may resume
+from its last cursor; it never slows the others. ``follow`` replays what a subscriber missed since
+a cursor, then goes live, with no gap and no duplicate. Every ``CREDENTIAL_CHECK`` seconds the hub
+asks the ``Authenticator`` which of its subscribers' credentials still hold (one query per kind)
+and ends the feeds of the others (``SignedOut``): a session that signs out anywhere stops streaming
+here within seconds. Sessions with a feed open are recorded as in use, so a page left open does not
+time out as idle.
 
 A person has at most ``feeds_per_person`` feeds open in this process (``TooManyFeeds`` beyond).
 ``follow`` counts every feed; a stream that must refuse before it starts (an HTTP response,
@@ -42,13 +43,12 @@ from datetime import datetime
 
 import asyncpg
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import policy
 from app.db import EVENTS_CHANNEL, INBOX_CHANNEL, STATUS_CHANNEL, Database
-from app.errors import ErrorCode, MusterError
+from app.feeds import Audience, SignedOut, Subscriber, TooManyFeeds
 from app.identity import Authenticator, Credential, CredentialKind
-from app.models import Incident, Member, TimelineEvent, User
+from app.models import Incident, TimelineEvent, User
 from app.services import notifications, sessions
 from app.services.notifications import InboxState
 
@@ -58,65 +58,6 @@ BATCH = 500
 STOP_TIMEOUT = 5  # seconds
 LISTENER_NAME = "muster-event-listener"  # how the LISTEN connection shows in pg_stat_activity
 CREDENTIAL_CHECK = 2.0  # seconds between checks that subscribers' credentials still hold
-
-
-class FellBehind(MusterError):
-    """A subscriber did not keep up and was disconnected; it may resume from its last cursor."""
-
-    code = ErrorCode.FELL_BEHIND
-
-
-class SignedOut(MusterError):
-    """The credentials a feed was opened with no longer hold (signed out, revoked, expired)."""
-
-    code = ErrorCode.UNAUTHENTICATED
-
-
-class TooManyFeeds(MusterError):
-    """The person already has as many live feeds open as they may."""
-
-    code = ErrorCode.TOO_MANY_FEEDS
-
-
-class Subscriber:
-    """One live feed: a user, their credentials, an optional incident, and a bounded queue."""
-
-    def __init__(
-        self,
-        user: User,
-        credential: Credential | None,
-        incident_id: int | None,
-        size: int,
-        *,
-        takes_events: bool = True,
-    ) -> None:
-        self.user = user
-        self.credential = credential
-        self.incident_id = incident_id
-        self.takes_events = takes_events  # False: an inbox feed, woken by ``changed`` instead
-        self.changed = asyncio.Event()
-        self.inbox: InboxState | None = None  # an inbox feed's latest state, read by the hub
-        self.queue: asyncio.Queue[TimelineEvent | None] = asyncio.Queue(size + 1)
-        self.size = size
-        self.ended: MusterError | None = None  # why the feed was ended, if it was
-        self.started = False  # its starting position is known: every later event reaches it
-
-    def offer(self, event: TimelineEvent) -> None:
-        if self.ended is not None:
-            return
-        if self.queue.qsize() >= self.size:
-            self.end(
-                FellBehind("You fell behind and were disconnected; resume from your last cursor.")
-            )
-            return
-        self.queue.put_nowait(event)
-
-    def end(self, reason: MusterError | None = None) -> None:
-        """Stop the feed: quietly (shutdown), or with ``reason`` raised to the subscriber."""
-        if self.ended is None:
-            self.ended = reason
-        with contextlib.suppress(asyncio.QueueFull):
-            self.queue.put_nowait(None)  # the one slot kept free for the goodbye
 
 
 class EventHub:
@@ -450,7 +391,7 @@ class EventHub:
                 return False
             subscribers = list(self.subscribers)
             if subscribers:
-                audience = await _Audience.load(session, events, subscribers)
+                audience = await Audience.load(session, events, subscribers)
                 for event in events:
                     for subscriber in subscribers:
                         if audience.sees(subscriber, event):
@@ -495,53 +436,6 @@ class EventHub:
         finally:
             if not connection.is_closed():
                 connection.terminate()
-
-
-class _Audience:
-    """What the hub must know to decide who may see a batch of events, in at most three
-    queries (the members only when a private incident is in the batch)."""
-
-    def __init__(self, active: set[int], private: set[int], members: dict[int, set[int]]) -> None:
-        self.active = active
-        self.private = private
-        self.members = members
-
-    @classmethod
-    async def load(
-        cls, session: AsyncSession, events: Sequence[TimelineEvent], subscribers: list[Subscriber]
-    ) -> _Audience:
-        incident_ids = {event.incident_id for event in events}
-        user_ids = {subscriber.user.id for subscriber in subscribers}
-        active = set(
-            await session.scalars(
-                select(User.id).where(User.id.in_(user_ids), User.active.is_(True))
-            )
-        )
-        private = set(
-            await session.scalars(
-                select(Incident.id).where(Incident.id.in_(incident_ids), Incident.private.is_(True))
-            )
-        )
-        members: dict[int, set[int]] = defaultdict(set)
-        if private:
-            rows = await session.execute(
-                select(Member.incident_id, Member.user_id).where(Member.incident_id.in_(private))
-            )
-            for incident_id, user_id in rows:
-                members[incident_id].add(user_id)
-        return cls(active, private, members)
-
-    def sees(self, subscriber: Subscriber, event: TimelineEvent) -> bool:
-        if not subscriber.takes_events:
-            return False
-        if subscriber.incident_id is not None and subscriber.incident_id != event.incident_id:
-            return False
-        if subscriber.user.id not in self.active:
-            return False
-        return (
-            event.incident_id not in self.private
-            or subscriber.user.id in self.members[event.incident_id]
-        )
 
 
 def _user_ids(payload: str) -> set[int] | None:

@@ -41,7 +41,8 @@ from strawberry.types.execution import ExecutionResult, PreExecutionError
 
 from app.config import origin
 from app.errors import MusterError
-from app.events import EventHub, TooManyFeeds
+from app.events import EventHub
+from app.feeds import TooManyFeeds
 from schema.context import Context
 from schema.limits import MusterSchema
 from schema.pagination import event_position

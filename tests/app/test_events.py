@@ -4,7 +4,8 @@ import asyncio
 
 import pytest
 
-from app.events import EventHub, FellBehind
+from app.events import EventHub
+from app.feeds import FellBehind
 from app.services import catalog, declarations, incidents
 from tests.support.servers import started, until
 

@@ -13,10 +13,13 @@ from app.errors import Invalid
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-def clean_text(value: str, *, field: str, limit: int, empty: bool = False) -> str:
-    """Return ``value`` trimmed, or raise ``Invalid`` naming ``field``."""
+def clean_text(
+    value: str, *, field: str, limit: int, empty: bool = False, label: str | None = None
+) -> str:
+    """Return ``value`` trimmed, or raise ``Invalid`` naming ``field``; the message calls it
+    ``label`` (a custom field's own name), else ``field`` in words."""
     value = value.strip()
-    label = _label(field)
+    label = label or _label(field)
     if not value and not empty:
         raise Invalid(f"{label} cannot be empty.", field=field)
     if len(value) > limit:

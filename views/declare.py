@@ -183,10 +183,10 @@ def place(
 ) -> tuple[dict[str, str], list[str]]:
     """The mutation's complaints by form field (each shown next to it), and the rest. An error
     about a custom field's value names that field (``customFieldId``)."""
-    names = {field["id"]: field["name"] for field in (kind["customFields"] if kind else [])}
+    shown = {field["id"] for field in (kind["customFields"] if kind else [])}
 
     def where(error: Mapping[str, Any]) -> str | None:
-        if error.get("customFieldId") in names:
+        if error.get("customFieldId") in shown:
             return FIELD + str(error["customFieldId"])
         return INPUTS.get(error.get("field") or "")
 
@@ -194,8 +194,6 @@ def place(
         key, text = where(error), error["message"]
         if key in ("type", "severity") and error["code"] == "NOT_FOUND":
             text = f"That {key} no longer exists: choose another."
-        elif key is not None and key.startswith(FIELD) and text.startswith("Value "):
-            text = names[key.removeprefix(FIELD)] + text.removeprefix("Value")
         return {**error, "message": text}
 
     by_field, rest = forms.place([said(error) for error in user_errors], where)

@@ -70,12 +70,12 @@ def _checked_rows(field: CustomField, value: FieldValue) -> list[CustomFieldValu
     if not isinstance(value, str):
         raise wrong
     if field.kind is FieldKind.LINK:
-        text = clean_text(value, field="value", limit=2000)
+        text = clean_text(value, field="value", limit=2000, label=field.name)
         parts = urlsplit(text)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise Invalid(f"{field.name} must be an http(s) link.", field="value")
         return [CustomFieldValue(field_id=field.id, text_value=text)]
-    text = clean_text(value, field="value", limit=2000, empty=True)
+    text = clean_text(value, field="value", limit=2000, empty=True, label=field.name)
     return [CustomFieldValue(field_id=field.id, text_value=text)] if text else []
 
 

@@ -103,6 +103,17 @@ async def persona(browser: Browser, site: str):
         await context.close()
 
 
+async def settled(page: Page) -> None:
+    """Wait until the page's script has shown every time in local words (it titles each) and
+    the browser has drawn two frames since: the colours of a scheme just emulated are in."""
+    await page.wait_for_function(
+        "[...document.querySelectorAll('time[datetime][data-show]')].every((t) => t.title)"
+    )
+    await page.evaluate(
+        "new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
+    )
+
+
 async def axe(page: Page) -> list[dict]:
     """The serious and critical accessibility violations axe-core finds on the page."""
     if not AXE.exists():

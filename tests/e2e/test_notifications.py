@@ -18,7 +18,7 @@ from playwright.async_api import Page, Request, expect
 from app.db import Database
 from app.models import NotificationKind
 from app.services import notifications, users
-from tests.e2e.conftest import axe, sign_in
+from tests.e2e.conftest import axe, settled, sign_in
 from tests.pages.conftest import dev_app
 from tests.support.servers import Served, free_port, serving, until
 
@@ -123,7 +123,7 @@ async def pictures(page: Page, folder: Path, name: str) -> None:
     """Light and dark: no serious accessibility violation; a screenshot of each."""
     for scheme in ("light", "dark"):
         await page.emulate_media(color_scheme=scheme)
-        await page.wait_for_timeout(300)  # local times filled in, colours settled
+        await settled(page)
         violations = await axe(page)
         assert not violations, [(scheme, v["id"], v["help"]) for v in violations]
         await page.screenshot(path=str(folder / f"{name}-{scheme}.png"))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import axe, sign_in
+from tests.e2e.conftest import axe, settled, sign_in
 
 # (name, who, path): who is None for pages seen signed out.
 PAGES = [
@@ -60,7 +60,7 @@ async def test_page_is_accessible_and_pictured(browser, demo_site, shots, name, 
         assert response.status == (404 if name == "incident-not-found" else 200)
         for scheme in ("light", "dark"):
             await page.emulate_media(color_scheme=scheme)
-            await page.wait_for_timeout(300)  # local times filled in, colours settled
+            await settled(page)
             violations = await axe(page)
             assert not violations, [
                 (scheme, v["id"], v["impact"], v["help"], [n["target"] for n in v["nodes"][:3]])
@@ -83,7 +83,7 @@ async def test_pages_fit_a_phone(browser, demo_site, shots):
         ("/status/subscribe", "status-subscribe"),
     ]:
         await page.goto(f"{site}{path}")
-        await page.wait_for_timeout(300)
+        await settled(page)
         width = await page.evaluate("document.documentElement.scrollWidth")
         assert width <= 375, f"{path} scrolls sideways on a phone ({width} px)"
         await page.screenshot(path=str(shots / f"{name}-phone.png"), full_page=True)

@@ -7,19 +7,38 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterator
 
+import pytest
 from playwright.async_api import expect
 
+from app.db import Database
 from app.services import declarations, incidents, users
 from tests.e2e.conftest import sign_in
+from tests.pages.conftest import dev_app
+from tests.support.servers import Served, free_port, serving
 
 LIVE = 2_000  # ms: what "appears live" means for a person watching (the issue's bar)
 
 
-async def test_support_declares_and_the_executives_dashboard_shows_it(persona, site):
+@pytest.fixture
+def served(db: Database, database_url: str) -> Iterator[Served]:
+    """The demo served in this process, so a test can wait until a live feed has started."""
+    port = free_port()
+    app = dev_app(database_url, MUSTER_BASE_URL=f"http://127.0.0.1:{port}")
+    with serving(app, port) as url:
+        yield Served(url, app.state.services.hub)
+
+
+@pytest.fixture
+def site(served: Served) -> str:
+    return served.url
+
+
+async def test_support_declares_and_the_executives_dashboard_shows_it(persona, site, served):
     executive = await persona("exec@demo.muster")
     await expect(executive.get_by_role("heading", name="Ongoing incidents")).to_be_visible()
-    await executive.wait_for_timeout(500)  # the live feed connects
+    await served.feeds_started()  # the dashboard's live feed knows where it starts
 
     support = await persona("support@demo.muster")
     await support.get_by_role("link", name="Declare incident").click()
@@ -38,7 +57,7 @@ async def test_support_declares_and_the_executives_dashboard_shows_it(persona, s
     await expect(executive.locator("#announcer")).to_contain_text(reference)
 
 
-async def test_a_responder_takes_lead_and_promises_the_next_update(persona, site, db):
+async def test_a_responder_takes_lead_and_promises_the_next_update(persona, site, served, db):
     async with db.read() as session:
         reporter = await users.get_user_by_email(session, "support@demo.muster")
     incident = await declarations.declare(db, actor=reporter, name="Checkout slow in Safari")
@@ -46,6 +65,7 @@ async def test_a_responder_takes_lead_and_promises_the_next_update(persona, site
     executive = await persona("exec@demo.muster")
     row = executive.locator(f"#incident-{reference}")
     await expect(row).to_contain_text("nobody yet")
+    await served.feeds_started()
 
     responder = await persona("sre@demo.muster")
     await responder.goto(f"{site}/incidents/{reference}")
@@ -59,7 +79,9 @@ async def test_a_responder_takes_lead_and_promises_the_next_update(persona, site
     await expect(row.locator(".due")).to_contain_text(re.compile(r"due in 1[45] min"))
 
 
-async def test_a_private_security_incident_never_shows_for_the_executive(persona, site, db):
+async def test_a_private_security_incident_never_shows_for_the_executive(
+    persona, site, served, db
+):
     async with db.read() as session:
         security = await users.get_user_by_email(session, "security@demo.muster")
     secret = "Laptop with customer exports stolen"
@@ -71,11 +93,11 @@ async def test_a_private_security_incident_never_shows_for_the_executive(persona
     assert incident.private
 
     executive = await persona("exec@demo.muster")
-    await executive.wait_for_timeout(300)
+    await served.feeds_started()  # were the note to leak, the open dashboard would show it
     await incidents.add_note(db, actor=security, incident_id=incident.id, message="Wiped remotely")
     for path in ("/", "/incidents", f"/incidents?search={secret.split()[0]}"):
         await executive.goto(f"{site}{path}")
-        await executive.wait_for_timeout(300)
+        await expect(executive.get_by_role("main")).to_be_visible()
         assert secret not in await executive.content(), path
     await executive.goto(f"{site}/incidents/{incident.reference}")
     assert "Laptop" not in await executive.content()
@@ -106,8 +128,10 @@ async def test_the_declare_form_works_by_keyboard_alone(browser, site):
     await expect(page.get_by_label("Summary")).to_be_focused()
     await page.keyboard.type("Since the 02:00 load.")
     await page.keyboard.press("Tab")  # into the type choices
-    await page.keyboard.press("ArrowDown")  # the next type, by arrow keys as radios go
-    await page.wait_for_timeout(500)  # the type's part of the form is redrawn
+    async with page.expect_response(lambda answer: "/incidents/new?" in answer.url) as redrawn:
+        await page.keyboard.press("ArrowDown")  # the next type, by arrow keys as radios go
+    await (await redrawn.value).finished()  # the type's part of the form is redrawn:
+    await page.wait_for_function("!document.querySelector('.htmx-request')")
     for _ in range(40):
         focused = await page.evaluate("document.activeElement.textContent.trim()")
         if focused == "Declare incident":

@@ -333,7 +333,10 @@ async def test_a_bad_custom_field_value_is_shown_next_to_it(db, people, browsers
         not_a_link = await browser.post(
             "/incidents/new", {**form, "name": "Slow", status_page: "ftp://status"}
         )
-    assert not_a_number.status_code == not_a_link.status_code == 422
+        too_long = await browser.post(
+            "/incidents/new", {**form, "name": "Slow", status_page: "https://" + "x" * 2000}
+        )
+    assert not_a_number.status_code == not_a_link.status_code == too_long.status_code == 422
     message = "Customers affected must be a number, such as 34 or 2.5."
     tree = parse(not_a_number.text)
     assert field_error(tree, customers) == message and invalid(tree, customers)
@@ -344,6 +347,8 @@ async def test_a_bad_custom_field_value_is_shown_next_to_it(db, people, browsers
     tree = parse(not_a_link.text)
     assert field_error(tree, status_page) == "Status page must be an http(s) link."
     assert value(tree, status_page) == "ftp://status"
+    said = "Status page is too long: at most 2,000 characters."  # the API names the field
+    assert field_error(parse(too_long.text), status_page) == said
     assert await count(db) == 0
 
 

@@ -603,21 +603,23 @@ async def test_custom_fields_show_and_change(db, people, browsers):
         tree = parse((await browser.get("/incidents/INC-1")).text)
         assert text(tree, "#fields-form summary") == "Edit the details"
         assert field.name in texts(tree, "#fields-form legend")
+        drawn = one(tree, f'#fields-form form[action="{url}"]')
+        kind = {"kind": value(drawn, "kind")}  # the form says the kind of value it sends
         answer = await browser.post(
             url,
-            {"option": [ids.encode("CustomFieldOption", o.id) for o in (first, second)]},
+            {**kind, "option": [ids.encode("CustomFieldOption", o.id) for o in (first, second)]},
         )  # fmt: skip
         assert answer.status_code == 303
         tree = parse((await browser.get("/incidents/INC-1")).text)
         assert facts(tree, "#fields dl.fields") == {field.name: f"{first.value}, {second.value}"}
         same = await browser.post(
             url,
-            {"option": [ids.encode("CustomFieldOption", o.id) for o in (first, second)]},
+            {**kind, "option": [ids.encode("CustomFieldOption", o.id) for o in (first, second)]},
             htmx=True,
         )  # fmt: skip
         assert same.status_code == 422
         assert "already has that value" in " ".join(texts(parse(same.text), '[role="alert"]'))
-        cleared = await browser.post(url, {})
+        cleared = await browser.post(url, kind)
         assert cleared.status_code == 303
     assert (await _incident(db, incident.id)).version == 3
 

@@ -148,12 +148,6 @@ async def _preview(request: Request, form: Form) -> Response:
     return HTMLResponse(room.block(STATUS.block, drawn), status, headers=NO_STORE)
 
 
-def wants_also(data: Mapping[str, Any], form: Form) -> bool:
-    """Whether the share form asks to post to the status page too (and may)."""
-    may = bool(data["incident"]["viewerCan"]["publishStatus"])
-    return may and open_one(data) is not None and form.value("status_also") == "1"
-
-
 def also_checked(form: Form) -> None:
     """The share form's customer-facing text, checked before the share goes out."""
     message = form.value("status_message").strip()

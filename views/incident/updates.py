@@ -28,8 +28,6 @@ NOTE = Spec("note", "note_form", "note-form")
 @signed_in.page
 async def share_update(request: Request) -> Response:
     async def act(request: Request, target: Target, form: Form) -> None:
-        data = await target.page()
-        incident = data["incident"]
         status, severity = form.value("status") or None, form.value("severity") or None
         next_update = form.value("next")
         promise = whole(next_update, most=MAX_INT)
@@ -37,11 +35,8 @@ async def share_update(request: Request) -> Response:
             form.errors["next"] = "Choose when the next update is due."
         if not form.value("message").strip():
             form.errors["message"] = "Write the update: what is happening and what is next."
-        changes_state = (status and status != incident["status"]["id"]) or (
-            severity and severity != incident["severity"]["id"]
-        )
-        drawn_with = version(form) if changes_state else None
-        also = status_page.wants_also(data, form)
+        drawn_with = version(form) if status or severity else None  # only a change can conflict
+        also = form.value("status_also") == "1"
         if also:
             status_page.also_checked(form)
         if form.failed:
@@ -50,11 +45,11 @@ async def share_update(request: Request) -> Response:
             request, "IncidentShareUpdate", form,
             {"message": "message", "statusId": "status", "severityId": "severity",
              "nextUpdateInMinutes": "next"},
-            incidentId=incident["id"], message=form.value("message"), statusId=status,
+            reference=target.reference, message=form.value("message"), statusId=status,
             severityId=severity, nextUpdateInMinutes=promise, expectedVersion=drawn_with,
         )  # fmt: skip
         if shared and also:
-            await status_page.also_post(request, data, form)
+            await status_page.also_post(request, await target.page(), form)
 
     return await submit(request, SHARE, act)
 

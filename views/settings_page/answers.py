@@ -5,7 +5,7 @@ with the refusals no form field can show (forbidden, no such item).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -61,19 +61,45 @@ async def refusal(request: Request, status: int, text: str, *, admin: bool = Fal
     return await render(request, "problem", status, admin=admin, heading=heading, message=text)
 
 
-def done(request: Request) -> tuple[str, str] | None:
-    """What the redirect after a change says was done: (verb, the item's id)."""
+def done(request: Request, said: Mapping[str, str] = DONE) -> tuple[str, str] | None:
+    """What the redirect after a change says was done: (verb, the item's id), for the verbs
+    ``said`` has a sentence for."""
     verb, item = request.query_params.get("done", ""), request.query_params.get("item", "")
-    return (verb, item) if verb in DONE and item else None
+    return (verb, item) if verb in said and (item or "{}" not in said[verb]) else None
 
 
-def notice(done: tuple[str, str] | None, items: list[Mapping[str, Any]]) -> str | None:
-    """The sentence confirming a change, naming the item (looked up, never read from the URL)."""
+def notice(
+    done: tuple[str, str] | None,
+    items: list[Mapping[str, Any]],
+    *,
+    said: Mapping[str, str] = DONE,
+    name: Callable[[Mapping[str, Any]], str] = lambda item: str(item["name"]),
+) -> str | None:
+    """The sentence confirming a change, naming the item (looked up, never read from the URL);
+    a sentence that names nothing (a deletion) is said as it is."""
     if done is None:
         return None
     verb, item = done
-    names = [i["name"] for i in items if i["id"] == item]
-    return DONE[verb].format(names[0]) if names else None
+    if "{}" not in said[verb]:
+        return said[verb]
+    names = [name(i) for i in items if i["id"] == item]
+    return said[verb].format(names[0]) if names else None
+
+
+async def one(
+    request: Request, operation: str, variables: dict[str, Any], *, key: str, missing: str
+) -> Mapping[str, Any] | Response:
+    """An admin's page about one item: the operation's data, or the refusal to answer with
+    (not an admin: 403; no such item, an id that is not one included: 404 saying ``missing``)."""
+    try:
+        data = await run(request, operation, variables)
+    except OperationFailed:
+        data = {**await run(request, "Navigation"), key: None}
+    if not is_admin(data):
+        return await refusal(request, 403, ADMIN_ONLY)
+    if data[key] is None:
+        return await refusal(request, 404, missing, admin=True)
+    return data
 
 
 def is_admin(data: Mapping[str, Any]) -> bool:

@@ -88,24 +88,9 @@ def _read_component(form: FormData, *, creating: bool) -> kinds.Reading:
     return kinds.Reading(data, values, errors)
 
 
-def _done(request: Request) -> tuple[str, str] | None:
-    verb, item = request.query_params.get("done", ""), request.query_params.get("item", "")
-    return (verb, item) if verb in DONE else None
-
-
-def _notice(done: tuple[str, str] | None, components: list[Mapping[str, Any]]) -> str | None:
-    if done is None:
-        return None
-    verb, item = done
-    if verb == SETTINGS:
-        return DONE[verb]
-    names = [c["name"] for c in components if c["id"] == item]
-    return DONE[verb].format(names[0]) if names else None
-
-
 @signed_in.page
 async def status_page(request: Request) -> Response:
-    return await _show(request, 200, done=_done(request))
+    return await _show(request, 200, done=answers.done(request, DONE))
 
 
 async def _show(
@@ -133,7 +118,7 @@ async def _show(
         components=components,
         values=values,
         problem=problem,
-        notice=_notice(done, components),
+        notice=answers.notice(done, components, said=DONE),
         statuses=STATUSES,
     )
 

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlencode
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from views import signed_in
-from views.pages import OperationFailed, is_htmx, run
+from views.pages import is_htmx, run
 from views.settings_page import answers, kinds
 
 DONE = {
@@ -27,15 +26,11 @@ DONE = {
     "added": "Added the people you chose to “{}”.",
     "removed": "Took the people you chose out of “{}”.",
 }
+MISSING = "No team with that id."
 BLANK = {"name": "", "description": "", "oidcGroup": ""}
 # Where each mutation input's errors go on the page's forms.
 FIELDS = {"name": "name", "description": "description", "oidcGroup": "oidcGroup",
           "memberIds": "userIds", "userIds": "userIds"}  # fmt: skip
-
-
-def _done(request: Request) -> str | None:
-    verb = request.query_params.get("done", "")
-    return verb if verb in DONE else None
 
 
 def _problem(
@@ -101,7 +96,7 @@ async def create_team(request: Request) -> Response:
 async def team_page(request: Request) -> Response:
     search = request.query_params.get("search", "")[: answers.MAX_SEARCH]
     team_id = request.path_params["team_id"]
-    return await _team(request, team_id, 200, search=search, done=_done(request))
+    return await _team(request, team_id, 200, search=search, done=answers.done(request, DONE))
 
 
 async def _team(
@@ -111,18 +106,13 @@ async def _team(
     *,
     search: str = "",
     problem: kinds.Problem | None = None,
-    done: str | None = None,
+    done: tuple[str, str] | None = None,
 ) -> Response:
     variables = {"id": team_id, "search": search, "searching": bool(search.strip())}
-    try:
-        data = await run(request, "SettingsTeam", variables)
-    except OperationFailed:
-        data = {**await run(request, "Navigation"), "team": None}
-    if not answers.is_admin(data):
-        return await answers.refusal(request, 403, answers.ADMIN_ONLY)
+    data = await answers.one(request, "SettingsTeam", variables, key="team", missing=MISSING)
+    if isinstance(data, Response):
+        return data
     team = data["team"]
-    if team is None:
-        return await answers.refusal(request, 404, "No team with that id.", admin=True)
     members = team["members"]
     inside = {m["id"] for m in members}
     found = [u for u in data.get("users") or [] if u["id"] not in inside]
@@ -147,7 +137,7 @@ async def _team(
         found=found,
         values=values,
         problem=problem,
-        notice=DONE[done].format(team["name"]) if done else None,
+        notice=answers.notice(done, [team], said=DONE),
     )
 
 
@@ -210,6 +200,5 @@ async def _answer(
 async def _after(request: Request, team_id: str, verb: str) -> Response:
     """After a change: the team saying what was done (htmx: drawn at once; else a 303 to it)."""
     if is_htmx(request):
-        return await _team(request, team_id, 200, done=verb)
-    query = urlencode({"done": verb})
-    return RedirectResponse(f"/settings/teams/{team_id}?{query}", status_code=303)
+        return await _team(request, team_id, 200, done=(verb, team_id))
+    return answers.back(f"/settings/teams/{team_id}", verb, team_id)

@@ -86,24 +86,9 @@ def _read(form: Any) -> kinds.Reading:
     return kinds.Reading(data, values, errors)
 
 
-def _done(request: Request) -> tuple[str, str] | None:
-    verb, item = request.query_params.get("done", ""), request.query_params.get("item", "")
-    return (verb, item) if verb in DONE else None
-
-
-def _notice(done: tuple[str, str] | None, endpoints: list[Mapping[str, Any]]) -> str | None:
-    if done is None:
-        return None
-    verb, item = done
-    if verb == "deleted":
-        return DONE[verb]
-    names = [label(e) for e in endpoints if e["id"] == item]
-    return DONE[verb].format(names[0]) if names else None
-
-
 @signed_in.page
 async def webhooks_page(request: Request) -> Response:
-    return await _show(request, 200, done=_done(request))
+    return await _show(request, 200, done=answers.done(request, DONE))
 
 
 async def _show(
@@ -136,7 +121,7 @@ async def _show(
         endpoints=endpoints,
         values=values,
         problem=problem,
-        notice=_notice(done, endpoints),
+        notice=answers.notice(done, endpoints, said=DONE, name=label),
         secret=secret,
         secret_for=next((label(e) for e in endpoints if e["id"] == secret_for), None),
         formats=FORMATS,

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlencode
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -41,6 +40,7 @@ TRIGGERS = [
 ]
 MODES = [("STANDARD", "Standard"), ("TEST", "Test"), ("RETROSPECTIVE", "Retrospective")]
 STATES = {"PENDING": "Waiting", "DONE": "Done", "SKIPPED": "Skipped", "FAILED": "Failed"}
+MISSING = "No workflow with that id."
 DONE = {
     "created": "Created “{}”.",
     "saved": "Saved the changes to “{}”.",
@@ -311,8 +311,7 @@ async def create_workflow(request: Request) -> Response:
 
 @signed_in.page
 async def workflow_page(request: Request) -> Response:
-    verb = request.query_params.get("done", "")
-    done = verb if verb in DONE else None
+    done = answers.done(request, DONE)
     return await _workflow(request, request.path_params["workflow_id"], 200, done=done)
 
 
@@ -322,17 +321,14 @@ async def _workflow(
     status: int,
     *,
     problem: kinds.Problem | None = None,
-    done: str | None = None,
+    done: tuple[str, str] | None = None,
 ) -> Response:
-    try:
-        data = await run(request, "SettingsWorkflow", {"id": workflow_id})
-    except OperationFailed:
-        data = {**await run(request, "Navigation"), "workflow": None}
-    if not answers.is_admin(data):
-        return await answers.refusal(request, 403, answers.ADMIN_ONLY)
+    data = await answers.one(
+        request, "SettingsWorkflow", {"id": workflow_id}, key="workflow", missing=MISSING
+    )
+    if isinstance(data, Response):
+        return data
     workflow = data["workflow"]
-    if workflow is None:
-        return await answers.refusal(request, 404, "No workflow with that id.", admin=True)
     return await _render(
         request,
         data,
@@ -343,7 +339,7 @@ async def _workflow(
         hidden_steps=_hidden_steps(workflow),
         values=problem.values if problem else _values(workflow),
         problem=problem,
-        notice=DONE[done].format(workflow["name"]) if done else None,
+        notice=answers.notice(done, [workflow], said=DONE),
     )
 
 
@@ -405,6 +401,5 @@ async def _answer(
 async def _after(request: Request, workflow_id: str, verb: str) -> Response:
     """After a change: the workflow saying what was done (htmx: drawn at once; else a 303)."""
     if is_htmx(request):
-        return await _workflow(request, workflow_id, 200, done=verb)
-    query = urlencode({"done": verb})
-    return RedirectResponse(f"/settings/workflows/{workflow_id}?{query}", status_code=303)
+        return await _workflow(request, workflow_id, 200, done=(verb, workflow_id))
+    return answers.back(f"/settings/workflows/{workflow_id}", verb, workflow_id)

@@ -33,7 +33,7 @@ from app.services import (
     status_subscriptions,
     webhooks,
     who_hears,
-    workflows,
+    workflow_runs,
 )
 
 log = logging.getLogger("muster.worker")
@@ -46,7 +46,7 @@ STOP_TIMEOUT = 5
 HANDLERS: dict[str, jobs.Handler] = {
     notifications.EMAIL_JOB: mail.send_email,
     "webhook": webhooks.deliver,
-    "workflow": workflows.run,
+    "workflow": workflow_runs.run,
     status_page.START_JOB: status_page.start_maintenance,
     status_page.END_JOB: status_page.end_maintenance,
     status_page.NEWS_JOB: status_subscriptions.fan_out,
@@ -181,4 +181,4 @@ def _wait(job: Job) -> timedelta:
 def reactions(*, email: bool) -> Sequence[Reaction]:
     """What happens, in order, for each batch of committed events: the default notifications,
     the workflows' runs, the webhooks' deliveries."""
-    return (functools.partial(who_hears.react, email=email), workflows.react, webhooks.react)
+    return (functools.partial(who_hears.react, email=email), workflow_runs.react, webhooks.react)

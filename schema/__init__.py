@@ -25,7 +25,8 @@ from schema.status_settings import StatusSettingsMutations, StatusSettingsQuerie
 from schema.status_subscriptions import StatusSubscriptionMutations, StatusSubscriptionQueries
 from schema.teams import TeamMutations, TeamQueries
 from schema.webhooks import WebhookMutations, WebhookQueries
-from schema.workflows import WorkflowMutations, WorkflowQueries
+from schema.workflow_mutations import WorkflowMutations
+from schema.workflows import WorkflowQueries
 
 
 @strawberry.type

@@ -36,6 +36,7 @@ from app.services import (
     status_subscriptions,
     teams,
     webhooks,
+    workflow_runs,
     workflows,
 )
 from app.services.workflows import Conditions
@@ -110,7 +111,7 @@ async def catch_up(db: Database, outside: jobs.Outside) -> None:
     run the workflow jobs and status page fan-outs due and send the nudges due, until nothing is
     left (webhook and email jobs stay queued for the server)."""
     handlers: dict[str, jobs.Handler] = {
-        workflows.JOB: workflows.run,
+        workflow_runs.JOB: workflow_runs.run,
         status_page.NEWS_JOB: status_subscriptions.fan_out,
     }
     dispatcher = Dispatcher(db, reactions(email=False))

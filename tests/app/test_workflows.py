@@ -34,7 +34,7 @@ from app.models import (
     WorkflowRun,
     WorkflowTrigger,
 )
-from app.services import declarations, fields, incidents, users, workflows
+from app.services import declarations, fields, incidents, users, workflow_runs, workflows
 from app.services.workflows import Conditions
 from tests.support.factories import named, status_in
 
@@ -68,7 +68,7 @@ async def option(db, field_name, value):
 
 
 async def react(db, after=0):
-    """Hand every event after ``after`` to ``workflows.react`` as the dispatcher would; returns
+    """Hand every event after ``after`` to ``workflow_runs.react`` as the dispatcher would; returns
     the last event id."""
     async with db.write() as session:
         events = (
@@ -78,7 +78,7 @@ async def react(db, after=0):
         ).all()
         ids = {event.incident_id for event in events}
         loaded = (await session.scalars(select(Incident).where(Incident.id.in_(ids)))).all()
-        await workflows.react(session, events, {i.id: i for i in loaded}, now=db.now())
+        await workflow_runs.react(session, events, {i.id: i for i in loaded}, now=db.now())
         return events[-1].id if events else after
 
 
@@ -97,7 +97,7 @@ async def run_due(db, outside):
             )
         ).all()
     for job in due:
-        await workflows.run(db, job.payload, outside)
+        await workflow_runs.run(db, job.payload, outside)
     return len(due)
 
 
@@ -467,7 +467,7 @@ async def test_a_run_does_every_step_and_says_so_once(db, people, outside):
     # The job taken again (a process killed after the commit, before finishing it): nothing new.
     async with db.read() as session:
         (job,) = (await session.scalars(select(Job).where(Job.kind == "workflow"))).all()
-    await workflows.run(db, job.payload, outside)
+    await workflow_runs.run(db, job.payload, outside)
     assert len(await ran_events(db, incident)) == 1
     async with db.read() as session:
         assert (

@@ -17,7 +17,7 @@ from app.models import (
     TimelineEvent,
     WorkflowRun,
 )
-from app.services import declarations, workflows
+from app.services import declarations, workflow_runs
 from schema import ids
 from tests.support.factories import named
 
@@ -224,13 +224,13 @@ async def test_recent_runs_never_name_an_incident_the_admin_cannot_see(api, db, 
     async with db.write() as session:
         events = (await session.scalars(select(TimelineEvent).order_by(TimelineEvent.id))).all()
         found = (await session.scalars(select(Incident))).all()
-        await workflows.react(session, events, {i.id: i for i in found}, now=db.now())
+        await workflow_runs.react(session, events, {i.id: i for i in found}, now=db.now())
     async with httpx2.AsyncClient() as http:
         outside = jobs.Outside(base_url="http://x", secret_key="k" * 32, mail=None, http=http)
         async with db.read() as session:
             run_ids = [run.id for run in (await session.scalars(select(WorkflowRun)))]
         for run_id in run_ids:
-            await workflows.run(db, {"run_id": run_id}, outside)
+            await workflow_runs.run(db, {"run_id": run_id}, outside)
     assert len(run_ids) == 2
     response = await admin.post(LIST)
     assert "Leaked key" not in response.text and "INC-1" not in response.text

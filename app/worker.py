@@ -29,6 +29,7 @@ from app.models import Job
 from app.services import (
     notifications,
     nudges,
+    status_maintenance,
     status_page,
     status_subscriptions,
     webhooks,
@@ -47,8 +48,8 @@ HANDLERS: dict[str, jobs.Handler] = {
     notifications.EMAIL_JOB: mail.send_email,
     "webhook": webhooks.deliver,
     "workflow": workflow_runs.run,
-    status_page.START_JOB: status_page.start_maintenance,
-    status_page.END_JOB: status_page.end_maintenance,
+    status_maintenance.START_JOB: status_maintenance.start_maintenance,
+    status_maintenance.END_JOB: status_maintenance.end_maintenance,
     status_page.NEWS_JOB: status_subscriptions.fan_out,
     status_subscriptions.MAIL_JOB: status_mail.send_news,
     status_subscriptions.CONFIRM_JOB: status_mail.send_confirmation,

@@ -3,7 +3,8 @@ updates and affected components), the ``statusComponents``, ``statusIncidents`` 
 ``statusIncident(id)`` reads, ``Incident.statusIncident`` (what customers read about an incident
 now), and the mutations ``createStatusComponent`` / ``updateStatusComponent`` (admins; a status
 alone, publishers), ``publishStatusIncident``, ``postStatusUpdate`` and ``scheduleMaintenance``
-(publishers: ``policy.can_publish_status``), all over ``app.services.status_page``.
+(publishers: ``policy.can_publish_status``), all over ``app.services.status_page`` (and its
+``status_components`` and ``status_maintenance``).
 
 Signed-in people read every component, internal-only ones too (anyone else only the public
 ones). ``StatusIncident.incident``, the link to the internal incident, goes through the viewer's
@@ -25,7 +26,7 @@ from strawberry.dataloader import DataLoader
 
 from app import models
 from app.models import ComponentStatus, StatusIncidentKind, StatusIncidentState, User
-from app.services import status_page
+from app.services import status_components, status_maintenance, status_page
 from schema import ids
 from schema.context import Info
 from schema.errors import UserError
@@ -198,7 +199,7 @@ class StatusPageQueries:
     )
     async def status_components(self, info: Info) -> list[StatusComponentType]:
         async with info.context.reading() as session:
-            rows = await status_page.list_components(
+            rows = await status_components.list_components(
                 session, public_only=_public_only(info.context.viewer)
             )
         return [StatusComponentType.from_model(row) for row in rows]
@@ -334,7 +335,7 @@ class StatusPageMutations:
     async def create_status_component(
         info: Info, input: CreateStatusComponentInput, actor: User
     ) -> StatusComponentPayload:
-        row = await status_page.create_component(
+        row = await status_components.create_component(
             info.context.db,
             actor=actor,
             name=input.name,
@@ -352,7 +353,7 @@ class StatusPageMutations:
         info: Info, input: UpdateStatusComponentInput, actor: User
     ) -> StatusComponentPayload:
         group = input.group_name
-        row = await status_page.update_component(
+        row = await status_components.update_component(
             info.context.db,
             actor=actor,
             component_id=ids.decode("StatusComponent", input.component_id, field="componentId"),
@@ -414,7 +415,7 @@ class StatusPageMutations:
     async def schedule_maintenance(
         info: Info, input: ScheduleMaintenanceInput, actor: User
     ) -> StatusIncidentPayload:
-        row = await status_page.schedule_maintenance(
+        row = await status_maintenance.schedule_maintenance(
             info.context.db,
             actor=actor,
             title=input.title,

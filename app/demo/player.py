@@ -65,6 +65,7 @@ from app.services import (
     incidents,
     members,
     roles,
+    status_maintenance,
     status_page,
     users,
 )
@@ -273,7 +274,7 @@ class _Stage:
                 )
             case Maintain():
                 starts_at = _next(step.weekday, step.starts, after=db.now())
-                await status_page.schedule_maintenance(
+                await status_maintenance.schedule_maintenance(
                     db,
                     actor=actor,
                     title=step.title,

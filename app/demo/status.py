@@ -13,7 +13,7 @@ from typing import Literal
 
 from app.db import Database
 from app.models import User
-from app.services import status_page, status_settings
+from app.services import status_components, status_settings
 
 ComponentName = Literal[
     "API", "Dashboard", "Mobile app", "Payments", "Checkout API", "Data warehouse"
@@ -54,7 +54,7 @@ async def add_status_page(db: Database, admin: User) -> dict[ComponentName, int]
     )
     made: dict[ComponentName, int] = {}
     for component in COMPONENTS:
-        row = await status_page.create_component(
+        row = await status_components.create_component(
             db,
             actor=admin,
             name=component.name,

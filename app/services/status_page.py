@@ -1,37 +1,27 @@
-"""The status page's domain: components and their status history, status incidents and scheduled
-maintenance with their updates, and the reads the pages and the API draw from.
+"""The status page's status incidents: publishing them and their updates, and the reads the pages
+and the API draw from.
 
-Admins configure components (``policy.can_configure``); publishers (``policy.can_publish_status``:
-responders and admins who may see the linked incident, and its Communications lead) publish
-status incidents, post their updates, schedule maintenance and set a component's status directly.
-A linked incident is looked up with visibility in the WHERE, so a hidden one is the same
-``NotFound`` as a missing one; nothing of it is ever copied onto the status incident (the title and
-messages are the publisher's own words, and only its id is kept). The other way, the linked
-incident's timeline gets each update customers read (``STATUS_PAGE_POSTED``).
+Publishers (``policy.can_publish_status``: responders and admins who may see the linked incident,
+and its Communications lead) publish status incidents and post their updates. A linked incident
+is looked up with visibility in the WHERE, so a hidden one is the same ``NotFound`` as a missing
+one; nothing of it is ever copied onto the status incident (the title and messages are the
+publisher's own words, and only its id is kept). The other way, the linked incident's timeline
+gets each update customers read (``STATUS_PAGE_POSTED``).
 
-A component's status follows the status incidents affecting it: whenever one is published,
-updated, resolved, started or completed, each component it touches takes the worst status among
-the *active* ones still affecting it (not resolved, completed or merely scheduled), or
-``OPERATIONAL`` when none does. Worst is by ``SEVERITY``: MAJOR_OUTAGE > PARTIAL_OUTAGE >
-DEGRADED_PERFORMANCE > UNDER_MAINTENANCE > OPERATIONAL. Every change of a component's status
-appends a ``ComponentStatusChange`` (creation appends the first, OPERATIONAL): the history
-``app.services.status_public.uptime`` is drawn from (``ComponentStatus.up``).
-
-Maintenance is a window of at most ``MAINTENANCE_LONGEST`` (7 days) that ends in the future and
-starts within ``MAINTENANCE_AHEAD`` (a year); it starts and ends by itself through two durable
-jobs (``maintenance_start`` / ``maintenance_end``, run at its start and end), whose handlers do
-nothing when run again. Every new ``StatusUpdate`` (``_post``) queues a ``status_news`` job in its
-transaction, which emails it to the subscribers it concerns (``status_subscriptions``). Every
-status incident is public; internal-only components are simply left
-out of what the public reads (``public_only``).
+The components a status incident affects take their statuses from it
+(``status_components.settle``); scheduled maintenance, a status incident of kind ``MAINTENANCE``,
+is announced, begun and ended by ``status_maintenance``, through the same steps as here
+(``check_publisher``, ``add_update``, ``replace_affected``). Every new ``StatusUpdate``
+(``add_update``) queues a ``status_news`` job in its transaction, which emails it to the
+subscribers it concerns (``status_subscriptions``). Every status incident is public;
+internal-only components are simply left out of what the public reads (``public_only``).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta
-from typing import Any, Final
+from collections.abc import Sequence
+from typing import Final
 
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -42,7 +32,6 @@ from app.errors import Forbidden, Invalid, InvalidTransition, NotFound, incident
 from app.models import (
     AffectedComponent,
     ComponentStatus,
-    ComponentStatusChange,
     EventKind,
     Incident,
     IncidentRole,
@@ -57,230 +46,34 @@ from app.models import (
     User,
 )
 from app.services.changes import standing
+from app.services.status_components import ACTIVE_STATES, CLOSED, lock_components, settle
 from app.text import clean_text
 
-NAME_LENGTH = 100
-DESCRIPTION_LENGTH = 1000
 TITLE_LENGTH = 200
 MESSAGE_LENGTH = 5000
 MOST_AFFECTED = 50
-MOST_COMPONENTS = 200
 MOST_SHOWN = 100  # the most status incidents one read answers
-MAINTENANCE_LONGEST = timedelta(days=7)
-MAINTENANCE_AHEAD = timedelta(days=365)
-START_JOB: Final = "maintenance_start"
-END_JOB: Final = "maintenance_end"
 NEWS_JOB: Final = "status_news"  # an update to email its subscribers (status_subscriptions)
-STARTED_MESSAGE: Final = "The scheduled maintenance has begun."
-COMPLETED_MESSAGE: Final = "The scheduled maintenance is complete."
-
-SEVERITY: Final = {
-    ComponentStatus.OPERATIONAL: 0,
-    ComponentStatus.UNDER_MAINTENANCE: 1,
-    ComponentStatus.DEGRADED_PERFORMANCE: 2,
-    ComponentStatus.PARTIAL_OUTAGE: 3,
-    ComponentStatus.MAJOR_OUTAGE: 4,
-}
 INCIDENT_STATES: Final = (
     StatusIncidentState.INVESTIGATING,
     StatusIncidentState.IDENTIFIED,
     StatusIncidentState.MONITORING,
     StatusIncidentState.RESOLVED,
 )
-CLOSED: Final = frozenset({StatusIncidentState.RESOLVED, StatusIncidentState.COMPLETED})
-# States in which a status incident sets its components' statuses.
-ACTIVE_STATES: Final = tuple(
-    state
-    for state in StatusIncidentState
-    if state not in CLOSED and state is not StatusIncidentState.SCHEDULED
-)
 
 Affected = Sequence[tuple[int, ComponentStatus]]
-
-
-# Components ------------------------------------------------------------------------------------
-
-
-def _admin(actor: User) -> None:
-    if not policy.can_configure(actor):
-        raise Forbidden("Only admins can configure status page components.")
-
-
-def _group(value: str | None) -> str | None:
-    if value is None:
-        return None
-    cleaned = clean_text(value, field="groupName", limit=NAME_LENGTH, empty=True)
-    return cleaned or None
-
-
-async def _unique_name(session: AsyncSession, name: str, component_id: int | None = None) -> None:
-    taken = select(StatusComponent.id).where(func.lower(StatusComponent.name) == name.lower())
-    if component_id is not None:
-        taken = taken.where(StatusComponent.id != component_id)
-    if await session.scalar(select(exists(taken))):
-        raise Invalid(f"There is already a component called “{name}”.", field="name")
-
-
-def _set_status(
-    session: AsyncSession, component: StatusComponent, status: ComponentStatus, now: datetime
-) -> None:
-    """Move ``component`` to ``status``, recording the change in its history (if it is one)."""
-    if component.status is status:
-        return
-    component.status = status
-    component.updated_at = now
-    session.add(ComponentStatusChange(component_id=component.id, status=status, changed_at=now))
-
-
-async def create_component(
-    db: Database,
-    *,
-    actor: User,
-    name: str,
-    description: str = "",
-    group_name: str | None = None,
-    public: bool = True,
-) -> StatusComponent:
-    """Admins: add a component (operational, last in its group)."""
-    _admin(actor)
-    name = clean_text(name, field="name", limit=NAME_LENGTH)
-    description = clean_text(description, field="description", limit=DESCRIPTION_LENGTH, empty=True)
-    group = _group(group_name)
-    async with db.write() as session:
-        now = db.now()
-        count = await session.scalar(select(func.count()).select_from(StatusComponent))
-        if (count or 0) >= MOST_COMPONENTS:
-            raise Invalid(f"A status page has at most {MOST_COMPONENTS} components.", field="name")
-        await _unique_name(session, name)
-        last = await session.scalar(select(func.max(StatusComponent.position)))
-        component = StatusComponent(
-            name=name,
-            description=description,
-            group_name=group,
-            public=public,
-            status=ComponentStatus.OPERATIONAL,
-            position=(last or 0) + 1,
-            created_at=now,
-            updated_at=now,
-        )
-        session.add(component)
-        await session.flush()
-        session.add(
-            ComponentStatusChange(
-                component_id=component.id, status=ComponentStatus.OPERATIONAL, changed_at=now
-            )
-        )
-        return component
-
-
-async def update_component(
-    db: Database,
-    *,
-    actor: User,
-    component_id: int,
-    name: str | None = None,
-    description: str | None = None,
-    group_name: str | None = None,
-    clear_group: bool = False,
-    public: bool | None = None,
-    status: ComponentStatus | None = None,
-    position: int | None = None,
-) -> StatusComponent:
-    """Change a component: its settings (admins), its status (publishers: responders, admins).
-    Left-out values stay; ``clear_group`` takes it out of its group."""
-    configuring = any(
-        value is not None for value in (name, description, group_name, public, position)
-    )
-    if configuring or clear_group or status is None:
-        _admin(actor)
-    if status is not None and not policy.can_publish_status(actor, None, policy.Standing(), False):
-        raise Forbidden("Only responders and admins can set a component's status.")
-    if position is not None and not 0 <= position <= 10_000:
-        raise Invalid("Position must be between 0 and 10,000.", field="position")
-    async with db.write() as session:
-        now = db.now()
-        component = await session.get(StatusComponent, component_id, with_for_update=True)
-        if component is None:
-            raise NotFound("No status component with that id.", field="componentId")
-        if name is not None:
-            name = clean_text(name, field="name", limit=NAME_LENGTH)
-            await _unique_name(session, name, component.id)
-            component.name = name
-        if description is not None:
-            component.description = clean_text(
-                description, field="description", limit=DESCRIPTION_LENGTH, empty=True
-            )
-        if clear_group:
-            component.group_name = None
-        elif group_name is not None:
-            component.group_name = _group(group_name)
-        if public is not None:
-            component.public = public
-        if position is not None:
-            component.position = position
-        if status is not None:
-            _set_status(session, component, status, now)
-        component.updated_at = now
-        return component
-
-
-async def list_components(session: AsyncSession, *, public_only: bool) -> list[StatusComponent]:
-    """Every component (or the public ones), in page order: by position, then id."""
-    query = select(StatusComponent).order_by(StatusComponent.position, StatusComponent.id)
-    if public_only:
-        query = query.where(StatusComponent.public.is_(True))
-    return list(await session.scalars(query))
-
-
-async def _components(
-    session: AsyncSession, component_ids: Iterable[int], *, field: str
-) -> dict[int, StatusComponent]:
-    wanted = set(component_ids)
-    if not wanted:
-        return {}
-    found = {
-        row.id: row
-        for row in await session.scalars(
-            select(StatusComponent)
-            .where(StatusComponent.id.in_(wanted))
-            .order_by(StatusComponent.id)  # one locking order: concurrent writers never deadlock
-            .with_for_update(of=StatusComponent)
-        )
-    }
-    if len(found) != len(wanted):
-        raise NotFound("No status component with that id.", field=field)
-    return found
-
-
-async def _settle(session: AsyncSession, component_ids: Iterable[int], now: datetime) -> None:
-    """Give each component the worst status among the active status incidents affecting it
-    (``OPERATIONAL`` when none does)."""
-    wanted = set(component_ids)
-    if not wanted:
-        return
-    await session.flush()
-    components = await _components(session, wanted, field="affected")
-    worst: dict[int, ComponentStatus] = {}
-    rows = await session.execute(
-        select(AffectedComponent.component_id, AffectedComponent.status)
-        .join(StatusIncident, StatusIncident.id == AffectedComponent.status_incident_id)
-        .where(AffectedComponent.component_id.in_(wanted), StatusIncident.state.in_(ACTIVE_STATES))
-    )
-    for component_id, status in rows:
-        current = worst.get(component_id, ComponentStatus.OPERATIONAL)
-        worst[component_id] = max(current, status, key=SEVERITY.__getitem__)
-    for component_id, component in components.items():
-        _set_status(session, component, worst.get(component_id, ComponentStatus.OPERATIONAL), now)
 
 
 # Publishing ------------------------------------------------------------------------------------
 
 
-def _title(value: str) -> str:
+def clean_title(value: str) -> str:
+    """A status incident's title as stored (``Invalid`` on ``title`` if it cannot be)."""
     return clean_text(value, field="title", limit=TITLE_LENGTH)
 
 
-def _message(value: str) -> str:
+def clean_message(value: str) -> str:
+    """An update's message as stored (``Invalid`` on ``message`` if it cannot be)."""
     return clean_text(value, field="message", limit=MESSAGE_LENGTH)
 
 
@@ -293,7 +86,8 @@ def _incident_state(state: StatusIncidentState) -> StatusIncidentState:
     return state
 
 
-def _affected(affected: Affected, *, field: str = "affected") -> dict[int, ComponentStatus]:
+def chosen_affected(affected: Affected, *, field: str = "affected") -> dict[int, ComponentStatus]:
+    """The affected components named, by id (each once, at most ``MOST_AFFECTED``)."""
     if len(affected) > MOST_AFFECTED:
         raise Invalid(f"Name at most {MOST_AFFECTED} affected components.", field=field)
     chosen: dict[int, ComponentStatus] = {}
@@ -314,7 +108,7 @@ async def _holds_comms_lead(session: AsyncSession, user: User, incident_id: int)
     return bool(await session.scalar(select(held)))
 
 
-async def _may_publish(
+async def check_publisher(
     session: AsyncSession, actor: User, incident_id: int | None, *, hidden_is_missing: bool
 ) -> None:
     """Refuse ``actor`` unless they may publish about ``incident_id`` (or in general, for None).
@@ -340,7 +134,7 @@ async def _may_publish(
         )
 
 
-async def _replace_affected(
+async def replace_affected(
     session: AsyncSession,
     status_incident: StatusIncident,
     chosen: dict[int, ComponentStatus],
@@ -348,7 +142,7 @@ async def _replace_affected(
     field: str = "affected",
 ) -> set[int]:
     """Make ``chosen`` the components ``status_incident`` affects; every component touched."""
-    await _components(session, chosen, field=field)
+    await lock_components(session, chosen, field=field)
     old = {
         row.component_id: row
         for row in await session.scalars(
@@ -372,7 +166,7 @@ async def _replace_affected(
     return set(old) | set(chosen)
 
 
-async def _post(
+async def add_update(
     session: AsyncSession,
     status_incident: StatusIncident,
     state: StatusIncidentState,
@@ -419,12 +213,12 @@ async def publish_status_incident(
 ) -> StatusIncident:
     """Tell customers about an incident: a status incident with its first update, its affected
     components taking their statuses."""
-    title, message = _title(title), _message(message)
+    title, message = clean_title(title), clean_message(message)
     state = _incident_state(state)
-    chosen = _affected(affected)
+    chosen = chosen_affected(affected)
     async with db.write() as session:
         now = db.now()
-        await _may_publish(session, actor, incident_id, hidden_is_missing=True)
+        await check_publisher(session, actor, incident_id, hidden_is_missing=True)
         row = StatusIncident(
             kind=StatusIncidentKind.INCIDENT,
             incident_id=incident_id,
@@ -437,9 +231,9 @@ async def publish_status_incident(
         )
         session.add(row)
         await session.flush()
-        await _post(session, row, state, message, actor.id)
-        touched = await _replace_affected(session, row, chosen)
-        await _settle(session, touched, now)
+        await add_update(session, row, state, message, actor.id)
+        touched = await replace_affected(session, row, chosen)
+        await settle(session, touched, now)
         return row
 
 
@@ -462,13 +256,13 @@ async def post_status_update(
     """Tell customers more: an update moving the status incident to ``state`` (RESOLVED resolves
     it; on maintenance, RESOLVED completes it early and the other states only add the message),
     and, when ``affected`` is given, the affected components replaced by it."""
-    message = _message(message)
+    message = clean_message(message)
     state = _incident_state(state)
-    chosen = None if affected is None else _affected(affected)
+    chosen = None if affected is None else chosen_affected(affected)
     async with db.write() as session:
         now = db.now()
         row = await _status_incident(session, status_incident_id)
-        await _may_publish(session, actor, row.incident_id, hidden_is_missing=False)
+        await check_publisher(session, actor, row.incident_id, hidden_is_missing=False)
         if row.state in CLOSED and state is not StatusIncidentState.RESOLVED:
             raise InvalidTransition(
                 "This status incident is over: its updates can only be RESOLVED.", field="status"
@@ -482,130 +276,22 @@ async def post_status_update(
             row.resolved_at = now
         row.state = state
         row.updated_at = now
-        update = await _post(session, row, state, message, actor.id)
-        touched = set(await _affected_ids(session, row.id))
+        update = await add_update(session, row, state, message, actor.id)
+        touched = set(await affected_ids(session, row.id))
         if chosen is not None:
-            touched |= await _replace_affected(session, row, chosen)
-        await _settle(session, touched, now)
+            touched |= await replace_affected(session, row, chosen)
+        await settle(session, touched, now)
         return update
 
 
-async def _affected_ids(session: AsyncSession, status_incident_id: int) -> list[int]:
+async def affected_ids(session: AsyncSession, status_incident_id: int) -> list[int]:
+    """The components a status incident affects."""
     return list(
         await session.scalars(
             select(AffectedComponent.component_id).where(
                 AffectedComponent.status_incident_id == status_incident_id
             )
         )
-    )
-
-
-# Maintenance -----------------------------------------------------------------------------------
-
-
-def _aware(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _job_key(status_incident_id: int, phase: str) -> str:
-    return f"maintenance:{status_incident_id}:{phase}"
-
-
-async def schedule_maintenance(
-    db: Database,
-    *,
-    actor: User,
-    title: str,
-    message: str,
-    starts_at: datetime,
-    ends_at: datetime,
-    component_ids: Sequence[int],
-    incident_id: int | None = None,
-) -> StatusIncident:
-    """Announce maintenance ahead: SCHEDULED now, IN_PROGRESS at ``starts_at`` (its components
-    UNDER_MAINTENANCE unless worse), COMPLETED at ``ends_at``, by itself. A time without a zone
-    is taken as UTC."""
-    title, message = _title(title), _message(message)
-    starts_at, ends_at = _aware(starts_at), _aware(ends_at)
-    chosen = _affected(
-        [(component_id, ComponentStatus.UNDER_MAINTENANCE) for component_id in component_ids],
-        field="componentIds",
-    )
-    if not chosen:
-        raise Invalid("Choose the components the maintenance affects.", field="componentIds")
-    now = db.now()
-    if ends_at <= starts_at:
-        raise Invalid("The maintenance must end after it starts.", field="endsAt")
-    if ends_at <= now:
-        raise Invalid("The maintenance must end in the future.", field="endsAt")
-    if ends_at - starts_at > MAINTENANCE_LONGEST:
-        raise Invalid("A maintenance window lasts at most 7 days.", field="endsAt")
-    if starts_at - now > MAINTENANCE_AHEAD:
-        raise Invalid("Schedule maintenance at most a year ahead.", field="startsAt")
-    async with db.write() as session:
-        now = db.now()
-        await _may_publish(session, actor, incident_id, hidden_is_missing=True)
-        row = StatusIncident(
-            kind=StatusIncidentKind.MAINTENANCE,
-            incident_id=incident_id,
-            title=title,
-            state=StatusIncidentState.SCHEDULED,
-            starts_at=starts_at,
-            ends_at=ends_at,
-            created_by_id=actor.id,
-            created_at=now,
-            updated_at=now,
-        )
-        session.add(row)
-        await session.flush()
-        await _post(session, row, StatusIncidentState.SCHEDULED, message, actor.id)
-        await _replace_affected(session, row, chosen, field="componentIds")
-        for kind, phase, at in ((START_JOB, "start", starts_at), (END_JOB, "end", ends_at)):
-            await jobs.enqueue(
-                session,
-                kind,
-                {"status_incident_id": row.id},
-                now=now,
-                run_at=at,
-                key=_job_key(row.id, phase),
-            )
-        return row
-
-
-async def _maintenance_phase(
-    db: Database, payload: dict[str, Any], *, to: StatusIncidentState, message: str
-) -> None:
-    status_incident_id = payload.get("status_incident_id")
-    if not isinstance(status_incident_id, int):
-        return
-    async with db.write() as session:
-        now = db.now()
-        row = await session.get(StatusIncident, status_incident_id, with_for_update=True)
-        if row is None or row.kind is not StatusIncidentKind.MAINTENANCE:
-            return
-        if to is StatusIncidentState.IN_PROGRESS and row.state is not StatusIncidentState.SCHEDULED:
-            return  # started already, or ended (early, or by an end that ran first)
-        if to is StatusIncidentState.COMPLETED and row.state in CLOSED:
-            return
-        row.state = to
-        row.updated_at = now
-        if to is StatusIncidentState.COMPLETED:
-            row.resolved_at = now
-        await _post(session, row, to, message, None)
-        await _settle(session, await _affected_ids(session, row.id), now)
-
-
-async def start_maintenance(db: Database, payload: dict[str, Any], outside: jobs.Outside) -> None:
-    """The ``maintenance_start`` job: the window has begun (nothing, if it already did)."""
-    await _maintenance_phase(
-        db, payload, to=StatusIncidentState.IN_PROGRESS, message=STARTED_MESSAGE
-    )
-
-
-async def end_maintenance(db: Database, payload: dict[str, Any], outside: jobs.Outside) -> None:
-    """The ``maintenance_end`` job: the window is over (nothing, if it already was)."""
-    await _maintenance_phase(
-        db, payload, to=StatusIncidentState.COMPLETED, message=COMPLETED_MESSAGE
     )
 
 

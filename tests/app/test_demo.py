@@ -59,7 +59,15 @@ from app.models import (
     WorkflowRun,
     WorkflowTrigger,
 )
-from app.services import catalog, incidents, notifications, status_page, status_public, users
+from app.services import (
+    catalog,
+    incidents,
+    notifications,
+    status_maintenance,
+    status_page,
+    status_public,
+    users,
+)
 
 CHAT = demo.Chat.at("http://127.0.0.1:8000", "k" * 32)
 PERSONAS = {
@@ -469,8 +477,8 @@ async def test_nothing_is_left_to_replay_but_the_chat_post(shown):
     assert sorted(waiting, key=repr) == sorted(
         [
             ("webhook", {"delivery_id": delivery.id}),
-            (status_page.START_JOB, {"status_incident_id": maintenance.id}),
-            (status_page.END_JOB, {"status_incident_id": maintenance.id}),
+            (status_maintenance.START_JOB, {"status_incident_id": maintenance.id}),
+            (status_maintenance.END_JOB, {"status_incident_id": maintenance.id}),
         ],
         key=repr,
     )
@@ -483,7 +491,8 @@ async def test_without_a_chat_channel_the_workflow_posts_nowhere(db, seeded):
         waiting = sorted(await session.scalars(select(Job.kind)))
         run = await session.scalar(select(WorkflowRun))
     assert workflow is not None and endpoints == 0
-    assert waiting == sorted([status_page.END_JOB, status_page.START_JOB])  # the maintenance's
+    maintenance_jobs = [status_maintenance.END_JOB, status_maintenance.START_JOB]
+    assert waiting == sorted(maintenance_jobs)  # the maintenance's
     assert [next(iter(step)) for step in workflow.steps] == ["add_followers", "notify"]
     assert run is not None and run.state is RunState.DONE
 

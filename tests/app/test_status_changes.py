@@ -13,7 +13,7 @@ import pytest
 from app.db import STATUS_CHANNEL
 from app.errors import Invalid
 from app.models import ComponentStatus, StatusIncidentState
-from app.services import declarations, status_settings
+from app.services import declarations, status_components, status_settings
 from app.services import status_page as sp
 
 
@@ -25,7 +25,7 @@ def heard(db):
 
 
 async def test_each_write_the_page_shows_is_heard_once(db, people, heard):
-    component = await sp.create_component(db, actor=people.admin, name="API")
+    component = await status_components.create_component(db, actor=people.admin, name="API")
     assert len(heard) == 1
     incident = await declarations.declare(db, actor=people.responder, name="Checkout 500s")
     assert len(heard) == 1  # an internal incident changes nothing customers read
@@ -53,7 +53,7 @@ async def test_each_write_the_page_shows_is_heard_once(db, people, heard):
 
 async def test_a_refused_write_is_not_heard(db, people, heard):
     with pytest.raises(Invalid):
-        await sp.create_component(db, actor=people.admin, name=" ")
+        await status_components.create_component(db, actor=people.admin, name=" ")
     assert heard == []
 
 
@@ -66,7 +66,7 @@ async def test_other_processes_hear_it_by_notify(db, people, database_url):
     try:
         await listener.add_listener(STATUS_CHANNEL, lambda *args: notices.put_nowait(args[-1]))
         await declarations.declare(db, actor=people.responder, name="Quiet")
-        await sp.create_component(db, actor=people.admin, name="API")
+        await status_components.create_component(db, actor=people.admin, name="API")
         async with asyncio.timeout(5):
             assert await notices.get() == ""
         assert notices.empty()  # the declaration sent none

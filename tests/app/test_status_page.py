@@ -23,7 +23,7 @@ from app.models import (
     StatusIncidentState,
     TimelineEvent,
 )
-from app.services import catalog, declarations, roles
+from app.services import catalog, declarations, roles, status_components, status_maintenance
 from app.services import status_page as sp
 from app.timeline import describe
 from app.worker import HANDLERS
@@ -36,12 +36,15 @@ S = StatusIncidentState
 
 
 async def component(db, people, name, **kw):
-    return await sp.create_component(db, actor=people.admin, name=name, **kw)
+    return await status_components.create_component(db, actor=people.admin, name=name, **kw)
 
 
 async def statuses(db):
     async with db.read() as session:
-        return {c.name: c.status for c in await sp.list_components(session, public_only=False)}
+        return {
+            c.name: c.status
+            for c in await status_components.list_components(session, public_only=False)
+        }
 
 
 async def history(db, component_id):
@@ -68,7 +71,7 @@ async def test_admins_configure_components_and_every_status_change_is_history(db
     await component(db, people, "Billing internals", public=False)
     assert api.status is OK and api.group_name == "Core"
     with pytest.raises(Forbidden):
-        await sp.create_component(db, actor=people.responder, name="Dashboard")
+        await status_components.create_component(db, actor=people.responder, name="Dashboard")
     with pytest.raises(Invalid) as taken:
         await component(db, people, "api")
     assert taken.value.field == "name"
@@ -77,21 +80,29 @@ async def test_admins_configure_components_and_every_status_change_is_history(db
     assert long.value.field == "name"
 
     # Responders set a status directly; only admins change the settings.
-    await sp.update_component(db, actor=people.responder, component_id=api.id, status=PARTIAL)
+    await status_components.update_component(
+        db, actor=people.responder, component_id=api.id, status=PARTIAL
+    )
     with pytest.raises(Forbidden):
-        await sp.update_component(db, actor=people.responder, component_id=api.id, name="Core")
+        await status_components.update_component(
+            db, actor=people.responder, component_id=api.id, name="Core"
+        )
     with pytest.raises(Forbidden):
-        await sp.update_component(db, actor=people.member, component_id=api.id, status=OUT)
-    await sp.update_component(
+        await status_components.update_component(
+            db, actor=people.member, component_id=api.id, status=OUT
+        )
+    await status_components.update_component(
         db, actor=people.admin, component_id=api.id, name="Public API", status=PARTIAL
     )
     with pytest.raises(NotFound):
-        await sp.update_component(db, actor=people.admin, component_id=9999, status=OK)
+        await status_components.update_component(
+            db, actor=people.admin, component_id=9999, status=OK
+        )
 
     assert await history(db, api.id) == [OK, PARTIAL]
     async with db.read() as session:
-        public = await sp.list_components(session, public_only=True)
-        everything = await sp.list_components(session, public_only=False)
+        public = await status_components.list_components(session, public_only=True)
+        everything = await status_components.list_components(session, public_only=False)
     assert [c.name for c in public] == ["Public API"]
     assert [c.name for c in everything] == ["Public API", "Billing internals"]
 
@@ -202,7 +213,7 @@ async def test_resolving_returns_components_unless_another_open_incident_affects
 async def test_maintenance_starts_and_ends_by_its_jobs_once(db, people, clock):
     api = await component(db, people, "Database")
     now = db.now()
-    row = await sp.schedule_maintenance(
+    row = await status_maintenance.schedule_maintenance(
         db,
         actor=people.responder,
         title="Database upgrade",
@@ -219,28 +230,28 @@ async def test_maintenance_starts_and_ends_by_its_jobs_once(db, people, clock):
         }
         upcoming = await sp.upcoming_maintenance(session, public_only=True)
     assert queued == {
-        sp.START_JOB: now + timedelta(hours=1),
-        sp.END_JOB: now + timedelta(hours=3),
+        status_maintenance.START_JOB: now + timedelta(hours=1),
+        status_maintenance.END_JOB: now + timedelta(hours=3),
     }
     assert [v.row.title for v in upcoming] == ["Database upgrade"]
     assert await statuses(db) == {"Database": OK}  # not before it starts
 
     payload = {"status_incident_id": row.id}
     clock.advance(hours=1)
-    await sp.start_maintenance(db, payload, None)
-    await sp.start_maintenance(db, payload, None)  # a job taken twice
+    await status_maintenance.start_maintenance(db, payload, None)
+    await status_maintenance.start_maintenance(db, payload, None)  # a job taken twice
     assert await statuses(db) == {"Database": MAINT}
     clock.advance(hours=2)
-    await sp.end_maintenance(db, payload, None)
-    await sp.end_maintenance(db, payload, None)
-    await sp.start_maintenance(db, payload, None)  # late: nothing
+    await status_maintenance.end_maintenance(db, payload, None)
+    await status_maintenance.end_maintenance(db, payload, None)
+    await status_maintenance.start_maintenance(db, payload, None)  # late: nothing
     assert await statuses(db) == {"Database": OK}
     async with db.read() as session:
         view = await sp.get_status_incident(session, row.id, public_only=True)
     assert view is not None and view.row.state is S.COMPLETED
     assert [u.message for u in view.updates] == [
-        sp.COMPLETED_MESSAGE,
-        sp.STARTED_MESSAGE,
+        status_maintenance.COMPLETED_MESSAGE,
+        status_maintenance.STARTED_MESSAGE,
         "PostgreSQL 17.",
     ]
     assert await history(db, api.id) == [OK, MAINT, OK]
@@ -249,7 +260,7 @@ async def test_maintenance_starts_and_ends_by_its_jobs_once(db, people, clock):
 async def test_maintenance_never_hides_a_worse_outage(db, people, clock):
     api = await component(db, people, "API")
     now = db.now()
-    row = await sp.schedule_maintenance(
+    row = await status_maintenance.schedule_maintenance(
         db,
         actor=people.admin,
         title="Upgrade",
@@ -261,16 +272,16 @@ async def test_maintenance_never_hides_a_worse_outage(db, people, clock):
     await sp.publish_status_incident(
         db, actor=people.admin, title="Down", message="m", affected=[(api.id, OUT)]
     )
-    await sp.start_maintenance(db, {"status_incident_id": row.id}, None)
+    await status_maintenance.start_maintenance(db, {"status_incident_id": row.id}, None)
     assert await statuses(db) == {"API": OUT}
-    await sp.end_maintenance(db, {"status_incident_id": row.id}, None)
+    await status_maintenance.end_maintenance(db, {"status_incident_id": row.id}, None)
     assert await statuses(db) == {"API": OUT}
 
 
 async def test_maintenance_completed_early_is_left_alone_by_its_jobs(db, people, clock):
     api = await component(db, people, "API")
     now = db.now()
-    row = await sp.schedule_maintenance(
+    row = await status_maintenance.schedule_maintenance(
         db,
         actor=people.responder,
         title="Upgrade",
@@ -281,18 +292,18 @@ async def test_maintenance_completed_early_is_left_alone_by_its_jobs(db, people,
     )
     payload = {"status_incident_id": row.id}
     clock.advance(minutes=5)
-    await sp.start_maintenance(db, payload, None)
+    await status_maintenance.start_maintenance(db, payload, None)
     done = await sp.post_status_update(
         db, actor=people.responder, status_incident_id=row.id, state=S.RESOLVED, message="Done."
     )
     assert done.state is S.COMPLETED
     assert await statuses(db) == {"API": OK}
     clock.advance(hours=1)
-    await sp.end_maintenance(db, payload, None)
+    await status_maintenance.end_maintenance(db, payload, None)
     async with db.read() as session:
         view = await sp.get_status_incident(session, row.id, public_only=False)
     assert view is not None
-    assert [u.message for u in view.updates] == ["Done.", sp.STARTED_MESSAGE, "m"]
+    assert [u.message for u in view.updates] == ["Done.", status_maintenance.STARTED_MESSAGE, "m"]
 
 
 async def test_maintenance_windows_are_checked(db, people):
@@ -301,7 +312,7 @@ async def test_maintenance_windows_are_checked(db, people):
 
     async def schedule(starts, ends, ids=(api.id,)):
         with pytest.raises(Invalid) as refused:
-            await sp.schedule_maintenance(
+            await status_maintenance.schedule_maintenance(
                 db,
                 actor=people.responder,
                 title="t",
@@ -321,7 +332,7 @@ async def test_maintenance_windows_are_checked(db, people):
     )
     assert await schedule(now, now + hour, ids=()) == "componentIds"
     with pytest.raises(Forbidden):
-        await sp.schedule_maintenance(
+        await status_maintenance.schedule_maintenance(
             db,
             actor=people.member,
             title="t",
@@ -405,7 +416,7 @@ async def test_a_hidden_incident_is_not_found_as_a_missing_one(db, people):
 async def test_the_worker_runs_maintenance_jobs_when_due(db, people, clock):
     api = await component(db, people, "API")
     now = db.now()
-    await sp.schedule_maintenance(
+    await status_maintenance.schedule_maintenance(
         db,
         actor=people.admin,
         title="Upgrade",
@@ -425,11 +436,11 @@ async def test_the_worker_runs_maintenance_jobs_when_due(db, people, clock):
     assert await run_due() == [sp.NEWS_JOB]  # the announcement, to its subscribers
     assert await run_due() == []
     clock.advance(hours=1)
-    assert await run_due() == [sp.START_JOB]
+    assert await run_due() == [status_maintenance.START_JOB]
     assert await statuses(db) == {"API": MAINT}
     assert await run_due() == [sp.NEWS_JOB]  # "it has begun", to its subscribers
     clock.advance(hours=1)
-    assert await run_due() == [sp.END_JOB]
+    assert await run_due() == [status_maintenance.END_JOB]
     assert await statuses(db) == {"API": OK}
 
 

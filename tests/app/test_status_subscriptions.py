@@ -19,6 +19,7 @@ from app import jobs
 from app.errors import Invalid, NotFound
 from app.models import Job, StatusDelivery, StatusSubscriber
 from app.models.status_page import ComponentStatus, StatusIncidentState
+from app.services import status_components
 from app.services import status_page as sp
 from app.services import status_subscriptions as subs
 from app.worker import HANDLERS
@@ -68,7 +69,11 @@ async def components(db, people, *names, public=True):
     made = []
     for name in names:
         made.append(
-            (await sp.create_component(db, actor=people.admin, name=name, public=public)).id
+            (
+                await status_components.create_component(
+                    db, actor=people.admin, name=name, public=public
+                )
+            ).id
         )
     return made
 
@@ -198,7 +203,9 @@ async def test_an_unconfirmed_address_is_forgotten_after_a_week(db, people, smtp
 
 async def test_links_open_only_their_own_subscription(db, people, smtp):
     api, internal = await components(db, people, "API", "Billing DB")
-    await sp.update_component(db, actor=people.admin, component_id=internal, public=False)
+    await status_components.update_component(
+        db, actor=people.admin, component_id=internal, public=False
+    )
     token = await subscribed(db, smtp, "me@example.com")
 
     async with db.read() as session:
@@ -265,7 +272,9 @@ def test_tokens_carry_no_address():
 async def test_a_component_made_internal_brings_its_subscribers_nothing(db, people, smtp):
     [billing] = await components(db, people, "Billing")
     await subscribed(db, smtp, "billing@example.com", [billing])
-    await sp.update_component(db, actor=people.admin, component_id=billing, public=False)
+    await status_components.update_component(
+        db, actor=people.admin, component_id=billing, public=False
+    )
     await sp.publish_status_incident(
         db, actor=people.responder, title="Invoices late", message="Looking.",
         affected=[(billing, S.DEGRADED_PERFORMANCE)],

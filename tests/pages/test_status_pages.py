@@ -21,7 +21,7 @@ from app.models.status_page import (
     StatusIncidentState,
     StatusPageSettings,
 )
-from app.services import status_page
+from app.services import status_components, status_page
 from schema.context import Context, nobody
 from tests.app.test_status_public import component, secret_incident, status_incident
 from tests.browser import browser  # noqa: F401 (the fixture)
@@ -300,10 +300,10 @@ async def test_in_a_real_browser_light_dark_phone_and_without_script(db, served,
 
 async def test_what_support_publishes_reaches_the_page(db, people, anonymous, browsers):
     secret = await secret_incident(db, people)
-    api = await status_page.create_component(
+    api = await status_components.create_component(
         db, actor=people.admin, name="API", group_name="Platform"
     )
-    await status_page.create_component(db, actor=people.admin, name="Vault", public=False)
+    await status_components.create_component(db, actor=people.admin, name="Vault", public=False)
     before = (await anonymous.get("/status")).content
     await status_page.publish_status_incident(
         db, actor=people.responder, incident_id=secret.id, title="Errors on the API",

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from app import jobs
 from app.models import StatusSubscriber
-from app.services import status_page
+from app.services import status_components, status_page
 from app.worker import HANDLERS
 from tests.pages.conftest import SITE, dev_app, hearing
 from tests.support.html import parse, text_of
@@ -59,8 +59,8 @@ def link_in(message, path: str) -> str:
 
 
 async def components(db, people):
-    api = await status_page.create_component(db, actor=people.admin, name="API")
-    web = await status_page.create_component(db, actor=people.admin, name="Dashboard")
+    api = await status_components.create_component(db, actor=people.admin, name="API")
+    web = await status_components.create_component(db, actor=people.admin, name="Dashboard")
     return api, web
 
 

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import event
 
 from app.models import ComponentStatus, TokenScope
-from app.services import status_page, tokens
+from app.services import status_components, tokens
 from tests.app.test_status_public import component, status_incident
 from tests.pages.conftest import SITE, dev_app, hearing
 from tests.support.html import parse, text_of
@@ -89,7 +89,7 @@ async def test_a_change_is_served_at_once_and_concurrent_visitors_share_one_draw
     api = await component(db, "API")
     before = await http.get("/status")
     assert "All systems operational" in text_of(parse(before.text).css_first("#overall"))
-    await status_page.update_component(
+    await status_components.update_component(
         db, actor=people.admin, component_id=api, status=S.MAJOR_OUTAGE
     )
     with statements(app) as run:

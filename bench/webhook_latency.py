@@ -38,7 +38,7 @@ from sqlalchemy import select
 from app.cli import migrate
 from app.db import Database
 from app.models import Incident, OrgRole, TokenScope, WebhookDelivery, WebhookFormat
-from app.services import tokens, users, webhooks
+from app.services import tokens, users, webhook_endpoints
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from graphql_list import fresh_postgres
@@ -96,7 +96,7 @@ async def prepare(url: str, hook: str) -> str:
     _, secret = await tokens.create_token(
         db, user=support, name="bench", scope=TokenScope.READ_WRITE
     )
-    await webhooks.create_endpoint(
+    await webhook_endpoints.create_endpoint(
         db, actor=admin, secret_key=SECRET_KEY, url=hook, format=WebhookFormat.STANDARD,
         event_types=["incident.declared"],
     )  # fmt: skip

@@ -19,7 +19,7 @@ import strawberry
 
 from app import models
 from app.models import DeliveryState, User, WebhookFormat
-from app.services import webhooks
+from app.services import webhook_endpoints, webhooks
 from schema import ids, process
 from schema.context import Info
 from schema.errors import UserError
@@ -97,7 +97,9 @@ class WebhookEndpoint:
     @strawberry.field(description="Its latest deliveries, newest first (at most 100).")
     async def deliveries(self, info: Info, first: int = 20) -> list[WebhookDelivery]:
         async with info.context.reading() as session:
-            found = await webhooks.deliveries(session, endpoint_ids=[self.key], first=first)
+            found = await webhook_endpoints.deliveries(
+                session, endpoint_ids=[self.key], first=first
+            )
         return [WebhookDelivery.from_model(row) for row in found[self.key]]
 
 
@@ -106,14 +108,14 @@ class WebhookQueries:
     @strawberry.field(description="Admins: every webhook endpoint, oldest first.")
     async def webhook_endpoints(self, info: Info) -> list[WebhookEndpoint]:
         async with info.context.reading() as session:
-            rows = await webhooks.list_endpoints(session, actor=info.context.viewer)
+            rows = await webhook_endpoints.list_endpoints(session, actor=info.context.viewer)
         return [WebhookEndpoint.from_model(row) for row in rows]
 
     @strawberry.field(description="Admins: one webhook endpoint (null: there is none).")
     async def webhook_endpoint(self, info: Info, id: strawberry.ID) -> WebhookEndpoint | None:
         endpoint_id = ids.decode("WebhookEndpoint", id, field="id")
         async with info.context.reading() as session:
-            row = await webhooks.get_endpoint(
+            row = await webhook_endpoints.get_endpoint(
                 session, actor=info.context.viewer, endpoint_id=endpoint_id
             )
         return None if row is None else WebhookEndpoint.from_model(row)
@@ -180,7 +182,7 @@ class WebhookMutations:
     async def create_webhook_endpoint(
         info: Info, input: CreateWebhookEndpointInput, actor: User
     ) -> WebhookEndpointPayload:
-        row, secret = await webhooks.create_endpoint(
+        row, secret = await webhook_endpoints.create_endpoint(
             info.context.db,
             actor=actor,
             secret_key=process.secret_key(),
@@ -199,10 +201,10 @@ class WebhookMutations:
     async def update_webhook_endpoint(
         info: Info, input: UpdateWebhookEndpointInput, actor: User
     ) -> WebhookEndpointPayload:
-        event_types: list[str] | webhooks.Keep | None = webhooks.KEEP
+        event_types: list[str] | webhook_endpoints.Keep | None = webhook_endpoints.KEEP
         if input.event_types is not strawberry.UNSET:
             event_types = input.event_types
-        row = await webhooks.update_endpoint(
+        row = await webhook_endpoints.update_endpoint(
             info.context.db,
             actor=actor,
             endpoint_id=_endpoint_id(input.endpoint_id),
@@ -222,7 +224,7 @@ class WebhookMutations:
     async def delete_webhook_endpoint(
         info: Info, input: WebhookEndpointIdInput, actor: User
     ) -> WebhookEndpointPayload:
-        row = await webhooks.delete_endpoint(
+        row = await webhook_endpoints.delete_endpoint(
             info.context.db, actor=actor, endpoint_id=_endpoint_id(input.endpoint_id)
         )
         return WebhookEndpointPayload(endpoint=WebhookEndpoint.from_model(row))
@@ -235,7 +237,7 @@ class WebhookMutations:
     async def rotate_webhook_secret(
         info: Info, input: WebhookEndpointIdInput, actor: User
     ) -> WebhookEndpointPayload:
-        row, secret = await webhooks.rotate_secret(
+        row, secret = await webhook_endpoints.rotate_secret(
             info.context.db,
             actor=actor,
             secret_key=process.secret_key(),

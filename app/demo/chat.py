@@ -22,7 +22,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from app.db import Database
 from app.models import WebhookEndpoint, WebhookFormat
-from app.services import webhooks
+from app.services import webhook_endpoints
 
 CHANNEL = "#incidents"
 PAGE_PATH = "/demo/chat"
@@ -82,7 +82,9 @@ async def receive(
         ).all()
     for one in sealed:
         try:
-            Webhook(webhooks.unseal(one, secret_key)).verify(body, signed, json_parse=False)
+            Webhook(webhook_endpoints.unseal(one, secret_key)).verify(
+                body, signed, json_parse=False
+            )
         except (ValueError, WebhookVerificationError):
             continue
         return _message(signed["webhook-id"], body, base_url)

@@ -35,7 +35,7 @@ from app.services import (
     status_page,
     status_subscriptions,
     teams,
-    webhooks,
+    webhook_endpoints,
     workflow_runs,
     workflows,
 )
@@ -85,7 +85,7 @@ async def add_workflow(
         {"notify": {"team_ids": leadership, "message": WORKFLOW_MESSAGE}},
     ]
     if chat is not None:
-        endpoint, _ = await webhooks.create_endpoint(
+        endpoint, _ = await webhook_endpoints.create_endpoint(
             db,
             actor=admin,
             secret_key=chat.secret_key,

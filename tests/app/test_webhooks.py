@@ -29,7 +29,7 @@ from app.models import (
     WebhookEndpoint,
     WebhookFormat,
 )
-from app.services import declarations, incidents, webhooks
+from app.services import declarations, incidents, webhook_endpoints, webhooks
 from tests.support.receivers import Receiver
 
 KEY = "k" * 32
@@ -101,7 +101,7 @@ async def run_jobs(db, reach) -> list[jobs.RetryLater]:
 
 
 async def endpoint(db, people, url, **options):
-    return await webhooks.create_endpoint(
+    return await webhook_endpoints.create_endpoint(
         db, actor=people.admin, secret_key=KEY, url=url, **options
     )
 
@@ -138,7 +138,7 @@ async def test_a_declare_reaches_a_standard_endpoint_signed(db, people, receiver
     }
     assert message["data"]["incident"]["status"] and message["data"]["incident"]["severity"]
     with pytest.raises(Exception, match="signature"):
-        Webhook(webhooks.new_secret()).verify(got.body, got.headers)
+        Webhook(webhook_endpoints.new_secret()).verify(got.body, got.headers)
 
     [delivery] = await deliveries(db)
     assert delivery.state is DeliveryState.DELIVERED
@@ -315,19 +315,19 @@ async def test_what_may_be_configured(db, people):
         await endpoint(db, people, "https://example.com/hook", event_types=["incident.deleted"])
     assert refused.value.field == "eventTypes"
     with pytest.raises(Forbidden):
-        await webhooks.create_endpoint(
+        await webhook_endpoints.create_endpoint(
             db, actor=people.member, secret_key=KEY, url="https://example.com/hook"
         )
     row, secret = await endpoint(db, people, "https://example.com/hook")
-    assert webhooks.unseal(row.sealed_secret, KEY) == secret
+    assert webhook_endpoints.unseal(row.sealed_secret, KEY) == secret
     with pytest.raises(ValueError, match="another secret key"):
-        webhooks.unseal(row.sealed_secret, "another key entirely")
-    _, rotated = await webhooks.rotate_secret(
+        webhook_endpoints.unseal(row.sealed_secret, "another key entirely")
+    _, rotated = await webhook_endpoints.rotate_secret(
         db, actor=people.admin, secret_key=KEY, endpoint_id=row.id
     )
     async with db.read() as session:
         stored = await session.get(WebhookEndpoint, row.id)
-    assert rotated != secret and webhooks.unseal(stored.sealed_secret, KEY) == rotated
+    assert rotated != secret and webhook_endpoints.unseal(stored.sealed_secret, KEY) == rotated
 
 
 async def test_private_incidents_only_reach_endpoints_that_opted_in(db, people, receiver, http):
@@ -410,7 +410,9 @@ async def test_repeated_failure_turns_the_endpoint_off_and_tells_admins(
     await declarations.declare(db, actor=people.member, name="Still down?")
     await outbox.react()
     assert len(await deliveries(db)) == webhooks.DISABLE_AFTER
-    await webhooks.update_endpoint(db, actor=people.admin, endpoint_id=row.id, enabled=True)
+    await webhook_endpoints.update_endpoint(
+        db, actor=people.admin, endpoint_id=row.id, enabled=True
+    )
     await declarations.declare(db, actor=people.member, name="Back?")
     await outbox.react()
     assert len(await deliveries(db)) == webhooks.DISABLE_AFTER + 1
@@ -419,7 +421,7 @@ async def test_repeated_failure_turns_the_endpoint_off_and_tells_admins(
 async def test_a_deleted_endpoint_sends_nothing_more(db, people, receiver, http):
     row, _ = await endpoint(db, people, receiver.at("/gone"))
     await webhooks.send_test(db, actor=people.admin, endpoint_id=row.id)
-    await webhooks.delete_endpoint(db, actor=people.admin, endpoint_id=row.id)
+    await webhook_endpoints.delete_endpoint(db, actor=people.admin, endpoint_id=row.id)
     assert await run_jobs(db, outside(http)) == []
     assert receiver.got == []
     async with db.read() as session:

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from app.models import Incident, Notification, NotificationKind, Severity, WebhookFormat
-from app.services import declarations, roles, teams, webhooks, workflows
+from app.services import declarations, roles, teams, webhook_endpoints, workflows
 from tests.live.conftest import ROOT, post, until
 from tests.support.factories import lead_role, named
 from tests.support.receivers import MailServer, Receiver
@@ -75,7 +75,7 @@ async def test_a_critical_declare_reaches_leadership_through_a_process_kill(
         leadership = await teams.create_team(
             db, actor=people.admin, name="Leadership", member_ids=[p.id for p in leaders]
         )
-        await webhooks.create_endpoint(
+        await webhook_endpoints.create_endpoint(
             db, actor=people.admin, secret_key="s" * 32, url=chat.at("/announcements"),
             format=WebhookFormat.SLACK, event_types=["incident.declared"],
         )  # fmt: skip

@@ -16,7 +16,7 @@ from standardwebhooks import Webhook
 from app import demo
 from app.db import Database
 from app.models import WebhookEndpoint
-from app.services import webhooks
+from app.services import webhook_endpoints
 from tests.pages.conftest import SITE, csrf_of, dev_app
 from tests.support.html import parse
 from tests.support.servers import free_port, serving, until
@@ -87,7 +87,7 @@ async def secret_of(database_url: str) -> str:
     finally:
         await db.dispose()
     assert endpoint is not None
-    return webhooks.unseal(endpoint.sealed_secret, KEY)
+    return webhook_endpoints.unseal(endpoint.sealed_secret, KEY)
 
 
 def signed(secret: str, message_id: str, text: str) -> tuple[bytes, dict[str, str]]:
@@ -107,7 +107,7 @@ async def test_only_posts_signed_by_the_channel_endpoint_get_in_each_once(chat_a
     async with httpx2.AsyncClient(transport=transport, base_url=SITE) as http:
         hook = "/demo/chat/hook"
         unsigned = await http.post(hook, json={"text": "Unsigned"})
-        body, headers = signed(webhooks.new_secret(), "msg_forged", "Forged")
+        body, headers = signed(webhook_endpoints.new_secret(), "msg_forged", "Forged")
         forged = await http.post(hook, content=body, headers=headers)
         body, headers = signed(secret, "msg_1", "Hello <!channel> & all")
         first = await http.post(hook, content=body, headers=headers)

@@ -273,7 +273,9 @@ class PublishStatusIncidentInput:
 @strawberry.input
 class PostStatusUpdateInput:
     status_incident_id: strawberry.ID
-    status: StatusIncidentStatus
+    status: StatusIncidentStatus | None = strawberry.field(
+        default=None, description="Left out: the status incident stays in its state."
+    )
     message: str
     affected: list[StatusAffectedInput] | None = strawberry.field(
         default=None, description="Left out: unchanged; given: replaces the affected components."
@@ -399,7 +401,7 @@ class StatusPageMutations:
             status_incident_id=ids.decode(
                 "StatusIncident", input.status_incident_id, field="statusIncidentId"
             ),
-            state=input.status.state,
+            state=None if input.status is None else input.status.state,
             message=input.message,
             affected=None if input.affected is None else _affected(input.affected),
         )

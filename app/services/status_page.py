@@ -249,29 +249,33 @@ async def post_status_update(
     *,
     actor: User,
     status_incident_id: int,
-    state: StatusIncidentState,
+    state: StatusIncidentState | None,
     message: str,
     affected: Affected | None = None,
 ) -> StatusUpdate:
-    """Tell customers more: an update moving the status incident to ``state`` (RESOLVED resolves
-    it; on maintenance, RESOLVED completes it early and the other states only add the message),
-    and, when ``affected`` is given, the affected components replaced by it."""
+    """Tell customers more: an update moving the status incident to ``state`` (None: it stays
+    where it is; RESOLVED resolves it; on maintenance, RESOLVED completes it early and the other
+    states only add the message), and, when ``affected`` is given, the affected components
+    replaced by it."""
     message = clean_message(message)
-    state = _incident_state(state)
+    wanted = None if state is None else _incident_state(state)
     chosen = None if affected is None else chosen_affected(affected)
     async with db.write() as session:
         now = db.now()
         row = await _status_incident(session, status_incident_id)
         await check_publisher(session, actor, row.incident_id, hidden_is_missing=False)
-        if row.state in CLOSED and state is not StatusIncidentState.RESOLVED:
+        if wanted is None:
+            wanted = row.state
+        elif row.state in CLOSED and wanted is not StatusIncidentState.RESOLVED:
             raise InvalidTransition(
                 "This status incident is over: its updates can only be RESOLVED.", field="status"
             )
-        if row.kind is StatusIncidentKind.MAINTENANCE:
-            if state is StatusIncidentState.RESOLVED:
-                state = StatusIncidentState.COMPLETED
+        elif row.kind is StatusIncidentKind.MAINTENANCE:
+            if wanted is StatusIncidentState.RESOLVED:
+                wanted = StatusIncidentState.COMPLETED
             else:
-                state = row.state
+                wanted = row.state
+        state = wanted
         if state in CLOSED and row.resolved_at is None:
             row.resolved_at = now
         row.state = state

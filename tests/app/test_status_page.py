@@ -143,6 +143,12 @@ async def test_publishing_and_updates_move_the_components(db, people):
         ("API", PARTIAL),
         ("Dashboard", PARTIAL),
     }
+    told = await sp.post_status_update(
+        db, actor=people.responder, status_incident_id=published.id, state=None,
+        message="The rollback is halfway.",
+    )  # fmt: skip
+    assert told.state is S.IDENTIFIED  # no state given: it stays where it is
+    assert await statuses(db) == {"API": PARTIAL, "Dashboard": PARTIAL}
 
     with pytest.raises(Invalid) as bad_state:
         await sp.post_status_update(

@@ -179,9 +179,10 @@ async def test_the_share_form_also_posts_to_the_status_page(db, people, browsers
         assert (await browser.post("/incidents/INC-1/status", published)).status_code == 303
         tree = parse((await browser.get("/incidents/INC-1")).text)
         assert tree.css('input[name="status_also"]')
+        drawn = {"status_incident": value(one(tree, "#share-form"), "status_incident")}
         answer = await browser.post(
             "/incidents/INC-1/updates",
-            {"message": "Rolled back build 4411.", "next": "", "status_also": "1",
+            {**drawn, "message": "Rolled back build 4411.", "next": "", "status_also": "1",
              "status_message": "We rolled back a change; service is recovering."},
         )  # fmt: skip
         assert answer.status_code == 303
@@ -189,11 +190,18 @@ async def test_the_share_form_also_posts_to_the_status_page(db, people, browsers
         now = text(tree, "#status-now")
         assert "We rolled back a change; service is recovering." in now
         assert "4411" not in now
+        assert text(tree, "#status-now .status-state") == "Investigating"  # its state stays
         assert text(tree, "#incident-head .latest-text") == "Rolled back build 4411."
 
         empty = await browser.post(
             "/incidents/INC-1/updates",
-            {"message": "Still fine.", "next": "", "status_also": "1", "status_message": " "},
+            {
+                **drawn,
+                "message": "Still fine.",
+                "next": "",
+                "status_also": "1",
+                "status_message": " ",
+            },
         )
         assert empty.status_code == 422  # checked before anything is shared
         assert field_error(parse(empty.text), "status_message")

@@ -8,8 +8,8 @@ status update" on the open one (``IncidentPostStatusUpdate``). Its Preview butto
 nothing: it draws the page again with the form as typed and a box showing what customers will
 read, drawn from the form's values. The form names the status incident it was drawn for, so one
 published meanwhile by someone else is a conflict, never a silent update. ``also_post`` is the
-share form's "Also post to the status page": a second mutation after the share, not one
-transaction with it.
+share form's "Also post to the status page" (to the status incident the form was drawn with, in
+the state it is in): a second mutation after the share, not one transaction with it.
 """
 
 from __future__ import annotations
@@ -157,16 +157,14 @@ def also_checked(form: Form) -> None:
         form.errors["status_message"] = f"Keep it under {MESSAGE_LENGTH} characters."
 
 
-async def also_post(request: Request, data: Mapping[str, Any], form: Form) -> None:
-    """After the share form's update went out: post its customer-facing text to the open status
-    incident, keeping its state and components. A second mutation, not one transaction with
-    the share: if it fails, the share stands and the form says so, keeping the text."""
-    current = open_one(data)
-    if current is None:
-        return
+async def also_post(request: Request, form: Form) -> None:
+    """After the share form's update went out: post its customer-facing text to the status
+    incident the form was drawn with, keeping its state and components. A second mutation, not
+    one transaction with the share: if it fails, the share stands and the form says so, keeping
+    the text."""
     shared = await change(
         request, "IncidentPostStatusUpdate", form, {"message": "status_message"},
-        statusIncidentId=current["id"], status=current["state"],
+        statusIncidentId=form.value("status_incident"),
         message=form.value("status_message").strip(),
     )  # fmt: skip
     if not shared:

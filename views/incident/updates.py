@@ -49,7 +49,7 @@ async def share_update(request: Request) -> Response:
             severityId=severity, nextUpdateInMinutes=promise, expectedVersion=drawn_with,
         )  # fmt: skip
         if shared and also:
-            await status_page.also_post(request, await target.page(), form)
+            await status_page.also_post(request, form)
 
     return await submit(request, SHARE, act)
 

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import jobs, policy
 from app.db import Database, appending_events
-from app.errors import Forbidden, Invalid, InvalidTransition, NotFound, incident_not_found
+from app.errors import Conflict, Forbidden, Invalid, InvalidTransition, NotFound, incident_not_found
 from app.models import (
     AffectedComponent,
     ComponentStatus,
@@ -219,6 +219,12 @@ async def publish_status_incident(
     async with db.write() as session:
         now = db.now()
         await check_publisher(session, actor, incident_id, hidden_is_missing=True)
+        if incident_id is not None and await _open_for(session, incident_id) is not None:
+            raise Conflict(
+                "Customers already read about this incident on the status page: post an "
+                "update to what they read instead.",
+                field="incidentId",
+            )
         row = StatusIncident(
             kind=StatusIncidentKind.INCIDENT,
             incident_id=incident_id,
@@ -235,6 +241,18 @@ async def publish_status_incident(
         touched = await replace_affected(session, row, chosen)
         await settle(session, touched, now)
         return row
+
+
+async def _open_for(session: AsyncSession, incident_id: int) -> int | None:
+    """The status incident still open about ``incident_id``, if any (one at a time: the
+    incident's row is locked until the write ends, so two publishing at once take turns)."""
+    await session.execute(select(Incident.id).where(Incident.id == incident_id).with_for_update())
+    found: int | None = await session.scalar(
+        select(StatusIncident.id).where(
+            StatusIncident.incident_id == incident_id, StatusIncident.state.not_in(CLOSED)
+        )
+    )
+    return found
 
 
 async def _status_incident(session: AsyncSession, status_incident_id: int) -> StatusIncident:

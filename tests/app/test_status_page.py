@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from app import jobs
-from app.errors import Forbidden, Invalid, InvalidTransition, NotFound
+from app.errors import Conflict, Forbidden, Invalid, InvalidTransition, NotFound
 from app.models import (
     ComponentStatus,
     ComponentStatusChange,
@@ -149,6 +149,11 @@ async def test_publishing_and_updates_move_the_components(db, people):
     )  # fmt: skip
     assert told.state is S.IDENTIFIED  # no state given: it stays where it is
     assert await statuses(db) == {"API": PARTIAL, "Dashboard": PARTIAL}
+    with pytest.raises(Conflict) as twice:  # customers read one story per incident at a time
+        await sp.publish_status_incident(
+            db, actor=people.responder, incident_id=incident.id, title="Again", message="m"
+        )
+    assert twice.value.field == "incidentId"
 
     with pytest.raises(Invalid) as bad_state:
         await sp.post_status_update(
@@ -352,13 +357,14 @@ async def test_maintenance_windows_are_checked(db, people):
 async def test_who_may_publish(db, people):
     incident = await declarations.declare(db, actor=people.responder, name="Search slow")
 
-    async def publish(actor, incident_id=incident.id):
+    async def publish(actor, incident_id=incident.id, state=S.INVESTIGATING):
         return await sp.publish_status_incident(
-            db, actor=actor, incident_id=incident_id, title="Search slow", message="Looking."
-        )
+            db, actor=actor, incident_id=incident_id, title="Search slow", message="Looking.",
+            state=state,
+        )  # fmt: skip
 
-    assert await publish(people.responder)
-    assert await publish(people.admin)
+    assert await publish(people.responder, state=S.RESOLVED)  # over at once: the next may tell
+    assert await publish(people.admin, state=S.RESOLVED)
     with pytest.raises(Forbidden):
         await publish(people.member)
     with pytest.raises(Forbidden):

@@ -25,6 +25,10 @@ from schema.payloads import (
 from schema.people import ApiToken
 
 
+def _field_ids(values: list[strawberry.ID] | None) -> list[int] | None:
+    return None if values is None else ids.decode_all("CustomField", values, field="customFieldIds")
+
+
 @strawberry.input
 class CreateSeverityInput:
     name: str
@@ -38,6 +42,9 @@ class UpdateSeverityInput:
     name: str | None = None
     description: str | None = None
     rank: int | None = None
+
+    def severity(self) -> int:
+        return ids.decode("Severity", self.severity_id, field="severityId")
 
 
 @strawberry.input
@@ -54,6 +61,9 @@ class UpdateStatusInput:
     description: str | None = None
     position: int | None = None
 
+    def status(self) -> int:
+        return ids.decode("Status", self.status_id, field="statusId")
+
 
 @strawberry.input
 class CreateIncidentTypeInput:
@@ -63,6 +73,12 @@ class CreateIncidentTypeInput:
     practice: bool = False
     default_severity_id: strawberry.ID | None = None
     custom_field_ids: list[strawberry.ID] | None = None
+
+    def default_severity(self) -> int | None:
+        return ids.decode_optional("Severity", self.default_severity_id, field="defaultSeverityId")
+
+    def custom_fields(self) -> list[int] | None:
+        return _field_ids(self.custom_field_ids)
 
 
 @strawberry.input
@@ -74,6 +90,15 @@ class UpdateIncidentTypeInput:
     practice: bool | None = None
     default_severity_id: strawberry.ID | None = None
     custom_field_ids: list[strawberry.ID] | None = None
+
+    def incident_type(self) -> int:
+        return ids.decode("IncidentType", self.type_id, field="typeId")
+
+    def default_severity(self) -> int | None:
+        return ids.decode_optional("Severity", self.default_severity_id, field="defaultSeverityId")
+
+    def custom_fields(self) -> list[int] | None:
+        return _field_ids(self.custom_field_ids)
 
 
 @strawberry.input
@@ -89,6 +114,9 @@ class UpdateIncidentRoleInput:
     name: str | None = None
     description: str | None = None
     instructions: str | None = None
+
+    def role(self) -> int:
+        return ids.decode("IncidentRole", self.role_id, field="roleId")
 
 
 @strawberry.input
@@ -110,6 +138,9 @@ class UpdateCustomFieldInput:
         default=None, description="All the choices, in order; a choice left out is removed."
     )
 
+    def field(self) -> int:
+        return ids.decode("CustomField", self.field_id, field="fieldId")
+
 
 @strawberry.input
 class CreateApiTokenInput:
@@ -122,14 +153,16 @@ class RenameApiTokenInput:
     token_id: strawberry.ID
     name: str
 
+    def token(self) -> int:
+        return ids.decode("ApiToken", self.token_id, field="tokenId")
+
 
 @strawberry.input
 class RevokeApiTokenInput:
     token_id: strawberry.ID
 
-
-def _field_ids(values: list[strawberry.ID] | None) -> list[int] | None:
-    return None if values is None else ids.decode_all("CustomField", values, field="customFieldIds")
+    def token(self) -> int:
+        return ids.decode("ApiToken", self.token_id, field="tokenId")
 
 
 @strawberry.type
@@ -154,7 +187,7 @@ class AdminMutations:
         row = await catalog.update_severity(
             info.context.db,
             actor=actor,
-            severity_id=ids.decode("Severity", input.severity_id, field="severityId"),
+            severity_id=input.severity(),
             name=input.name,
             description=input.description,
             rank=input.rank,
@@ -177,7 +210,7 @@ class AdminMutations:
         row = await catalog.update_status(
             info.context.db,
             actor=actor,
-            status_id=ids.decode("Status", input.status_id, field="statusId"),
+            status_id=input.status(),
             name=input.name,
             description=input.description,
             position=input.position,
@@ -194,8 +227,7 @@ class AdminMutations:
     async def update_incident_type(
         info: Info, input: UpdateIncidentTypeInput, actor: User
     ) -> IncidentTypePayload:
-        type_id = ids.decode("IncidentType", input.type_id, field="typeId")
-        return await _save_type(info, input, actor, type_id=type_id)
+        return await _save_type(info, input, actor, type_id=input.incident_type())
 
     @mutation(IncidentRolePayload, description="Admins: add a custom incident role.")
     async def create_incident_role(
@@ -217,7 +249,7 @@ class AdminMutations:
         row = await catalog.save_incident_role(
             info.context.db,
             actor=actor,
-            role_id=ids.decode("IncidentRole", input.role_id, field="roleId"),
+            role_id=input.role(),
             name=input.name,
             description=input.description,
             instructions=input.instructions,
@@ -247,7 +279,7 @@ class AdminMutations:
         row = await catalog.save_custom_field(
             info.context.db,
             actor=actor,
-            field_id=ids.decode("CustomField", input.field_id, field="fieldId"),
+            field_id=input.field(),
             name=input.name,
             description=input.description,
             options=input.options,
@@ -270,7 +302,7 @@ class AdminMutations:
         row = await tokens.rename_token(
             info.context.db,
             actor=actor,
-            token_id=ids.decode("ApiToken", input.token_id, field="tokenId"),
+            token_id=input.token(),
             name=input.name,
         )
         return ApiTokenPayload(token=ApiToken.from_model(row))
@@ -282,7 +314,7 @@ class AdminMutations:
         row = await tokens.revoke_token(
             info.context.db,
             actor=actor,
-            token_id=ids.decode("ApiToken", input.token_id, field="tokenId"),
+            token_id=input.token(),
         )
         return ApiTokenPayload(token=ApiToken.from_model(row))
 
@@ -303,9 +335,7 @@ async def _save_type(
         description=input.description,
         private_by_default=input.private_by_default,
         practice=input.practice,
-        default_severity_id=ids.decode_optional(
-            "Severity", input.default_severity_id, field="defaultSeverityId"
-        ),
-        field_ids=_field_ids(input.custom_field_ids),
+        default_severity_id=input.default_severity(),
+        field_ids=input.custom_fields(),
     )
     return IncidentTypePayload(incident_type=IncidentType(row=row))

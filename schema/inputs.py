@@ -14,6 +14,7 @@ import strawberry
 from app.errors import Invalid
 from app.models import ActionStatus, IncidentMode, User
 from app.services import fields, incidents
+from app.services.actions import KEEP, Keep
 from schema import ids
 from schema.context import Info
 
@@ -77,6 +78,12 @@ class DeclareIncidentInput:
         default=None, description="Declaring again with the same key returns the same incident."
     )
 
+    def severity(self) -> int | None:
+        return ids.decode_optional("Severity", self.severity_id, field="severityId")
+
+    def incident_type(self) -> int | None:
+        return ids.decode_optional("IncidentType", self.type_id, field="typeId")
+
     def values(self) -> dict[int, fields.FieldValue]:
         return {given.field(): given.value() for given in self.custom_fields or []}
 
@@ -89,17 +96,29 @@ class ShareUpdateInput(IncidentInput):
     next_update_in_minutes: int | None = None
     expected_version: int | None = None
 
+    def status(self) -> int | None:
+        return ids.decode_optional("Status", self.status_id, field="statusId")
+
+    def severity(self) -> int | None:
+        return ids.decode_optional("Severity", self.severity_id, field="severityId")
+
 
 @strawberry.input
 class ChangeIncidentStatusInput(IncidentInput):
     status_id: strawberry.ID
     expected_version: int | None = None
 
+    def status(self) -> int:
+        return ids.decode("Status", self.status_id, field="statusId")
+
 
 @strawberry.input
 class ChangeIncidentSeverityInput(IncidentInput):
     severity_id: strawberry.ID
     expected_version: int | None = None
+
+    def severity(self) -> int:
+        return ids.decode("Severity", self.severity_id, field="severityId")
 
 
 @strawberry.input
@@ -121,17 +140,29 @@ class AssignIncidentRoleInput(IncidentInput):
     user_id: strawberry.ID
     expected_version: int | None = None
 
+    def role(self) -> int:
+        return ids.decode("IncidentRole", self.role_id, field="roleId")
+
+    def user(self) -> int:
+        return ids.decode("User", self.user_id, field="userId")
+
 
 @strawberry.input
 class UnassignIncidentRoleInput(IncidentInput):
     role_id: strawberry.ID
     expected_version: int | None = None
 
+    def role(self) -> int:
+        return ids.decode("IncidentRole", self.role_id, field="roleId")
+
 
 @strawberry.input
 class AcceptIncidentInput(IncidentInput):
     status_id: strawberry.ID | None = None
     expected_version: int | None = None
+
+    def status(self) -> int | None:
+        return ids.decode_optional("Status", self.status_id, field="statusId")
 
 
 @strawberry.input
@@ -145,6 +176,9 @@ class MergeIncidentInput(IncidentInput):
     into_id: strawberry.ID
     expected_version: int | None = None
 
+    def into(self) -> int:
+        return ids.decode("Incident", self.into_id, field="intoId")
+
 
 @strawberry.input
 class AddActionInput(IncidentInput):
@@ -152,6 +186,9 @@ class AddActionInput(IncidentInput):
     owner_id: strawberry.ID | None = None
     due_on: date | None = None
     expected_version: int | None = None
+
+    def owner(self) -> int | None:
+        return ids.decode_optional("User", self.owner_id, field="ownerId")
 
 
 @strawberry.input
@@ -167,6 +204,19 @@ class UpdateActionInput:
     owner_id: strawberry.ID | None = strawberry.UNSET
     due_on: date | None = strawberry.UNSET
     expected_version: int | None = None
+
+    def action(self) -> int:
+        return ids.decode("Action", self.action_id, field="actionId")
+
+    def owner(self) -> int | Keep | None:
+        """The new owner, None to clear it, or ``KEEP`` when ``ownerId`` was left out."""
+        if self.owner_id is strawberry.UNSET:
+            return KEEP
+        return ids.decode_optional("User", self.owner_id, field="ownerId")
+
+    def due(self) -> date | Keep | None:
+        """The new due date, None to clear it, or ``KEEP`` when ``dueOn`` was left out."""
+        return KEEP if self.due_on is strawberry.UNSET else self.due_on
 
 
 @strawberry.input

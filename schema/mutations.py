@@ -7,16 +7,12 @@ viewer may not see is ``NOT_FOUND``, exactly as a missing one, by id and by refe
 
 from __future__ import annotations
 
-from datetime import date
-
 import strawberry
 
 from app.models import Action as ActionRow
 from app.models import ActionKind, User
 from app.models import Incident as IncidentRow
 from app.services import actions, declarations, fields, followers, incidents, members, roles
-from app.services.actions import KEEP, Keep
-from schema import ids
 from schema.context import Info
 from schema.inputs import (
     AcceptIncidentInput,
@@ -72,8 +68,8 @@ class IncidentMutations:
             actor=actor,
             name=input.name,
             summary=input.summary,
-            severity_id=ids.decode_optional("Severity", input.severity_id, field="severityId"),
-            type_id=ids.decode_optional("IncidentType", input.type_id, field="typeId"),
+            severity_id=input.severity(),
+            type_id=input.incident_type(),
             mode=input.mode,
             private=input.private,
             triage=input.triage,
@@ -94,8 +90,8 @@ class IncidentMutations:
             actor=actor,
             incident_id=await input.incident(info, actor),
             message=input.message,
-            status_id=ids.decode_optional("Status", input.status_id, field="statusId"),
-            severity_id=ids.decode_optional("Severity", input.severity_id, field="severityId"),
+            status_id=input.status(),
+            severity_id=input.severity(),
             next_update_in_minutes=input.next_update_in_minutes,
             expected_version=input.expected_version,
         )
@@ -110,7 +106,7 @@ class IncidentMutations:
             info.context.db,
             actor=actor,
             incident_id=await input.incident(info, actor),
-            status_id=ids.decode("Status", input.status_id, field="statusId"),
+            status_id=input.status(),
             expected_version=input.expected_version,
         )
         return _done(changed)
@@ -123,7 +119,7 @@ class IncidentMutations:
             info.context.db,
             actor=actor,
             incident_id=await input.incident(info, actor),
-            severity_id=ids.decode("Severity", input.severity_id, field="severityId"),
+            severity_id=input.severity(),
             expected_version=input.expected_version,
         )
         return _done(changed)
@@ -163,8 +159,8 @@ class IncidentMutations:
             info.context.db,
             actor=actor,
             incident_id=await input.incident(info, actor),
-            role_id=ids.decode("IncidentRole", input.role_id, field="roleId"),
-            user_id=ids.decode("User", input.user_id, field="userId"),
+            role_id=input.role(),
+            user_id=input.user(),
             expected_version=input.expected_version,
         )
         return IncidentPayload(incident=await _current(info, assignment.incident_id))
@@ -178,7 +174,7 @@ class IncidentMutations:
             info.context.db,
             actor=actor,
             incident_id=incident_id,
-            role_id=ids.decode("IncidentRole", input.role_id, field="roleId"),
+            role_id=input.role(),
             expected_version=input.expected_version,
         )
         return IncidentPayload(incident=await _current(info, incident_id))
@@ -191,7 +187,7 @@ class IncidentMutations:
             info.context.db,
             actor=actor,
             incident_id=await input.incident(info, actor),
-            status_id=ids.decode_optional("Status", input.status_id, field="statusId"),
+            status_id=input.status(),
             expected_version=input.expected_version,
         )
         return _done(accepted)
@@ -215,7 +211,7 @@ class IncidentMutations:
             info.context.db,
             actor=actor,
             incident_id=await input.incident(info, actor),
-            into_id=ids.decode("Incident", input.into_id, field="intoId"),
+            into_id=input.into(),
             expected_version=input.expected_version,
         )
         return _done(merged)
@@ -329,7 +325,7 @@ async def _add_work(
         actor=actor,
         incident_id=await input.incident(info, actor),
         title=input.title,
-        owner_id=ids.decode_optional("User", input.owner_id, field="ownerId"),
+        owner_id=input.owner(),
         due_on=input.due_on,
         kind=kind,
         expected_version=input.expected_version,
@@ -338,18 +334,15 @@ async def _add_work(
 
 
 async def _update_work(info: Info, input: UpdateActionInput, actor: User) -> ActionPayload:
-    owner: int | Keep | None = KEEP
-    if input.owner_id is not strawberry.UNSET:
-        owner = ids.decode_optional("User", input.owner_id, field="ownerId")
-    due: date | Keep | None = KEEP if input.due_on is strawberry.UNSET else input.due_on
+    owner = input.owner()
     action = await actions.update_action(
         info.context.db,
         actor=actor,
-        action_id=ids.decode("Action", input.action_id, field="actionId"),
+        action_id=input.action(),
         title=input.title,
         status=input.status,
         owner_id=owner,
-        due_on=due,
+        due_on=input.due(),
         expected_version=input.expected_version,
     )
     return await _with_incident(info, action)

@@ -42,12 +42,20 @@ class StatusSubscription:
         )
 
 
+def _components(values: list[strawberry.ID] | None) -> list[int]:
+    values = (values or [])[: status_page.MOST_AFFECTED + 1]  # more: refused, by name
+    return ids.decode_all("StatusComponent", values, field="componentIds")
+
+
 @strawberry.input
 class SubscribeToStatusPageInput:
     email: str
     component_ids: list[strawberry.ID] | None = strawberry.field(
         default=None, description="Only these public components; null or empty: all of them."
     )
+
+    def components(self) -> list[int]:
+        return _components(self.component_ids)
 
 
 @strawberry.input
@@ -59,6 +67,9 @@ class StatusSubscriptionTokenInput:
 class UpdateStatusSubscriptionInput:
     token: str
     component_ids: list[strawberry.ID] | None = None
+
+    def components(self) -> list[int]:
+        return _components(self.component_ids)
 
 
 @strawberry.type
@@ -81,11 +92,6 @@ class StatusSubscriptionPayload:
 class UnsubscribeFromStatusPagePayload:
     unsubscribed: bool = False
     user_errors: list[UserError] = strawberry.field(default_factory=list)
-
-
-def _components(values: list[strawberry.ID] | None) -> list[int]:
-    values = (values or [])[: status_page.MOST_AFFECTED + 1]  # more: refused, by name
-    return ids.decode_all("StatusComponent", values, field="componentIds")
 
 
 @strawberry.type
@@ -114,7 +120,7 @@ class StatusSubscriptionMutations:
         if not process.email():
             raise Invalid("This status page sends no email: its server has no mail set up.")
         await status_subscriptions.subscribe(
-            info.context.db, email=input.email, component_ids=_components(input.component_ids)
+            info.context.db, email=input.email, component_ids=input.components()
         )
         return SubscribeToStatusPagePayload(accepted=True)
 
@@ -138,7 +144,7 @@ class StatusSubscriptionMutations:
             info.context.db,
             secret_key=process.secret_key(),
             token=input.token,
-            component_ids=_components(input.component_ids),
+            component_ids=input.components(),
         )
         return StatusSubscriptionPayload(subscription=StatusSubscription.from_model(row))
 

@@ -94,6 +94,17 @@ class TeamPayload:
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
+def _people(values: list[strawberry.ID], field: str) -> list[int]:
+    """The people an input names; an id that is not one, or too many, is ``Invalid`` like an
+    id of nobody."""
+    if len(values) > teams.MAX_IDS:
+        raise Invalid(f"At most {teams.MAX_IDS:,} people at a time.", field=field)
+    try:
+        return ids.decode_all("User", values, field=field)
+    except NotFound as error:
+        raise Invalid("No active person with one of those ids.", field=field) from error
+
+
 @strawberry.input
 class CreateTeamInput:
     name: str
@@ -104,6 +115,9 @@ class CreateTeamInput:
     member_ids: list[strawberry.ID] = strawberry.field(
         default_factory=list, description="People to add by hand (at most 1,000)."
     )
+
+    def members(self) -> list[int]:
+        return _people(self.member_ids, "memberIds")
 
 
 @strawberry.input
@@ -117,22 +131,20 @@ class UpdateTeamInput:
         "group brought in (the new group's join at their next sign-in).",
     )
 
+    def team(self) -> int:
+        return ids.decode("Team", self.team_id, field="teamId")
+
 
 @strawberry.input
 class TeamMembersInput:
     team_id: strawberry.ID
     user_ids: list[strawberry.ID] = strawberry.field(description="At most 1,000 people.")
 
+    def team(self) -> int:
+        return ids.decode("Team", self.team_id, field="teamId")
 
-def _people(values: list[strawberry.ID], field: str) -> list[int]:
-    """The people an input names; an id that is not one, or too many, is ``Invalid`` like an
-    id of nobody."""
-    if len(values) > teams.MAX_IDS:
-        raise Invalid(f"At most {teams.MAX_IDS:,} people at a time.", field=field)
-    try:
-        return ids.decode_all("User", values, field=field)
-    except NotFound as error:
-        raise Invalid("No active person with one of those ids.", field=field) from error
+    def users(self) -> list[int]:
+        return _people(self.user_ids, "userIds")
 
 
 def _team(info: Info, row: models.Team) -> TeamPayload:
@@ -168,7 +180,7 @@ class TeamMutations:
             name=input.name,
             description=input.description,
             oidc_group=input.oidc_group,
-            member_ids=_people(input.member_ids, "memberIds"),
+            member_ids=input.members(),
         )
         return _team(info, row)
 
@@ -177,7 +189,7 @@ class TeamMutations:
         row = await teams.update_team(
             info.context.db,
             actor=actor,
-            team_id=ids.decode("Team", input.team_id, field="teamId"),
+            team_id=input.team(),
             name=input.name,
             description=input.description,
             oidc_group=input.oidc_group,
@@ -194,8 +206,8 @@ class TeamMutations:
         row = await teams.add_members(
             info.context.db,
             actor=actor,
-            team_id=ids.decode("Team", input.team_id, field="teamId"),
-            user_ids=_people(input.user_ids, "userIds"),
+            team_id=input.team(),
+            user_ids=input.users(),
         )
         return _team(info, row)
 
@@ -210,7 +222,7 @@ class TeamMutations:
         row = await teams.remove_members(
             info.context.db,
             actor=actor,
-            team_id=ids.decode("Team", input.team_id, field="teamId"),
-            user_ids=_people(input.user_ids, "userIds"),
+            team_id=input.team(),
+            user_ids=input.users(),
         )
         return _team(info, row)

@@ -96,6 +96,11 @@ async def test_each_filter_narrows_the_list(db, people, browsers):
         async with browsers(who) as browser:
             page = await browser.get("/incidents", params=params)
         assert page.status_code == 200, page.text
+        form = one(parse(page.text), "form.filters")
+        shown = {name: value(form, name) for name in ("status", "severity", "type", "mode")}
+        assert {k: v for k, v in shown.items() if v} == {
+            k: v for k, v in params.items() if k in shown
+        }  # the filters applied are the ones the form shows chosen
         return rows(page.text)
 
     member = people.member

@@ -252,11 +252,24 @@ class UpdateStatusComponentInput:
     )
     position: int | None = None
 
+    def component(self) -> int:
+        return ids.decode("StatusComponent", self.component_id, field="componentId")
+
 
 @strawberry.input
 class StatusAffectedInput:
     component_id: strawberry.ID
     status: ComponentStatus
+
+    def component(self) -> int:
+        # a bad id is put down to the list it stands in (``affected``, in both inputs)
+        return ids.decode("StatusComponent", self.component_id, field="affected")
+
+
+def _affected(values: list[StatusAffectedInput]) -> list[tuple[int, ComponentStatus]]:
+    if len(values) > status_page.MOST_AFFECTED:
+        values = values[: status_page.MOST_AFFECTED + 1]  # the service refuses it, by name
+    return [(given.component(), given.status) for given in values]
 
 
 @strawberry.input
@@ -268,6 +281,12 @@ class PublishStatusIncidentInput:
     message: str
     status: StatusIncidentStatus = StatusIncidentStatus.INVESTIGATING
     affected: list[StatusAffectedInput] = strawberry.field(default_factory=list)
+
+    def incident(self) -> int | None:
+        return ids.decode_optional("Incident", self.incident_id, field="incidentId")
+
+    def affected_components(self) -> list[tuple[int, ComponentStatus]]:
+        return _affected(self.affected)
 
 
 @strawberry.input
@@ -281,6 +300,13 @@ class PostStatusUpdateInput:
         default=None, description="Left out: unchanged; given: replaces the affected components."
     )
 
+    def status_incident(self) -> int:
+        return ids.decode("StatusIncident", self.status_incident_id, field="statusIncidentId")
+
+    def affected_components(self) -> list[tuple[int, ComponentStatus]] | None:
+        """The components it now affects, or None when ``affected`` was left out."""
+        return None if self.affected is None else _affected(self.affected)
+
 
 @strawberry.input
 class ScheduleMaintenanceInput:
@@ -290,6 +316,13 @@ class ScheduleMaintenanceInput:
     ends_at: datetime
     component_ids: list[strawberry.ID]
     incident_id: strawberry.ID | None = None
+
+    def components(self) -> list[int]:
+        values = self.component_ids[: status_page.MOST_AFFECTED + 1]  # more: refused, by name
+        return ids.decode_all("StatusComponent", values, field="componentIds")
+
+    def incident(self) -> int | None:
+        return ids.decode_optional("Incident", self.incident_id, field="incidentId")
 
 
 @strawberry.type
@@ -309,19 +342,6 @@ class StatusUpdatePayload:
     update: StatusUpdateType | None = None
     status_incident: StatusIncidentType | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)
-
-
-def _affected(
-    values: list[StatusAffectedInput], *, field: str = "affected"
-) -> list[tuple[int, ComponentStatus]]:
-    if len(values) > status_page.MOST_AFFECTED:
-        values = values[: status_page.MOST_AFFECTED + 1]  # the service refuses it, by name
-    return [(ids.decode("StatusComponent", a.component_id, field=field), a.status) for a in values]
-
-
-def _component_ids(values: list[strawberry.ID]) -> list[int]:
-    values = values[: status_page.MOST_AFFECTED + 1]
-    return ids.decode_all("StatusComponent", values, field="componentIds")
 
 
 async def _read(info: Info, status_incident_id: int) -> StatusIncidentType:
@@ -358,7 +378,7 @@ class StatusPageMutations:
         row = await status_components.update_component(
             info.context.db,
             actor=actor,
-            component_id=ids.decode("StatusComponent", input.component_id, field="componentId"),
+            component_id=input.component(),
             name=input.name,
             description=input.description,
             group_name=None if group is strawberry.UNSET else group,
@@ -379,11 +399,11 @@ class StatusPageMutations:
         row = await status_page.publish_status_incident(
             info.context.db,
             actor=actor,
-            incident_id=ids.decode_optional("Incident", input.incident_id, field="incidentId"),
+            incident_id=input.incident(),
             title=input.title,
             message=input.message,
             state=input.status.state,
-            affected=_affected(input.affected),
+            affected=input.affected_components(),
         )
         return StatusIncidentPayload(status_incident=await _read(info, row.id))
 
@@ -398,12 +418,10 @@ class StatusPageMutations:
         update = await status_page.post_status_update(
             info.context.db,
             actor=actor,
-            status_incident_id=ids.decode(
-                "StatusIncident", input.status_incident_id, field="statusIncidentId"
-            ),
+            status_incident_id=input.status_incident(),
             state=None if input.status is None else input.status.state,
             message=input.message,
-            affected=None if input.affected is None else _affected(input.affected),
+            affected=input.affected_components(),
         )
         return StatusUpdatePayload(
             update=StatusUpdateType.from_model(update),
@@ -424,7 +442,7 @@ class StatusPageMutations:
             message=input.message,
             starts_at=input.starts_at,
             ends_at=input.ends_at,
-            component_ids=_component_ids(input.component_ids),
-            incident_id=ids.decode_optional("Incident", input.incident_id, field="incidentId"),
+            component_ids=input.components(),
+            incident_id=input.incident(),
         )
         return StatusIncidentPayload(status_incident=await _read(info, row.id))

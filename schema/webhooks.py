@@ -148,10 +148,16 @@ class UpdateWebhookEndpointInput:
     )
     include_private: bool | None = None
 
+    def endpoint(self) -> int:
+        return ids.decode("WebhookEndpoint", self.endpoint_id, field="endpointId")
+
 
 @strawberry.input
 class WebhookEndpointIdInput:
     endpoint_id: strawberry.ID
+
+    def endpoint(self) -> int:
+        return ids.decode("WebhookEndpoint", self.endpoint_id, field="endpointId")
 
 
 @strawberry.type
@@ -167,10 +173,6 @@ class WebhookEndpointPayload:
 class WebhookDeliveryPayload:
     delivery: WebhookDelivery | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)
-
-
-def _endpoint_id(value: strawberry.ID) -> int:
-    return ids.decode("WebhookEndpoint", value, field="endpointId")
 
 
 @strawberry.type
@@ -207,7 +209,7 @@ class WebhookMutations:
         row = await webhook_endpoints.update_endpoint(
             info.context.db,
             actor=actor,
-            endpoint_id=_endpoint_id(input.endpoint_id),
+            endpoint_id=input.endpoint(),
             url=input.url,
             description=input.description,
             format=input.format,
@@ -225,7 +227,7 @@ class WebhookMutations:
         info: Info, input: WebhookEndpointIdInput, actor: User
     ) -> WebhookEndpointPayload:
         row = await webhook_endpoints.delete_endpoint(
-            info.context.db, actor=actor, endpoint_id=_endpoint_id(input.endpoint_id)
+            info.context.db, actor=actor, endpoint_id=input.endpoint()
         )
         return WebhookEndpointPayload(endpoint=WebhookEndpoint.from_model(row))
 
@@ -241,7 +243,7 @@ class WebhookMutations:
             info.context.db,
             actor=actor,
             secret_key=process.secret_key(),
-            endpoint_id=_endpoint_id(input.endpoint_id),
+            endpoint_id=input.endpoint(),
         )
         return WebhookEndpointPayload(endpoint=WebhookEndpoint.from_model(row), secret=secret)
 
@@ -252,7 +254,5 @@ class WebhookMutations:
     async def send_test_webhook(
         info: Info, input: WebhookEndpointIdInput, actor: User
     ) -> WebhookDeliveryPayload:
-        row = await webhooks.send_test(
-            info.context.db, actor=actor, endpoint_id=_endpoint_id(input.endpoint_id)
-        )
+        row = await webhooks.send_test(info.context.db, actor=actor, endpoint_id=input.endpoint())
         return WebhookDeliveryPayload(delivery=WebhookDelivery.from_model(row))

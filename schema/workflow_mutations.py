@@ -155,6 +155,10 @@ def _steps(given: list[WorkflowStepInput]) -> list[dict[str, dict[str, Any]]]:
     return [step.to_app(f"steps[{i}]") for i, step in enumerate(given)]
 
 
+def _conditions(given: WorkflowConditionsInput | None) -> workflows.Conditions | None:
+    return None if given is None else given.to_app()
+
+
 @strawberry.input
 class CreateWorkflowInput:
     name: str
@@ -168,6 +172,12 @@ class CreateWorkflowInput:
     include_private: bool = False
     include_test: bool = False
     enabled: bool = True
+
+    def conditions_to_app(self) -> workflows.Conditions | None:
+        return _conditions(self.conditions)
+
+    def steps_to_app(self) -> list[dict[str, dict[str, Any]]]:
+        return _steps(self.steps)
 
 
 @strawberry.input(description="What is given is changed; what is left out stays.")
@@ -183,20 +193,29 @@ class UpdateWorkflowInput:
     include_test: bool | None = None
     enabled: bool | None = None
 
+    def workflow(self) -> int:
+        return ids.decode("Workflow", self.workflow_id, field="workflowId")
+
+    def conditions_to_app(self) -> workflows.Conditions | None:
+        return _conditions(self.conditions)
+
+    def steps_to_app(self) -> list[dict[str, dict[str, Any]]] | None:
+        """The new steps, or None when ``steps`` was left out."""
+        return None if self.steps is None else _steps(self.steps)
+
 
 @strawberry.input
 class DeleteWorkflowInput:
     workflow_id: strawberry.ID
+
+    def workflow(self) -> int:
+        return ids.decode("Workflow", self.workflow_id, field="workflowId")
 
 
 @strawberry.type
 class WorkflowPayload:
     workflow: Workflow | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)
-
-
-def _workflow_id(value: strawberry.ID) -> int:
-    return ids.decode("Workflow", value, field="workflowId")
 
 
 @strawberry.type
@@ -210,8 +229,8 @@ class WorkflowMutations:
             actor=actor,
             name=input.name,
             trigger=input.trigger,
-            conditions=None if input.conditions is None else input.conditions.to_app(),
-            steps=_steps(input.steps),
+            conditions=input.conditions_to_app(),
+            steps=input.steps_to_app(),
             once=input.once,
             delay_minutes=input.delay_minutes,
             include_private=input.include_private,
@@ -227,11 +246,11 @@ class WorkflowMutations:
         row = await workflows.update_workflow(
             info.context.db,
             actor=actor,
-            workflow_id=_workflow_id(input.workflow_id),
+            workflow_id=input.workflow(),
             name=input.name,
             trigger=input.trigger,
-            conditions=None if input.conditions is None else input.conditions.to_app(),
-            steps=None if input.steps is None else _steps(input.steps),
+            conditions=input.conditions_to_app(),
+            steps=input.steps_to_app(),
             once=input.once,
             delay_minutes=input.delay_minutes,
             include_private=input.include_private,
@@ -245,6 +264,6 @@ class WorkflowMutations:
         info: Info, input: DeleteWorkflowInput, actor: UserModel
     ) -> WorkflowPayload:
         row = await workflows.delete_workflow(
-            info.context.db, actor=actor, workflow_id=_workflow_id(input.workflow_id)
+            info.context.db, actor=actor, workflow_id=input.workflow()
         )
         return WorkflowPayload(workflow=Workflow(row=row))

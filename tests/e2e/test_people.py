@@ -79,9 +79,7 @@ async def test_a_responder_takes_lead_and_promises_the_next_update(persona, site
     await expect(row.locator(".due")).to_contain_text(re.compile(r"due in 1[45] min"))
 
 
-async def test_a_private_security_incident_never_shows_for_the_executive(
-    persona, site, served, db
-):
+async def test_a_private_security_incident_never_shows_for_the_executive(persona, site, served, db):
     async with db.read() as session:
         security = await users.get_user_by_email(session, "security@demo.muster")
     secret = "Laptop with customer exports stolen"

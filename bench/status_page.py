@@ -53,6 +53,7 @@ from schema import ids
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from graphql_list import fresh_postgres
+from http_load import load, request
 from processes import free_port, rss_kib, serve, uvicorn
 
 SECRET_KEY = "s" * 32
@@ -92,92 +93,6 @@ async def prepare(url: str) -> tuple[str, int]:
     made = await add_status_page(db, admin)
     await db.dispose()
     return secret, made["API"]
-
-
-# Request rate -----------------------------------------------------------------------------------
-
-
-class Client(asyncio.Protocol):
-    """One keep-alive connection sending ``request`` again as soon as each answer is complete
-    (Content-Length or the chunked terminator), recording each answer's latency."""
-
-    def __init__(self, request: bytes, latencies: list[float], until: float) -> None:
-        self.request = request
-        self.latencies = latencies
-        self.until = until
-        self.buffer = b""
-        self.sent = 0.0
-        self.statuses: dict[bytes, int] = {}
-        self.done = asyncio.get_running_loop().create_future()
-        self.transport: asyncio.Transport | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
-        self.send()
-
-    def send(self) -> None:
-        assert self.transport is not None
-        self.sent = time.perf_counter()
-        self.transport.write(self.request)
-
-    def data_received(self, data: bytes) -> None:
-        self.buffer += data
-        end = self.buffer.find(b"\r\n\r\n")
-        if end < 0:
-            return
-        head = self.buffer[:end].lower()
-        body = len(self.buffer) - end - 4
-        if b"content-length:" in head:
-            length = int(head.split(b"content-length:", 1)[1].split(b"\r\n", 1)[0])
-            if body < length:
-                return
-        elif not self.buffer.endswith(b"\r\n0\r\n\r\n"):
-            return
-        now = time.perf_counter()
-        status = head[9:12]
-        self.statuses[status] = self.statuses.get(status, 0) + 1
-        self.latencies.append(now - self.sent)
-        self.buffer = b""
-        if now < self.until:
-            self.send()
-        elif not self.done.done():
-            self.done.set_result(None)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        if not self.done.done():
-            self.done.set_result(None)
-
-
-async def load(port: int, path: str, gzip: bool, clients: int, seconds: float) -> dict[str, float]:
-    loop = asyncio.get_running_loop()
-    accept = b"Accept-Encoding: gzip, deflate, br\r\n" if gzip else b""
-    request = (
-        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUser-Agent: bench\r\n".encode()
-        + accept
-        + b"Accept: text/html\r\n\r\n"
-    )
-    latencies: list[float] = []
-    start = time.perf_counter()
-    until = start + seconds
-    made = [
-        await loop.create_connection(lambda: Client(request, latencies, until), "127.0.0.1", port)
-        for _ in range(clients)
-    ]
-    await asyncio.gather(*(protocol.done for _, protocol in made))
-    elapsed = time.perf_counter() - start
-    statuses: dict[bytes, int] = {}
-    for transport, protocol in made:
-        transport.close()
-        for status, count in protocol.statuses.items():
-            statuses[status] = statuses.get(status, 0) + count
-    assert set(statuses) == {b"200"}, statuses  # every answer a 200: none refused, none failed
-    latencies.sort()
-    return {
-        "rate": len(latencies) / elapsed,
-        "p50_ms": 1000 * statistics.median(latencies),
-        "p99_ms": 1000 * latencies[int(len(latencies) * 0.99) - 1],
-    }
 
 
 # Live viewers -----------------------------------------------------------------------------------
@@ -361,7 +276,8 @@ async def main() -> int:
         results: dict[str, list[dict[str, float]]] = {name: [] for name in targets}
         for _ in range(args.rounds):  # interleaved, so the machine's load hits all alike
             for name, (path, gzip) in targets.items():
-                results[name].append(await load(port, path, gzip, args.clients, args.seconds))
+                sent = [request(port, path, gzip=gzip)] * args.clients
+                results[name].append(await load(port, sent, args.seconds))
         medians = {
             name: {key: statistics.median(r[key] for r in rounds) for key in rounds[0]}
             for name, rounds in results.items()

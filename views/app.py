@@ -50,6 +50,7 @@ from views import (
     status_internal,
     status_page,
     status_subscriptions,
+    wall_screen,
 )
 from views.address_limits import PerAddress
 from views.assets import Assets
@@ -132,6 +133,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/live/events", live.events, name="live-events"),
             *auth.routes(),
             *dashboard.routes(),
+            *wall_screen.routes(),  # /live/wall-screen: TV mode's stream
             *declare.routes(),  # /incidents/new, before /incidents/{reference}
             *incident_list.routes(),
             *incident.routes(),

@@ -8,8 +8,8 @@ incidents matching the same filters (the API decides which), each as the inciden
 drawn once per event for every open dashboard (the row selects no viewer-dependent field) and
 appended to its list: the page's script drops the row it replaces and keeps the lists sorted,
 so unrelated rows never move or flicker. An incident that leaves the dashboard (closed, another
-severity) arrives as an empty row marked ``data-remove``. ``?tv=1`` is the
-wall-screen mode.
+severity) arrives as an empty row marked ``data-remove``. ``?tv=1`` is the wall screen, a page
+of its own (``views/wall_screen.py``) with the same filters.
 """
 
 from __future__ import annotations
@@ -102,6 +102,10 @@ def list_id(incident: Mapping[str, Any]) -> str:
 
 @signed_in.page
 async def page(request: Request) -> Response:
+    if request.query_params.get("tv") == "1":
+        from views import wall_screen  # here: it imports this module's Filters
+
+        return await wall_screen.draw(request)
     filters = Filters.of(request.query_params)
     try:
         data = await run(request, "Dashboard", filters.variables())
@@ -120,7 +124,6 @@ async def page(request: Request) -> Response:
         block="board",
         section="dashboard",
         viewer_can=data["viewerCan"],
-        tv=request.query_params.get("tv") == "1",
         filters=filters,
         active=active,
         post=[i for i in incidents if i["status"]["category"] not in RESPONDING_CATEGORIES],
@@ -155,9 +158,7 @@ async def live(request: Request) -> Response:
 
     context = Context.of(web.db, signed_in.viewer(request), web.hub)
     operation = web.operations["DashboardEvents"]
-    # The header's bell rides along (not on a wall screen, which shows no one's bell).
-    tv = request.query_params.get("tv") == "1"
-    bell = None if tv else notifications.bell_alongside(request)
+    bell = notifications.bell_alongside(request)  # the header's bell rides along
     variables = filters.variables()
     return stream(request, web.schema, context, operation, variables, draw, alongside=bell)
 

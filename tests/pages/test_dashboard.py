@@ -158,10 +158,12 @@ async def test_htmx_gets_the_board_and_a_plain_get_the_page(db, people, browsers
         assert rows(parse(response.text)) == ["INC-1"]
 
 
-async def test_tv_mode(db, people, browsers):
+async def test_tv_mode_is_the_wall_screen(db, people, browsers):
     async with browsers(people.viewer) as browser:
         page = await browser.get("/", params={"tv": "1"})
-    assert one(parse(page.text), "body").attributes["class"] == "tv"
+    assert (
+        one(parse(page.text), "body").attributes["class"] == "wall"
+    )  # tests/pages/test_wall_screen.py
 
 
 async def test_private_incidents_are_not_on_outsiders_dashboards(db, people, browsers):

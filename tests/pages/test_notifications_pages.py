@@ -335,12 +335,13 @@ async def test_a_page_with_its_own_stream_opens_no_other(db, people, browsers):
             "/": "/live/dashboard?",
             "/incidents": "/live/incidents",
             "/incidents/INC-1": "/live/incidents/INC-1",
-            "/?tv=1": "/live/dashboard?tv=1",  # a wall screen's: without the bell
         }
         for path, live in own.items():
             tree = parse((await browser.get(path)).text)
             assert live_streams(tree) == [live], path
             assert tree.css("header a#bell"), path  # the bell is drawn all the same
+        wall = parse((await browser.get("/?tv=1")).text)  # a wall screen: no bell at all
+        assert live_streams(wall) == ["/live/wall-screen"] and not wall.css("#bell")
         for path in ("/me", "/settings", "/notifications", "/settings/notifications"):
             tree = parse((await browser.get(path)).text)
             assert live_streams(tree) == ["/live/notifications"], path
@@ -400,7 +401,7 @@ async def test_the_bell_rides_on_the_incident_page_and_list_streams(served, serv
         ), path
     async with (
         signed_in(served, people.viewer) as http,
-        http.stream("GET", "/live/dashboard", params={"tv": "1"}) as response,
+        http.stream("GET", "/live/wall-screen") as response,
     ):
         wall = Messages(response)
         await feeds_started(served_app)

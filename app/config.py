@@ -60,6 +60,8 @@ class Settings:
     job_lease: timedelta = timedelta(seconds=60)  # a job is a process's this long, then anyone's
     status_requests_per_minute: int = 1200  # public status page requests per client address
     status_live_viewers: int = 20_000  # open anonymous live status pages, per process
+    # The bearer token /metrics asks for (MUSTER_METRICS_TOKEN); None: loopback clients only.
+    metrics_token: str | None = dataclasses.field(default=None, repr=False)
 
     @property
     def https(self) -> bool:
@@ -119,6 +121,7 @@ class Settings:
             job_lease=timedelta(seconds=_number(environ, "MUSTER_JOB_LEASE_SECONDS", 60)),
             status_requests_per_minute=_whole(environ, "MUSTER_STATUS_REQUESTS_PER_MINUTE", 1200),
             status_live_viewers=_whole(environ, "MUSTER_STATUS_LIVE_VIEWERS", 20_000),
+            metrics_token=_metrics_token(environ.get("MUSTER_METRICS_TOKEN", "")),
         )
 
     @classmethod
@@ -234,6 +237,18 @@ class NudgeSettings:
     repeat: timedelta = timedelta(minutes=15)
     no_lead: timedelta = timedelta(minutes=10)
     check_every: float = 10
+
+
+def _metrics_token(value: str) -> str | None:
+    token = value.strip()
+    if not token:
+        return None
+    if len(token) < 16 or not token.isascii() or not token.isprintable() or " " in token:
+        raise ConfigError(
+            "MUSTER_METRICS_TOKEN must be at least 16 printable ASCII characters without spaces "
+            "(for example: python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+        )
+    return token
 
 
 def _role_map(value: str) -> tuple[tuple[str, OrgRole], ...]:

@@ -335,7 +335,8 @@ class EventHub:
         await sessions.touch(self.db, {c.id for c in live if c.kind is CredentialKind.SESSION})
         return self.db.now()
 
-    async def _newest(self) -> int:
+    async def newest_committed(self) -> int:
+        """The newest committed event's id (0: none yet); ``position`` is the newest delivered."""
         async with self.db.read() as session:
             return int(await session.scalar(select(func.max(TimelineEvent.id))) or 0)
 
@@ -356,7 +357,7 @@ class EventHub:
     async def _read_forever(self) -> None:
         while self.position < 0:
             try:
-                self.position = await self._newest()
+                self.position = await self.newest_committed()
             except Exception as error:  # the database is not answering yet
                 log.warning("cannot read the newest event yet (%s); retrying", error)
                 await asyncio.sleep(self.poll_interval)

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx2
-from sqlalchemy import delete, exists, or_, select, update
+from sqlalchemy import case, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import MailSettings
@@ -122,3 +122,29 @@ async def next_due(db: Database) -> datetime | None:
     """When the soonest job falls due (None: the queue is empty)."""
     async with db.read() as session:
         return await session.scalar(select(Job.run_at).order_by(Job.run_at).limit(1))
+
+
+@dataclasses.dataclass(frozen=True)
+class Depth:
+    """How much work waits: every queued job, those due now, and when the oldest fell due."""
+
+    queued: int
+    due: int
+    oldest_due: datetime | None  # None: nothing is due
+
+
+async def depth(db: Database) -> Depth:
+    """The queue's ``Depth`` now, in one statement (for monitoring, ``views.metrics``)."""
+    now = db.now()
+    async with db.read() as session:
+        queued, due, oldest = (
+            await session.execute(
+                select(
+                    func.count(Job.id),
+                    func.coalesce(func.sum(case((Job.run_at <= now, 1), else_=0)), 0),
+                    func.min(Job.run_at),
+                )
+            )
+        ).one()
+    # The soonest run_at is the oldest due job's, when it is due at all.
+    return Depth(queued, int(due), oldest if oldest is not None and oldest <= now else None)

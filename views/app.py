@@ -4,7 +4,8 @@
 ``muster serve`` hands to uvicorn: the database, the identity provider (if configured), the
 authenticator, the event hub, the GraphQL endpoint, the pages and static files, and the
 middleware in front of them all (request ids, security headers, compression, body limits, the
-public status page's per-address limit, sign-in before any page body is read, the CSRF guard),
+public status page's per-address limit, sign-in before any page body is read, the CSRF guard,
+and, outermost, the request timing ``/metrics`` shows),
 and the status page's stored renderings, dropped whenever a write changes what it shows. It keeps
 the services in one typed ``views.services.Services`` (``app.state.services``, which tests reach
 in for too). The lifespan starts the hub and the background worker (``app.worker``, unless
@@ -58,6 +59,7 @@ from views.bodies import GRAPHQL_LIMIT, BodyLimit, Limit, SignedInForms, graphql
 from views.browser import CSRFGuard
 from views.graphql import GraphQLEndpoint
 from views.headers import SecurityHeaders, policy, server_error
+from views.metrics import Metrics, TimedRequests
 from views.request_ids import RequestIds
 from views.services import Services
 from views.status_cache import StatusPages
@@ -81,6 +83,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
     status_pages = StatusPages()
     db.on_status.append(status_pages.changed)  # here, and from other processes through the hub
     worker = Worker(db, settings) if settings.run_jobs else None
+    pools = {"requests": db, **({"worker": worker.db} if worker is not None else {})}
+    metrics = Metrics(token=settings.metrics_token, hub=hub, db=db, pools=pools)
+    metrics.watch_cache("status", status_pages)
+    metrics.watch_feeds("status_page", lambda: status_pages.watching)
     schema = build_schema(
         introspection=settings.graphiql,
         secret_key=settings.secret_key,
@@ -128,6 +134,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=[
             Route("/healthz", health.healthz, name="healthz"),
             Route("/readyz", health.readyz, name="readyz"),
+            Route("/metrics", metrics.endpoint, name="metrics"),
             Route("/graphql", graphql, name="graphql"),
             WebSocketRoute("/graphql", graphql),
             Route("/live/events", live.events, name="live-events"),
@@ -147,6 +154,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Mount("/static", assets.files(), name="static"),
         ],
         middleware=[
+            Middleware(TimedRequests, metrics=metrics),  # /metrics: every request, by route
             Middleware(RequestIds),
             Middleware(SecurityHeaders, headers=headers),
             Middleware(GZipMiddleware, compresslevel=6),  # passes text/event-stream as is

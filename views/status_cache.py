@@ -8,7 +8,8 @@ stored rendering; one older than ``FRESH_FOR`` seconds is drawn again too, since
 is being drawn wait for that one drawing. At most ``ENTRIES`` pages are kept (the least recently
 used go first), so odd URLs cannot grow memory. A live page also stores the message its live
 viewers are sent (``views.status_live``), encoded once for all of them; they wait on
-``changed()``.
+``changed()``. ``hits`` and ``misses`` count the pages served without drawing them (stored,
+or joining a drawing under way) and the pages drawn, for ``views.metrics``.
 """
 
 from __future__ import annotations
@@ -132,6 +133,8 @@ class StatusPages:
         self._drawing: dict[str, tuple[int, asyncio.Future[Stored]]] = {}
         self._change: asyncio.Future[None] | None = None
         self.watching = 0  # live viewers connected (views.status_live)
+        self.hits = 0  # pages served without drawing them (views.metrics)
+        self.misses = 0  # pages drawn
 
     def changed(self) -> None:
         """What the pages show has changed: draw each again when next asked, and wake the live
@@ -154,10 +157,13 @@ class StatusPages:
         found = self._stored.get(key)
         if found is not None and self.clock() - found.made < self.fresh_for:
             self._stored.move_to_end(key)
+            self.hits += 1
             return found
         under_way = self._drawing.get(key)
         if under_way is not None and under_way[0] == self.version:
+            self.hits += 1
             return await asyncio.shield(under_way[1])
+        self.misses += 1
         drawing = asyncio.get_running_loop().create_future()
         version, made = self.version, self.clock()
         self._drawing[key] = (version, drawing)

@@ -5,9 +5,10 @@
 "database is locked" halfway through. ``Database.read()`` gives a plain read transaction. The
 pool holds at most ``pool_size`` connections; whoever waits longer than ``pool_timeout`` for one
 gets ``PoolBusy`` (the web answers 503 with Retry-After rather than an error). A write
-that changes what the public status page shows is marked ``touching_status_page`` (the status
-page's models do it on flush): after it commits, ``on_status`` callbacks run here and other
-processes hear ``NOTIFY`` on ``STATUS_CHANNEL``. The
+is marked ``touching`` what it changes that processes keep copies of (``Touched``: the public
+status page, what signed-in pages show, who is signed in; flush and statement listeners in the
+models do it, so no service can forget): after it commits, that mark's ``on_touched`` callbacks
+run here and other processes hear ``NOTIFY`` on the mark's channel (its value). The
 clock lives here too, so every timestamp a service writes comes from one place (the demo data
 and the tests move it; production reads the system clock).
 """
@@ -15,6 +16,7 @@ and the tests move it; production reads the system clock).
 from __future__ import annotations
 
 import asyncio
+import enum
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -31,24 +33,32 @@ __all__ = [
     "EVENTS_CHANNEL",
     "EVENTS_LOCK",
     "INBOX_CHANNEL",
-    "STATUS_CHANNEL",
     "Database",
     "PoolBusy",
+    "Touched",
     "appending_events",
+    "touching",
     "touching_inboxes",
-    "touching_status_page",
 ]
 
 _WRITE = "muster_write"
 _EVENTS = "muster_events"
 _INBOXES = "muster_inboxes"
-_STATUS = "muster_status"
+_TOUCHED = "muster_touched"
 EVENTS_CHANNEL = "muster_events"
 INBOX_CHANNEL = "muster_inbox"  # NOTIFY'd when someone's notifications change
-STATUS_CHANNEL = "muster_status"  # NOTIFY'd when what the public status page shows changes
 # The advisory lock every PostgreSQL transaction takes before appending timeline events, so
 # that they commit in id order and a reader following the table by id never skips one.
 EVENTS_LOCK = 0x6D7573746572  # "muster"
+
+
+class Touched(enum.Enum):
+    """What a write can change that processes keep copies of; each value is the channel other
+    processes hear of it on (``NOTIFY``, at commit)."""
+
+    STATUS_PAGE = "muster_status"  # what the public status page shows
+    PAGES = "muster_pages"  # what signed-in pages show (views.page_cache)
+    CREDENTIALS = "muster_credentials"  # who is signed in, and as whom (identity.Authenticator)
 
 
 def system_clock() -> datetime:
@@ -89,7 +99,8 @@ class Database:
         self.on_commit: list[Callable[[], None]] = []  # called after each write commits
         # called after a write that changed people's notifications, with their ids
         self.on_inbox: list[Callable[[set[int] | None], None]] = []
-        self.on_status: list[Callable[[], None]] = []  # after a write touching the status page
+        # called after a write that touched each of these
+        self.on_touched: dict[Touched, list[Callable[[], None]]] = {mark: [] for mark in Touched}
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -117,15 +128,16 @@ class Database:
         if inboxes:
             for inbox_callback in self.on_inbox:
                 inbox_callback(inboxes)
-        if session.info.get(_STATUS):
-            for status_callback in self.on_status:
-                status_callback()
+        for mark in session.info.get(_TOUCHED, ()):
+            for touched_callback in self.on_touched[mark]:
+                touched_callback()
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[AsyncSession]:
         async with self._sessions() as session, session.begin():
             await session.connection(execution_options={_WRITE: True})
             yield session
+            await session.flush()  # what is still pending marks what it touches (NOTIFY below)
             if session.info.get(_EVENTS) and not self.is_sqlite:
                 # Wake the other processes' event hubs, at commit (never on rollback).
                 await session.execute(
@@ -139,9 +151,9 @@ class Database:
                     text("SELECT pg_notify(:channel, :named)"),
                     {"channel": INBOX_CHANNEL, "named": named if len(named) < 7000 else ""},
                 )
-            if session.info.get(_STATUS) and not self.is_sqlite:
+            for mark in session.info.get(_TOUCHED, ()) if not self.is_sqlite else ():
                 await session.execute(
-                    text("SELECT pg_notify(:channel, '')"), {"channel": STATUS_CHANNEL}
+                    text("SELECT pg_notify(:channel, '')"), {"channel": mark.value}
                 )
 
     def sibling(self, *, pool_size: int) -> Database:
@@ -152,7 +164,7 @@ class Database:
         other._sqlite_writer = self._sqlite_writer
         other.on_commit = self.on_commit
         other.on_inbox = self.on_inbox
-        other.on_status = self.on_status
+        other.on_touched = self.on_touched
         return other
 
     async def ping(self) -> None:
@@ -179,10 +191,10 @@ def touching_inboxes(session: AsyncSession, user_ids: set[int]) -> None:
     session.info.setdefault(_INBOXES, set()).update(user_ids)
 
 
-def touching_status_page(session: AsyncSession | Session) -> None:
-    """Mark a write transaction as changing what the public status page shows: its stored
-    renderings are dropped when it commits (here directly, elsewhere by NOTIFY)."""
-    session.info[_STATUS] = True
+def touching(session: AsyncSession | Session, mark: Touched) -> None:
+    """Mark a write transaction as changing ``mark``: the copies kept of it are dropped when it
+    commits (here directly, elsewhere by NOTIFY)."""
+    session.info.setdefault(_TOUCHED, set()).add(mark)
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:

@@ -28,8 +28,10 @@ The hub also says when a person's notifications change (``inbox``): a write that
 wakes it after commit in this process (``Database.on_inbox``) and, from other processes, through
 ``NOTIFY`` on ``INBOX_CHANNEL`` with the people's ids (none: everyone's, as after the listener
 reconnects). An inbox feed takes no events but is counted, checked and ended like the others.
-A ``NOTIFY`` on ``STATUS_CHANNEL`` (another process changed the public status page) runs the
-database's ``on_status`` callbacks here, as a local write would (and so does reconnecting).
+A ``NOTIFY`` on a ``Touched`` mark's channel (another process changed the public status page,
+what signed-in pages show, or someone's credentials) runs the database's ``on_touched``
+callbacks for it here, as a local write would (and reconnecting runs them all: anything may have
+changed meanwhile).
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ import asyncpg
 from sqlalchemy import func, select
 
 from app import policy
-from app.db import EVENTS_CHANNEL, INBOX_CHANNEL, STATUS_CHANNEL, Database
+from app.db import EVENTS_CHANNEL, INBOX_CHANNEL, Database, Touched
 from app.feeds import Audience, SignedOut, Subscriber, TooManyFeeds
 from app.identity import Authenticator, Credential, CredentialKind
 from app.models import Incident, TimelineEvent, User
@@ -122,8 +124,8 @@ class EventHub:
         for callback in self.on_wake:
             callback()
 
-    def _status_changed(self) -> None:
-        for callback in self.db.on_status:
+    def _touched(self, mark: Touched) -> None:
+        for callback in self.db.on_touched[mark]:
             callback()
 
     def inboxes_changed(self, user_ids: set[int] | None) -> None:
@@ -423,11 +425,13 @@ class EventHub:
             await connection.add_listener(
                 INBOX_CHANNEL, lambda *args: self.inboxes_changed(_user_ids(args[-1]))
             )
-            # Another process changed the status page: as if it had been written here.
-            await connection.add_listener(STATUS_CHANNEL, lambda *_: self._status_changed())
+            # Another process changed what a mark names: as if it had been written here.
+            for mark in Touched:
+                await connection.add_listener(mark.value, lambda *_, m=mark: self._touched(m))
             self.wake()  # catch up on anything committed while we were not listening
             self.inboxes_changed(None)
-            self._status_changed()
+            for mark in Touched:
+                self._touched(mark)
             while not lost.is_set():
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(5):  # not wait_for (see _read_forever)

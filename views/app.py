@@ -25,7 +25,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Mount, Route, WebSocketRoute
 
 from app.config import Settings
-from app.db import Database, PoolBusy
+from app.db import Database, PoolBusy, Touched
 from app.demo.chat import HOOK_PATH
 from app.events import EventHub
 from app.identity import Authenticator
@@ -81,7 +81,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     hub = EventHub(db, authenticator=authenticator, feeds_per_person=settings.live_feeds_per_person)
     status_pages = StatusPages()
-    db.on_status.append(status_pages.changed)  # here, and from other processes through the hub
+    # Copies kept in this process, dropped by writes here and (through the hub) elsewhere.
+    db.on_touched[Touched.STATUS_PAGE].append(status_pages.changed)
+    db.on_touched[Touched.CREDENTIALS].append(authenticator.forget)
     worker = Worker(db, settings) if settings.run_jobs else None
     pools = {"requests": db, **({"worker": worker.db} if worker is not None else {})}
     metrics = Metrics(token=settings.metrics_token, hub=hub, db=db, pools=pools)

@@ -2,7 +2,7 @@
 bytes, so each page (its path and query) is drawn once per change and served from here, with a
 content ``ETag`` (304 to a browser that has it), compressed once for the browsers that take gzip,
 and no database work per request. A write that changes what the page shows
-(``Database.on_status``, in this process or, through the event hub, in another) drops every
+(``Database.on_touched``, in this process or, through the event hub, in another) drops every
 stored rendering; one older than ``FRESH_FOR`` seconds is drawn again too, since uptime and
 "starts in" move with the clock (same content, same ``ETag``). Visitors asking for a page while it
 is being drawn wait for that one drawing. At most ``ENTRIES`` pages are kept (the least recently

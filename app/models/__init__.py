@@ -1,5 +1,6 @@
 """The database models, one module per area; import them from here."""
 
+from app.models import touching  # noqa: F401  (its listeners mark what each write touches)
 from app.models.base import Base
 from app.models.catalog import (
     FINISHED,

@@ -3,7 +3,7 @@ of it, for uptime), status incidents (customer-facing, with their own words, usu
 internal incident) and scheduled maintenance, their updates and the components they affect, and
 the page's own settings. Nothing here names anything internal: an internal incident is linked by
 id only, and the public page never follows that link. Any write to the rows the page shows marks
-its transaction ``touching_status_page`` (a flush listener), which drops the page's stored
+its transaction ``touching`` the status page (a flush listener), which drops the page's stored
 renderings once it commits."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
 
-from app.db import touching_status_page
+from app.db import Touched, touching
 from app.models.base import Base, BigId
 
 
@@ -216,9 +216,9 @@ _SHOWN_TABLES = frozenset(model.__table__ for model in _SHOWN)
 @event.listens_for(Session, "before_flush")
 def _mark_public_changes(session: Session, _context: object, _instances: object) -> None:
     """A flush that adds, changes or removes a row the public page shows marks its transaction
-    ``touching_status_page``, so no write can forget to drop the stored renderings."""
+    ``touching`` the status page, so no write can forget to drop the stored renderings."""
     if any(isinstance(row, _SHOWN) for row in (*session.new, *session.dirty, *session.deleted)):
-        touching_status_page(session)
+        touching(session, Touched.STATUS_PAGE)
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -227,4 +227,4 @@ def _mark_public_statements(state: ORMExecuteState) -> None:
     if (state.is_update or state.is_delete or state.is_insert) and getattr(
         state.statement, "table", None
     ) in _SHOWN_TABLES:
-        touching_status_page(state.session)
+        touching(state.session, Touched.STATUS_PAGE)

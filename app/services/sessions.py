@@ -27,6 +27,7 @@ from app.models import BrowserSession, PendingSignIn, User
 SIGN_IN_TIMEOUT = timedelta(minutes=10)
 # Recording every request would make every page view a write; once a minute is precise enough.
 LAST_SEEN_PRECISION = timedelta(minutes=1)
+LONGEST_SECRET = 100  # characters: a longer cookie was not made here
 
 
 def secret_hash(secret: str) -> str:
@@ -66,7 +67,7 @@ async def authenticate(
     db: Database, secret: str, timeouts: Timeouts
 ) -> tuple[User, BrowserSession] | None:
     """The active user and live session a cookie's secret belongs to, or None."""
-    if not secret or len(secret) > 100:
+    if not secret or len(secret) > LONGEST_SECRET:
         return None
     now = db.now()
     async with db.read() as session:
@@ -83,10 +84,15 @@ async def authenticate(
     if row is None:
         return None
     user, browser = row
+    await seen(db, browser, now)
+    return user, browser
+
+
+async def seen(db: Database, browser: BrowserSession, now: datetime) -> None:
+    """Record that ``browser`` is in use now, if its last record is older than the precision."""
     if now - browser.last_seen_at > LAST_SEEN_PRECISION:
         await touch(db, [browser.id])
         browser.last_seen_at = now
-    return user, browser
 
 
 async def live_sessions(
@@ -128,11 +134,17 @@ async def end_session(db: Database, secret: str) -> BrowserSession | None:
 
 
 def _live(now: datetime, timeouts: Timeouts) -> ColumnElement[bool]:
+    """What makes a session live, as SQL (``is_live`` says the same of rows in hand)."""
     return and_(
         User.active.is_(True),
         BrowserSession.expires_at > now,
         BrowserSession.last_seen_at > now - timeouts.idle,
     )
+
+
+def is_live(user: User, browser: BrowserSession, now: datetime, timeouts: Timeouts) -> bool:
+    """``_live`` for a session and its user already read (remembered by a process)."""
+    return user.active and browser.expires_at > now and browser.last_seen_at > now - timeouts.idle
 
 
 async def begin_sign_in(

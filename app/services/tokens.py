@@ -64,6 +64,12 @@ async def authenticate(db: Database, secret: str) -> tuple[User, ApiToken] | Non
     if row is None or not row[0].active:
         return None
     user, token = row
+    await used(db, token)
+    return user, token
+
+
+async def used(db: Database, token: ApiToken) -> None:
+    """Record that ``token`` is in use now, if its last record is older than the precision."""
     now = db.now()
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_PRECISION:
         async with db.write() as session:
@@ -71,7 +77,6 @@ async def authenticate(db: Database, secret: str) -> tuple[User, ApiToken] | Non
             if stored is not None:
                 stored.last_used_at = now
         token.last_used_at = now
-    return user, token
 
 
 async def list_tokens(

@@ -10,7 +10,7 @@ import asyncio
 import asyncpg
 import pytest
 
-from app.db import STATUS_CHANNEL
+from app.db import Touched
 from app.errors import Invalid
 from app.models import ComponentStatus, StatusIncidentState
 from app.services import declarations, status_components, status_settings
@@ -20,7 +20,7 @@ from app.services import status_page as sp
 @pytest.fixture
 def heard(db):
     calls: list[None] = []
-    db.on_status.append(lambda: calls.append(None))
+    db.on_touched[Touched.STATUS_PAGE].append(lambda: calls.append(None))
     return calls
 
 
@@ -64,7 +64,7 @@ async def test_other_processes_hear_it_by_notify(db, people, database_url):
     listener = await asyncpg.connect(dsn)
     notices: asyncio.Queue[str] = asyncio.Queue()
     try:
-        await listener.add_listener(STATUS_CHANNEL, lambda *args: notices.put_nowait(args[-1]))
+        await listener.add_listener(Touched.STATUS_PAGE.value, lambda *args: notices.put_nowait(args[-1]))
         await declarations.declare(db, actor=people.responder, name="Quiet")
         await status_components.create_component(db, actor=people.admin, name="API")
         async with asyncio.timeout(5):

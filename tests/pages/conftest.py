@@ -18,6 +18,7 @@ import httpx2
 import pytest
 
 from app.config import Settings
+from app.db import Touched
 from tests.support.servers import free_port, hub_feeds_started, serving
 from views.app import create_app
 
@@ -71,7 +72,7 @@ def hearing(db, app):
     """``app``, told when the test's own writes change the public status page, as it is when
     they are its own (the test writes through a ``Database`` of its own, as another process
     would; on PostgreSQL the hub hears those by NOTIFY, once started)."""
-    db.on_status.append(app.state.services.status_pages.changed)
+    db.on_touched[Touched.STATUS_PAGE].append(app.state.services.status_pages.changed)
     return app
 
 

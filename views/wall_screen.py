@@ -6,24 +6,26 @@ from its URL (``dashboard.Filters``) and runs ``WallScreen`` (the dashboard's ro
 dashboard's subscription (``DashboardEvents``) and draws each event's incident as a wall row,
 once per event for every open screen, appended to ``#wall-arrivals``;
 ``static/pages/wall_screen.js`` moves it into its group, drops the copy it replaces, sorts and
-lays the board out again. No forms, buttons, links, bell or
-navigation: nobody touches a wall.
+lays the board out again. No forms, buttons, links, bell or navigation: nobody touches a wall.
 
 Groups, top to bottom: one per severity (highest rank first) for incidents in triage or active,
-then one for post-incident ones; in each, most severe then newest (``dashboard.sort_key``). The
-size of a group's rows is its tier (``TIERS``): the most severe severity's rows are large (name,
-status, lead, the next update's promise, the latest update), the next one's medium, the others'
-and post-incident rows small, two to a line. "Too many" is decided by height, not by count: the
-CSS makes ``1rem`` a 54th of the screen's height (20 px at 1080), every row a fixed height
-(``Tier.height`` rem, names cut with an ellipsis) and every group a ``GAP`` more; the board has
-``BUDGET`` rem (54 less the header and the page's margins). When every row fits, all show. When
-not, ``SUMMARY`` rem is kept for one summary line and rows are shown in order, most severe first,
-while they fit; the first that does not fit and every one after it are summarised by group ("and
-14 more Minor incidents"), so what is hidden is always the least severe. The same rule runs here
-for the page as loaded and in the script after each live change (it reads the numbers from the
-board's ``data-`` attributes, so they are written only here). Without JavaScript the page shows
-everything as loaded and refreshes itself every ``REFRESH_SECONDS`` (a ``<meta refresh>`` inside
-``<noscript>``); with it, the screen is live and never reloads.
+then one for post-incident ones; in each, most severe then newest (``dashboard.sort_key``). A
+group's tier (``TIERS``) sizes its rows: the most severe severity's are large (name, status,
+lead, the next update's promise, the latest update), one to a line; the next one's medium
+(name, status, lead, promise), two to a line; the others' small (name, promise, the status
+only in triage), post-incident ones small too (severity, name, status), two to a line.
+"Too many" is decided by height, not by count: the CSS makes ``1rem`` a 54th of the screen's
+height (20 px at 1080), every line of rows a fixed height (``Tier.height`` rem, names cut with
+an ellipsis) and every group a ``GAP`` more; the board has ``BUDGET`` rem (54 less the header
+and the page's margins).
+When every row fits, all show. When not, ``SUMMARY`` rem is kept for one summary line and rows
+are shown in order, most severe first, while they fit; the first that does not fit and every
+one after it are summarised by group ("and 14 more Minor incidents"), so what is hidden is
+always the least severe (all of it counted in the header). The same rule runs here for the page
+as loaded and in the script after each live change (it reads the numbers from the board's
+``data-`` attributes, so they are written only here). Without JavaScript the page shows
+everything as loaded and refreshes itself every ``REFRESH_SECONDS`` (a ``<meta refresh>``
+inside ``<noscript>``); with it, the screen is live and never reloads.
 """
 
 from __future__ import annotations
@@ -72,8 +74,8 @@ class Tier:
         return GAP + math.ceil(rows / self.columns) * self.height if rows else 0
 
 
-LARGE = Tier("large", 1, 7)
-MEDIUM = Tier("medium", 1, 5)
+LARGE = Tier("large", 1, 6)
+MEDIUM = Tier("medium", 2, 4)
 SMALL = Tier("small", 2, 3)
 TIERS = (LARGE, MEDIUM)  # the most severe severities' tiers, in order; the rest are SMALL
 POST = "wall-post"

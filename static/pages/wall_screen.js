@@ -3,9 +3,32 @@
 // shown, counts), rows that arrived in #wall-arrivals move to their group's list (a group the
 // page does not have: a severity made since it loaded, so the page loads again), each list is
 // sorted by data-sort, and the board is laid out again: rows are shown in order while they fit,
-// the rest summarised by group. A clock shows the time, and whether the stream is connected.
+// the rest summarised by group. Promises read "in 12 min" or "overdue by 3 min" (shorter than
+// muster.js's "due in", which leaves room for the names), refreshed every 15 s with a clock and
+// whether the stream is connected.
 (() => {
   "use strict";
+  const minute = 60 * 1000;
+
+  function span(ms) {
+    const minutes = Math.round(Math.abs(ms) / minute);
+    if (minutes < 1) return "less than a minute";
+    if (minutes < 60) return `${minutes} min`;
+    const hours = Math.floor(minutes / 60);
+    return minutes % 60 && hours < 10 ? `${hours} h ${minutes % 60} min` : `${hours} h`;
+  }
+
+  function showDue() {
+    const now = Date.now();
+    for (const el of document.querySelectorAll("time[datetime][data-wall=due]")) {
+      const date = new Date(el.getAttribute("datetime"));
+      if (Number.isNaN(date.getTime())) continue;
+      const delta = date.getTime() - now;
+      el.title = date.toLocaleString();
+      el.textContent = delta < 0 ? `overdue by ${span(delta)}` : `in ${span(delta)}`;
+      el.closest(".due")?.classList.toggle("overdue", delta < 0);
+    }
+  }
 
   function place() {
     const arrivals = document.getElementById("wall-arrivals");
@@ -64,7 +87,8 @@
     board.querySelector(".wall-empty").hidden = groups.some((group) => group.rows.length);
   }
 
-  function clock() {
+  function tick() {
+    showDue();
     const now = new Date();
     const shown = document.getElementById("wall-now");
     shown.dateTime = now.toISOString();
@@ -73,6 +97,7 @@
 
   function refresh() {
     if (place()) layout();
+    showDue();
   }
 
   function connected(live) {
@@ -84,8 +109,8 @@
   document.addEventListener("DOMContentLoaded", () => {
     document.getElementById("wall-state").textContent = "Connecting…";
     refresh();
-    clock();
-    setInterval(clock, 15 * 1000);
+    tick();
+    setInterval(tick, 15 * 1000);
   });
   document.addEventListener("htmx:sse:after:message", refresh);
   document.addEventListener("htmx:sse:after:connection", () => connected(true));

@@ -84,7 +84,6 @@
   }
 
   document.addEventListener("DOMContentLoaded", () => {
-    if (new URLSearchParams(location.search).get("tv") === "1") document.body.classList.add("tv");
     refresh();
     setInterval(() => showTimes(document), 15 * 1000);
   });

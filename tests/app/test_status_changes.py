@@ -64,7 +64,9 @@ async def test_other_processes_hear_it_by_notify(db, people, database_url):
     listener = await asyncpg.connect(dsn)
     notices: asyncio.Queue[str] = asyncio.Queue()
     try:
-        await listener.add_listener(Touched.STATUS_PAGE.value, lambda *args: notices.put_nowait(args[-1]))
+        await listener.add_listener(
+            Touched.STATUS_PAGE.value, lambda *args: notices.put_nowait(args[-1])
+        )
         await declarations.declare(db, actor=people.responder, name="Quiet")
         await status_components.create_component(db, actor=people.admin, name="API")
         async with asyncio.timeout(5):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 
 from sqlalchemy import ColumnElement, and_, exists, false, literal, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from app.models import Incident, Member, OrgRole, User
@@ -38,6 +39,27 @@ def visible_to(user_id: ColumnElement[int] | InstrumentedAttribute[int]) -> Colu
         select(Member.user_id).where(Member.incident_id == Incident.id, Member.user_id == user_id)
     )
     return or_(Incident.private.is_(False), is_member)
+
+
+@dataclasses.dataclass(frozen=True)
+class Sight:
+    """All that decides which incidents someone may see (``visible_incidents``): being active,
+    and the private incidents they are a member of. Two people with the same ``Sight`` see the
+    same incidents."""
+
+    active: bool
+    private: frozenset[int]
+
+
+async def sight(session: AsyncSession, user: User) -> Sight:
+    if not user.active:
+        return Sight(False, frozenset())
+    private = await session.scalars(
+        select(Member.incident_id)
+        .join(Incident, Incident.id == Member.incident_id)
+        .where(Member.user_id == user.id, Incident.private.is_(True))
+    )
+    return Sight(True, frozenset(private))
 
 
 def audience(incident: Incident) -> ColumnElement[bool]:

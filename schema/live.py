@@ -27,14 +27,10 @@ from typing import Any, Protocol, cast
 import strawberry
 from graphql import (
     DocumentNode,
-    FieldNode,
     GraphQLError,
     GraphQLSchema,
     OperationDefinitionNode,
     OperationType,
-    TypeInfo,
-    TypeInfoVisitor,
-    visit,
 )
 from graphql import ExecutionResult as CoreResult
 from graphql.execution import (
@@ -42,7 +38,6 @@ from graphql.execution import (
     create_source_event_stream,
     execute_subscription_event,
 )
-from graphql.language import Visitor
 from graphql.pyutils import is_awaitable
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from sqlalchemy.exc import DBAPIError
@@ -60,7 +55,7 @@ from schema.limits import compile_document
 from schema.pagination import event_position
 from schema.queries import IncidentFilter
 from schema.types import TimelineEvent
-from schema.viewers import per_viewer_fields
+from schema.viewers import per_viewer_fields, selects_per_viewer
 
 RENDERED = 4096  # recent (audience, event) results kept for the other subscribers
 RETRIES = 5  # reads of an event's result when the database connection drops meanwhile
@@ -233,7 +228,8 @@ class LiveFeeds:
         if isinstance(source, CoreResult):
             yield PreExecutionError(data=None, errors=source.errors or [])
             return
-        audience = context.viewer.id if self._per_viewer(document) else "everyone"
+        shared = not selects_per_viewer(self.schema, document, self.per_viewer_fields)
+        audience = "everyone" if shared else context.viewer.id
         shape = (query, json.dumps(variables or {}, sort_keys=True), operation_name, audience)
 
         try:
@@ -260,21 +256,6 @@ class LiveFeeds:
         finally:
             if hasattr(source, "aclose"):
                 await source.aclose()
-
-    def _per_viewer(self, document: DocumentNode) -> bool:
-        """Whether the document selects a field declared ``per_viewer`` (fragments included)."""
-        found = False
-        types = TypeInfo(self.schema)
-        fields = self.per_viewer_fields
-
-        class Finder(Visitor):
-            def enter_field(self, node: FieldNode, *_: Any) -> None:
-                nonlocal found
-                parent = types.get_parent_type()
-                found = found or (parent is not None and (parent.name, node.name.value) in fields)
-
-        visit(document, TypeInfoVisitor(types, Finder()))
-        return found
 
     async def _execute(
         self,

@@ -19,7 +19,7 @@ from schema.pagination import Edge, PageInfo, incident_cursor, incident_position
 from schema.people import ApiToken, User
 from schema.permissions import ViewerPermissions
 from schema.types import Action, Incident
-from schema.viewers import per_viewer
+from schema.viewers import per_viewer, shared_by_audience
 
 
 @strawberry.input(description="Narrow a list of incidents; every part left out matches all.")
@@ -66,7 +66,11 @@ class IncidentConnection:
     page_info: PageInfo
     filter: strawberry.Private[incident_queries.IncidentFilter]
 
-    @strawberry.field(description="How many incidents match, across all pages.")
+    @shared_by_audience(
+        "counts the incidents the viewer may see: the same for the same sight; a filter's "
+        "followedByMe and heldByMe name the viewer (views.page_cache keys those per viewer)",
+        description="How many incidents match, across all pages.",
+    )
     async def total_count(self, info: Info) -> int:
         async with info.context.reading() as session:
             return await incident_queries.count_incidents(session, info.context.viewer, self.filter)
@@ -74,7 +78,7 @@ class IncidentConnection:
 
 @strawberry.type
 class Queries:
-    @strawberry.field(description="Who is asking.")
+    @per_viewer(description="Who is asking.")
     def viewer(self, info: Info) -> User:
         return User.from_model(info.context.viewer)
 
@@ -85,7 +89,10 @@ class Queries:
     def viewer_can(self, info: Info) -> ViewerPermissions:
         return ViewerPermissions.of(info.context.viewer)
 
-    @strawberry.field(description="One incident by id or by reference (INC-42); null if absent.")
+    @shared_by_audience(
+        "the incidents the viewer may see: the same for the same sight (policy.Sight)",
+        description="One incident by id or by reference (INC-42); null if absent.",
+    )
     async def incident(
         self, info: Info, id: strawberry.ID | None = None, reference: str | None = None
     ) -> Incident | None:
@@ -103,7 +110,11 @@ class Queries:
                 return None
         return None if row is None else Incident.from_model(row)
 
-    @strawberry.field(description="Incidents the viewer may see, newest first, in keyset pages.")
+    @shared_by_audience(
+        "the incidents the viewer may see: the same for the same sight; a filter's "
+        "followedByMe and heldByMe name the viewer (views.page_cache keys those per viewer)",
+        description="Incidents the viewer may see, newest first, in keyset pages.",
+    )
     async def incidents(
         self,
         info: Info,
@@ -164,15 +175,13 @@ class Queries:
             rows = await users.list_users(session, search=search[:200], limit=page_size(first))
         return [User.from_model(row) for row in rows]
 
-    @strawberry.field(
-        description="Your open actions and follow-ups, soonest due first (at most 100)."
-    )
+    @per_viewer(description="Your open actions and follow-ups, soonest due first (at most 100).")
     async def my_open_actions(self, info: Info) -> list[Action]:
         async with info.context.reading() as session:
             rows = await actions.open_work(session, info.context.viewer)
         return [Action(row=row) for row in rows]
 
-    @strawberry.field(
+    @per_viewer(
         description="API tokens, newest first: your own, or (admins only) another person's."
     )
     async def api_tokens(self, info: Info, user_id: strawberry.ID | None = None) -> list[ApiToken]:

@@ -15,6 +15,7 @@ from app.services import status_public, status_settings
 from schema.context import Info
 from schema.errors import UserError
 from schema.payloads import mutation
+from schema.viewers import shared_by_audience
 
 
 @strawberry.type(description="The status page's title, introduction, support link and logo.")
@@ -51,7 +52,10 @@ class StatusPageSettingsPayload:
 
 @strawberry.type
 class StatusSettingsQueries:
-    @strawberry.field(description="The status page's settings (anyone signed in).")
+    @shared_by_audience(
+        "answers anyone active: being active is part of the sight (policy.Sight)",
+        description="The status page's settings (anyone signed in).",
+    )
     async def status_page_settings(self, info: Info) -> StatusPageSettings:
         if not info.context.viewer.active:
             raise Forbidden("Sign in to read the status page settings.")

@@ -5,7 +5,9 @@ field whose answer depends on who asks must never be shared: declare it with ``p
 instead of ``strawberry.field``, and ``per_viewer_fields`` finds it in the built schema. A
 resolver that reads the viewer yet answers the same for everyone a feed delivers the event to
 says why with ``shared_by_audience``. tests/schema/test_per_viewer_fields.py fails for any
-resolver that reads the viewer (or a loader bound to the viewer) and is marked neither way.
+resolver that reads the viewer (or a loader bound to the viewer) and is marked neither way. An
+operation that ``selects_per_viewer`` no such field is answered alike for everyone who sees the
+same incidents (signed-in pages share it too: ``views.page_cache``).
 """
 
 from __future__ import annotations
@@ -13,8 +15,20 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
-from graphql import GraphQLObjectType, GraphQLSchema
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    GraphQLObjectType,
+    GraphQLSchema,
+    TypeInfo,
+    TypeInfoVisitor,
+    visit,
+)
+from graphql.language import Visitor
 from strawberry.types.field import StrawberryField
+
+from app import policy
+from schema.context import Context
 
 PER_VIEWER = "muster.per_viewer"
 SHARED = "muster.shared_by_audience"
@@ -27,8 +41,9 @@ def per_viewer(*, description: str | None = None) -> Any:
 
 
 def shared_by_audience(reason: str, *, description: str | None = None) -> Any:
-    """``strawberry.field`` for a field that reads the viewer, yet answers the same for every
-    subscriber a live feed delivers the event to; ``reason`` says why."""
+    """``strawberry.field`` for a field that reads the viewer, yet answers the same for everyone
+    with the same sight of the incidents (``audience``), and so for every subscriber a live feed
+    delivers the event to; ``reason`` says why."""
     return strawberry.field(description=description, metadata={SHARED: reason})
 
 
@@ -47,3 +62,29 @@ def per_viewer_fields(schema: GraphQLSchema) -> frozenset[tuple[str, str]]:
         if isinstance(definition := (field.extensions or {}).get(DEFINITION), StrawberryField)
         and marking(definition) == PER_VIEWER
     )
+
+
+def selects_per_viewer(
+    schema: GraphQLSchema, document: DocumentNode, fields: frozenset[tuple[str, str]]
+) -> bool:
+    """Whether ``document`` selects one of ``fields`` (``per_viewer_fields(schema)``), in its
+    fragments too: if not, everyone in the same audience gets the same answer to it."""
+    found = False
+    types = TypeInfo(schema)
+
+    class Finder(Visitor):
+        def enter_field(self, node: FieldNode, *_: Any) -> None:
+            nonlocal found
+            parent = types.get_parent_type()
+            found = found or (parent is not None and (parent.name, node.name.value) in fields)
+
+    visit(document, TypeInfoVisitor(types, Finder()))
+    return found
+
+
+async def audience(context: Context) -> policy.Sight:
+    """Whom the viewer is answered alike with: everyone with the same sight of the incidents
+    gets the same answer to an operation that ``selects_per_viewer`` nothing. Read in the
+    context's own reads, so it is as new as what an operation just read through them."""
+    async with context.reading() as session:
+        return await policy.sight(session, context.viewer)

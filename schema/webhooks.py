@@ -24,6 +24,7 @@ from schema import ids, process
 from schema.context import Info
 from schema.errors import UserError
 from schema.payloads import mutation
+from schema.viewers import per_viewer
 
 
 @strawberry.type(description="One message to one endpoint, retried until delivered or given up.")
@@ -105,13 +106,13 @@ class WebhookEndpoint:
 
 @strawberry.type
 class WebhookQueries:
-    @strawberry.field(description="Admins: every webhook endpoint, oldest first.")
+    @per_viewer(description="Admins: every webhook endpoint, oldest first.")
     async def webhook_endpoints(self, info: Info) -> list[WebhookEndpoint]:
         async with info.context.reading() as session:
             rows = await webhook_endpoints.list_endpoints(session, actor=info.context.viewer)
         return [WebhookEndpoint.from_model(row) for row in rows]
 
-    @strawberry.field(description="Admins: one webhook endpoint (null: there is none).")
+    @per_viewer(description="Admins: one webhook endpoint (null: there is none).")
     async def webhook_endpoint(self, info: Info, id: strawberry.ID) -> WebhookEndpoint | None:
         endpoint_id = ids.decode("WebhookEndpoint", id, field="id")
         async with info.context.reading() as session:

@@ -275,13 +275,13 @@ class Workflow:
 
 @strawberry.type
 class WorkflowQueries:
-    @strawberry.field(description="Admins: every workflow, by name.")
+    @per_viewer(description="Admins: every workflow, by name.")
     async def workflows(self, info: Info) -> list[Workflow]:
         async with info.context.reading() as session:
             rows = await workflows.list_workflows(session, info.context.viewer)
         return [Workflow(row=row) for row in rows]
 
-    @strawberry.field(description="Admins: one workflow (null: there is none).")
+    @per_viewer(description="Admins: one workflow (null: there is none).")
     async def workflow(self, info: Info, id: strawberry.ID) -> Workflow | None:
         async with info.context.reading() as session:
             try:

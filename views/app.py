@@ -60,6 +60,7 @@ from views.browser import CSRFGuard
 from views.graphql import GraphQLEndpoint
 from views.headers import SecurityHeaders, policy, server_error
 from views.metrics import Metrics, TimedRequests
+from views.page_cache import SharedPages
 from views.request_ids import RequestIds
 from views.services import Services
 from views.status_cache import StatusPages
@@ -95,6 +96,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         email=settings.mail is not None,
     )
     web_operations = operations.load(schema)
+    shared_pages = SharedPages(schema, web_operations)
+    db.on_touched[Touched.PAGES].append(shared_pages.changed)
+    metrics.watch_cache("pages", shared_pages)
     graphql = GraphQLEndpoint(
         schema,
         db,
@@ -182,6 +186,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     app.state.services = Services(
         settings=settings, db=db, authenticator=authenticator, hub=hub, provider=provider,
-        schema=schema, operations=web_operations, worker=worker, status_pages=status_pages,
+        schema=schema, operations=web_operations, pages=shared_pages, worker=worker,
+        status_pages=status_pages,
     )  # fmt: skip
     return app

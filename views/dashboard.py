@@ -29,15 +29,13 @@ from strawberry.types.execution import ExecutionResult
 from app.models import ONGOING
 from schema.context import Context
 from schema.live import SharedData
-from views import notifications, signed_in
+from views import notifications, page_cache, signed_in
 from views.live import stream
 from views.pages import (
     RESPONDING_CATEGORIES,
     OperationFailed,
     message,
     names,
-    render,
-    run,
     template_text,
 )
 from views.services import services
@@ -107,33 +105,36 @@ async def page(request: Request) -> Response:
 
         return await wall_screen.draw(request)
     filters = Filters.of(request.query_params)
+
+    async def draw(run: page_cache.Run) -> dict[str, Any]:
+        data = await run("Dashboard", filters.variables())
+        incidents = sorted((edge["node"] for edge in data["incidents"]["edges"]), key=sort_key)
+        severities = sorted(data["severities"], key=lambda s: -s["rank"])
+        counts = {
+            s["id"]: sum(i["severity"]["id"] == s["id"] for i in incidents) for s in severities
+        }
+        custom = data["customFields"]
+        return {
+            "filters": filters,
+            "active": [i for i in incidents if i["status"]["category"] in RESPONDING_CATEGORIES],
+            "post": [i for i in incidents if i["status"]["category"] not in RESPONDING_CATEGORIES],
+            "more": data["incidents"]["totalCount"] - len(incidents),
+            "counts": counts,
+            "severities": severities,
+            "types": data["incidentTypes"],
+            "fields": [f for f in custom if f["kind"] in ("SINGLE_SELECT", "MULTI_SELECT")],
+            "sort_key": sort_key,
+        }
+
     try:
-        data = await run(request, "Dashboard", filters.variables())
+        return await page_cache.render(
+            request, "dashboard.html", draw, key=filters, block="board", section="dashboard"
+        )
     except OperationFailed:
         return await message(
             request, 400, "Unknown filter", "One of the filters names something that does not "
             "exist (any more). Clear the filters and choose again.",
         )  # fmt: skip
-    incidents = sorted((edge["node"] for edge in data["incidents"]["edges"]), key=sort_key)
-    active = [i for i in incidents if i["status"]["category"] in RESPONDING_CATEGORIES]
-    severities = sorted(data["severities"], key=lambda s: -s["rank"])
-    counts = {s["id"]: sum(i["severity"]["id"] == s["id"] for i in incidents) for s in severities}
-    return await render(
-        request,
-        "dashboard.html",
-        block="board",
-        section="dashboard",
-        viewer_can=data["viewerCan"],
-        filters=filters,
-        active=active,
-        post=[i for i in incidents if i["status"]["category"] not in RESPONDING_CATEGORIES],
-        more=data["incidents"]["totalCount"] - len(incidents),
-        counts=counts,
-        severities=severities,
-        types=data["incidentTypes"],
-        fields=[f for f in data["customFields"] if f["kind"] in ("SINGLE_SELECT", "MULTI_SELECT")],
-        sort_key=sort_key,
-    )
 
 
 @signed_in.feed

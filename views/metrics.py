@@ -54,8 +54,11 @@ STREAM = b"text/event-stream"
 class Counts(Protocol):
     """A cache that counts: how often it served a stored copy, and how often it had to draw."""
 
-    hits: int
-    misses: int
+    @property
+    def hits(self) -> int: ...
+
+    @property
+    def misses(self) -> int: ...
 
 
 @dataclasses.dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from starlette.requests import HTTPConnection
 
@@ -20,6 +21,9 @@ from app.oidc import Provider
 from app.worker import Worker
 from schema.limits import MusterSchema
 from views.status_cache import StatusPages
+
+if TYPE_CHECKING:  # (it reads the services itself)
+    from views.page_cache import SharedPages
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,6 +37,7 @@ class Services:
     provider: Provider | None  # the identity provider, when sign-in is configured
     schema: MusterSchema
     operations: Mapping[str, str]  # the web layer's GraphQL operations by name (views.operations)
+    pages: SharedPages  # signed-in pages' shared parts, drawn once per sight and change
     worker: Worker | None = None  # the background worker, unless MUSTER_RUN_JOBS=0
     # the public status pages, drawn once per change
     status_pages: StatusPages = dataclasses.field(default_factory=StatusPages)

@@ -5,8 +5,8 @@ and no database work per request. A write that changes what the page shows
 (``Database.on_touched``, in this process or, through the event hub, in another) drops every
 stored rendering; one older than ``FRESH_FOR`` seconds is drawn again too, since uptime and
 "starts in" move with the clock (same content, same ``ETag``). Visitors asking for a page while it
-is being drawn wait for that one drawing. At most ``ENTRIES`` pages are kept (the least recently
-used go first), so odd URLs cannot grow memory. A live page also stores the message its live
+is being drawn wait for that one drawing; at most ``ENTRIES`` pages are kept (``views.drawings``
+keeps them). A live page also stores the message its live
 viewers are sent (``views.status_live``), encoded once for all of them; they wait on
 ``changed()``. ``hits`` and ``misses`` count the pages served without drawing them (stored,
 or joining a drawing under way) and the pages drawn, for ``views.metrics``.
@@ -19,11 +19,12 @@ import dataclasses
 import gzip
 import hashlib
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.responses import Response
+
+from views.drawings import Drawings
 
 FRESH_FOR = 15.0  # seconds a rendering is served before it is drawn again
 ENTRIES = 512  # pages kept
@@ -56,8 +57,6 @@ class Stored:
     etag: str
     live_id: str | None  # the live fragment's digest: a viewer who has it needs nothing
     message: bytes | None  # the live fragment as one server-sent event
-    version: int
-    made: float
 
 
 def digest(data: bytes) -> str:
@@ -70,7 +69,7 @@ def event_message(event_id: str, html: str) -> bytes:
     return f"id: {event_id}\n{lines}\n".encode()
 
 
-def _store(drawn: Drawn, version: int, made: float) -> Stored:
+def _store(drawn: Drawn) -> Stored:
     response = drawn.response
     body = bytes(response.body)
     etag = f'W/"{digest(body)}"'
@@ -99,8 +98,6 @@ def _store(drawn: Drawn, version: int, made: float) -> Stored:
         etag=etag,
         live_id=live_id,
         message=message,
-        version=version,
-        made=made,
     )
 
 
@@ -123,24 +120,28 @@ class StatusPages:
         entries: int = ENTRIES,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.fresh_for = fresh_for
-        self.entries = entries
-        self.clock = clock
-        self.version = 0
-        self._stored: OrderedDict[str, Stored] = OrderedDict()
-        # Drawings under way, with the version they started at: one begun before a change may
-        # show what was there before it, so nobody asking after the change joins it.
-        self._drawing: dict[str, tuple[int, asyncio.Future[Stored]]] = {}
+        self.drawings: Drawings[Stored] = Drawings(
+            fresh_for=fresh_for, entries=entries, clock=clock
+        )
         self._change: asyncio.Future[None] | None = None
         self.watching = 0  # live viewers connected (views.status_live)
-        self.hits = 0  # pages served without drawing them (views.metrics)
-        self.misses = 0  # pages drawn
+
+    @property
+    def version(self) -> int:
+        return self.drawings.version
+
+    @property
+    def hits(self) -> int:
+        return self.drawings.hits
+
+    @property
+    def misses(self) -> int:
+        return self.drawings.misses
 
     def changed(self) -> None:
         """What the pages show has changed: draw each again when next asked, and wake the live
         viewers."""
-        self.version += 1
-        self._stored.clear()
+        self.drawings.changed()
         change, self._change = self._change, None
         if change is not None:
             # (thread-safe: the tests write from a thread of their own)
@@ -154,36 +155,12 @@ class StatusPages:
 
     async def stored(self, key: str, draw: Callable[[], Awaitable[Drawn | Response]]) -> Stored:
         """The page at ``key``, drawn by ``draw`` unless a fresh rendering is stored."""
-        found = self._stored.get(key)
-        if found is not None and self.clock() - found.made < self.fresh_for:
-            self._stored.move_to_end(key)
-            self.hits += 1
-            return found
-        under_way = self._drawing.get(key)
-        if under_way is not None and under_way[0] == self.version:
-            self.hits += 1
-            return await asyncio.shield(under_way[1])
-        self.misses += 1
-        drawing = asyncio.get_running_loop().create_future()
-        version, made = self.version, self.clock()
-        self._drawing[key] = (version, drawing)
-        try:
-            drawn = await draw()
-            result = _store(drawn if isinstance(drawn, Drawn) else Drawn(drawn), version, made)
-        except BaseException as error:
-            drawing.set_exception(error)
-            drawing.exception()  # those waiting get it; nobody else needs to look
-            raise
-        finally:
-            if self._drawing.get(key, (version, None))[1] is drawing:  # not a newer one's
-                del self._drawing[key]
-        if version == self.version:  # else it may show what was there before the change
-            self._stored[key] = result
-            self._stored.move_to_end(key)
-            while len(self._stored) > self.entries:
-                self._stored.popitem(last=False)
-        drawing.set_result(result)
-        return result
+
+        async def drawn() -> Stored:
+            made = await draw()
+            return _store(made if isinstance(made, Drawn) else Drawn(made))
+
+        return await self.drawings.get(key, drawn)
 
 
 def _settle(change: asyncio.Future[None]) -> None:

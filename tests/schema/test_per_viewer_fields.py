@@ -1,7 +1,9 @@
-"""Every field a live feed can select that reads the viewer is marked where it is declared.
+"""Every field a query or a live feed can select that reads the viewer is marked where it is
+declared.
 
-Live feeds share one execution per audience (``schema.live``): a viewer-dependent field that is
-not declared ``per_viewer`` would show one person's answer to everyone watching. The test reads
+Live feeds share one execution per audience (``schema.live``) and signed-in pages one rendering
+per sight (``views.page_cache``): a viewer-dependent field that is not declared ``per_viewer``
+would show one person's answer to everyone watching. The test reads
 each resolver's code (and the schema helpers it calls) for reads of the viewer and of the
 loaders bound to the viewer, and those loaders are themselves found by reading their fetches.
 """
@@ -83,11 +85,17 @@ def reads_viewer(function: Callable[..., Any], owner: type | None, seen: set[Any
     return False
 
 
-def live_types(graphql: GraphQLSchema) -> Iterator[GraphQLObjectType]:
-    """Every object type a subscription can reach: what a shared execution may select."""
+def _field_types(type_: GraphQLObjectType) -> list[Any]:
+    return [field.type for field in type_.fields.values()]
+
+
+def shared_types(graphql: GraphQLSchema) -> Iterator[GraphQLObjectType]:
+    """Every object type a query or a subscription can reach: what a shared execution or
+    rendering may select."""
     assert graphql.subscription_type is not None
     found: dict[str, GraphQLObjectType] = {}
-    waiting = [get_named_type(f.type) for f in graphql.subscription_type.fields.values()]
+    # (the query type's own fields answer the viewer; a subscription's field only starts a feed)
+    waiting = [graphql.query_type, *map(get_named_type, _field_types(graphql.subscription_type))]
     while waiting:
         type_ = waiting.pop()
         if not isinstance(type_, GraphQLObjectType) or type_.name in found:
@@ -100,7 +108,7 @@ def live_types(graphql: GraphQLSchema) -> Iterator[GraphQLObjectType]:
 def unmarked(graphql: GraphQLSchema) -> tuple[list[str], list[str]]:
     """Fields that read the viewer but are not marked, and fields marked but reading no viewer."""
     missing, needless = [], []
-    for type_ in live_types(graphql):
+    for type_ in shared_types(graphql):
         for name, field in type_.fields.items():
             definition = (field.extensions or {}).get(DEFINITION)
             assert isinstance(definition, StrawberryField)
@@ -177,6 +185,10 @@ class WatchedQuery:
     def ok(self) -> bool:
         return True
 
+    @strawberry.field
+    def me(self, info: Info) -> str:
+        return info.context.viewer.email
+
 
 @strawberry.type
 class WatchedSubscription:
@@ -188,4 +200,9 @@ class WatchedSubscription:
 def test_an_unmarked_viewer_dependent_field_is_caught():
     built = strawberry.Schema(query=WatchedQuery, subscription=WatchedSubscription)
     missing, _ = unmarked(built._schema)
-    assert sorted(missing) == ["Watched.greeting", "Watched.mine", "Watched.throughMethod"]
+    assert sorted(missing) == [
+        "Watched.greeting",
+        "Watched.mine",
+        "Watched.throughMethod",
+        "WatchedQuery.me",
+    ]

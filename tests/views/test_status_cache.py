@@ -183,7 +183,7 @@ async def test_keys_are_bounded():
 
     for n in range(10):
         await pages.stored(f"/status/incidents/{n}", draw)
-    assert len(pages._stored) == 3
+    assert len(pages.drawings) == 3
 
 
 def test_client_addresses_are_counted_by_host_and_ipv6_by_64():

@@ -1,0 +1,169 @@
+"""Signed-in pages drawn once for everyone who sees the same (``views.page_cache``): the second
+viewer with the same sight is served the stored board with their own header; someone who sees a
+private incident never shares a drawing with someone who does not, whoever asks first, even when
+they are let in while it is drawn; a write shows on the next request; and a shared part cannot
+use anything of the viewer's."""
+
+from __future__ import annotations
+
+import contextlib
+
+import httpx2
+import pytest
+from jinja2 import Environment
+from sqlalchemy import select
+from starlette.requests import Request
+
+from app.db import Database
+from app.identity import Credential, CredentialKind, Principal
+from app.models import IncidentType, TokenScope
+from app.services import declarations, members
+from tests.pages.conftest import SITE, Browser, csrf_of, dev_app, hearing
+from tests.support.html import parse, text, texts
+from views.page_cache import PER_VIEWER, PerViewerUsed, _PerViewer
+
+ROWS = "#board .incident-row .title a"
+
+
+@pytest.fixture
+async def app(db, database_url):
+    made = hearing(db, dev_app(database_url))
+    yield made
+    await made.state.services.db.dispose()
+
+
+@pytest.fixture
+def browsers(app):
+    @contextlib.asynccontextmanager
+    async def signed_in(user):
+        transport = httpx2.ASGITransport(app=app)
+        async with httpx2.AsyncClient(transport=transport, base_url=SITE) as http:
+            page = await http.get("/auth/sign-in")
+            answer = await http.post(
+                "/auth/dev",
+                data={"csrf_token": csrf_of(page.text), "email": user.email},
+                headers={"Origin": SITE},
+            )
+            assert answer.status_code == 303, answer.text
+            yield Browser(http, csrf_of(page.text))
+
+    return signed_in
+
+
+async def private_incident(db, people, name):
+    async with db.read() as session:
+        security = await session.scalar(select(IncidentType).where(IncidentType.name == "Security"))
+    incident = await declarations.declare(
+        db, actor=people.member, name=name, type_id=security.id, next_update_in_minutes=30
+    )
+    assert incident.private
+    return incident
+
+
+def board(page) -> list[str]:
+    return texts(parse(page.text), ROWS)
+
+
+def who(page) -> str:
+    return text(parse(page.text), "header .account > span")
+
+
+async def test_the_same_board_is_drawn_once_and_each_viewer_gets_their_own_header(
+    app, db, people, browsers
+):
+    await declarations.declare(db, actor=people.member, name="Checkout down")
+    pages = app.state.services.pages
+    async with browsers(people.viewer) as vera, browsers(people.other_member) as max_:
+        first = await vera.get("/")
+        drawn = pages.misses
+        second = await max_.get("/")
+        assert pages.misses == drawn, "the second viewer's board was drawn again"
+        assert board(first) == board(second) == ["Checkout down"]
+        assert (who(first), who(second)) == ("Vera Viewer · viewer", "Max Member · member")
+        # Each page carries its own browser's CSRF token and navigation.
+        assert csrf_of(first.text) != csrf_of(second.text)
+        declare = "header nav a[href='/incidents/new']"
+        assert (parse(first.text).css(declare), len(parse(second.text).css(declare))) == ([], 1)
+        assert second.headers["cache-control"] == "private, no-store"
+
+        htmx = await max_.get("/", headers={"HX-Request": "true"})
+        assert htmx.text.lstrip().startswith('<div id="board"')
+        assert texts(parse(htmx.text), ROWS) == ["Checkout down"]
+
+
+@pytest.mark.parametrize("first", ["member", "outsider"])
+async def test_a_private_incident_is_never_shared_with_someone_outside_it(
+    app, db, people, browsers, first
+):
+    await declarations.declare(db, actor=people.member, name="Checkout down")
+    await private_incident(db, people, "Laptop stolen")
+    async with browsers(people.member) as member, browsers(people.other_member) as outsider:
+        order = [member, outsider] if first == "member" else [outsider, member]
+        for browser in order:
+            await browser.get("/")
+        assert sorted(board(await member.get("/"))) == ["Checkout down", "Laptop stolen"]
+        assert board(await outsider.get("/")) == ["Checkout down"]
+
+
+async def test_a_write_shows_on_the_next_request(app, db, people, browsers):
+    async with browsers(people.viewer) as vera:
+        assert board(await vera.get("/")) == []
+        await declarations.declare(db, actor=people.member, name="Payments failing")
+        assert board(await vera.get("/")) == ["Payments failing"]
+
+
+def request_of(app, user) -> Request:
+    principal = Principal(user, TokenScope.READ_WRITE, Credential(CredentialKind.SESSION, 1))
+    scope = {"type": "http", "app": app, "method": "GET", "path": "/", "query_string": b""}
+    return Request(scope | {"headers": [], "state": {"principal": principal}})
+
+
+async def test_someone_let_in_while_the_board_is_drawn_never_shares_it(
+    app, db, database_url, people
+):
+    """Max is let into a private incident after his sight was read but before the drawing's
+    query, by another process whose word of it has not arrived yet: the drawing shows it, so it
+    must not be kept for (or given to) people outside."""
+    incident = await private_incident(db, people, "Laptop stolen")
+    pages = app.state.services.pages
+    elsewhere = Database(database_url)  # another process: this app does not hear its writes
+    let_in = []
+
+    async def draw(run):
+        if not let_in:
+            await members.invite(
+                elsewhere, actor=people.member, incident_id=incident.id,
+                user_id=people.other_member.id,
+            )  # fmt: skip
+            let_in.append(True)
+        data = await run("Dashboard", {"filter": {}})
+        names = [edge["node"]["name"] for edge in data["incidents"]["edges"]]
+        return {"heading": "Board", "message": ", ".join(names) or "nothing", "link": None}
+
+    await pages.seen(request_of(app, people.other_member))  # his sight, before he is let in
+    _, drawn = await pages.part(request_of(app, people.other_member), "message.html", "k", draw)
+    assert "Laptop stolen" in drawn["main"]
+    _, outside = await pages.part(request_of(app, people.viewer), "message.html", "k", draw)
+    assert "Laptop stolen" not in outside["main"]
+    await elsewhere.dispose()
+
+
+def test_a_shared_part_cannot_use_the_viewer():
+    env = Environment(autoescape=True)
+    stand_ins = {name: _PerViewer(name) for name in PER_VIEWER}
+    for source in (
+        "{{ viewer.name }}",
+        "{% if viewer %}x{% endif %}",
+        "{{ csrf_token }}",
+        "{{ viewer_can.declare }}",
+        "{{ unread_notifications }}",
+        "{{ request.url }}",
+    ):
+        with pytest.raises(PerViewerUsed):
+            env.from_string(source).render(stand_ins)
+
+
+def test_only_operations_without_per_viewer_fields_are_shared(app):
+    refused = app.state.services.pages.per_viewer_operations
+    assert {"Navigation", "MyWork", "Notifications", "SettingsTokens"} <= refused
+    assert "Dashboard" not in refused

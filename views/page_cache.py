@@ -1,0 +1,200 @@
+"""Signed-in pages drawn once for everyone who sees the same, and served from memory after.
+
+When a Critical incident hits, everyone opens the dashboard within the same minute, and they all
+see the same board unless they differ in what they may see. So a shared page is drawn in two
+parts. Its shared part (the page template's own blocks: title, main, the htmx block...) is drawn
+once per (template, key, sight, data version) and stored (``Drawings``): the sight is
+``schema.viewers.audience``, all that decides which incidents a person may see, and the data
+version moves on with every write that touches what pages show (``Touched.PAGES``, here or,
+through the event hub, in another process). Its per-viewer part (the header with the person's
+name, navigation and bell, the browser's CSRF token) is drawn per request around it by
+``shared_page.html``, from what the ``Navigation`` operation answered for that person, kept per
+person and data version too. So a request that finds both stored runs no query.
+
+What keeps the sharing honest: the shared part is drawn by a function that gets no request, only
+``run``, which executes operations that select no ``per_viewer`` field (``schema.viewers``; any
+other is refused) as the person whose request drew it; and it is drawn with every per-viewer
+name (``viewer``, ``csrf_token``, ``viewer_can``, ``unread_notifications``, ``request``) bound to
+a stand-in that fails the drawing if a template uses it. A page whose variables name the viewer
+(a list of incidents "followed by me") gives ``render`` a key holding the viewer's id. Drawings
+are at most ``FRESH_FOR`` seconds old (times shown as "3 min ago" move with the clock).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Any, NoReturn
+
+from graphql import parse
+from markupsafe import Markup
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from app import policy
+from schema.context import Context
+from schema.limits import MusterSchema
+from schema.viewers import audience, per_viewer_fields, selects_per_viewer
+from views.browser import csrf_token_for
+from views.drawings import Drawings
+from views.pages import TEMPLATES, is_htmx, run_as
+from views.services import services
+from views.signed_in import viewer
+
+FRESH_FOR = 15.0  # seconds a drawing is served before it is drawn again
+ENTRIES = 1024  # shared parts kept (pages, filters and sights)
+PEOPLE = 10_000  # people whose navigation is kept
+SIGHT_RETRIES = 3  # times a viewer asks again after a drawing they waited for was refused
+PER_VIEWER = ("viewer", "csrf_token", "viewer_can", "unread_notifications", "request")
+CACHE_HEADERS = {"Cache-Control": "private, no-store", "Vary": "HX-Request, Cookie"}
+
+Run = Callable[..., Awaitable[dict[str, Any]]]  # (operation, variables)
+# What draws a shared part: the template's context from operations run with ``run``.
+Draw = Callable[[Run], Awaitable[dict[str, Any]]]
+
+
+class SightChanged(Exception):
+    """The person drawing a shared part was let see other incidents while it was drawn."""
+
+
+class PerViewerUsed(RuntimeError):
+    """A shared part of a page used something that differs between viewers."""
+
+
+class _PerViewer:
+    """Stands in for a per-viewer value while a shared part is drawn: any use of it fails."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def _refuse(self, *_: object) -> NoReturn:
+        raise PerViewerUsed(f"a page part shared by audience used {self._name!r}")
+
+    __str__ = __bool__ = __len__ = __iter__ = __html__ = __getattr__ = __getitem__ = _refuse
+
+
+@dataclasses.dataclass(frozen=True)
+class Seen:
+    """What one person's header shows, and whom they share drawings with."""
+
+    viewer_can: dict[str, bool]
+    unread_notifications: int
+    sight: policy.Sight
+
+
+class SharedPages:
+    """The shared parts of signed-in pages and their viewers' navigation, for one process."""
+
+    def __init__(
+        self,
+        schema: MusterSchema,
+        operations: dict[str, str],
+        *,
+        fresh_for: float = FRESH_FOR,
+        entries: int = ENTRIES,
+        people: int = PEOPLE,
+    ) -> None:
+        self.parts: Drawings[dict[str, Markup]] = Drawings(fresh_for=fresh_for, entries=entries)
+        self.people: Drawings[Seen] = Drawings(fresh_for=fresh_for, entries=people)
+        fields = per_viewer_fields(schema._schema)
+        self.per_viewer_operations = frozenset(
+            name
+            for name, text in operations.items()
+            if selects_per_viewer(schema._schema, parse(text), fields)
+        )
+
+    @property
+    def hits(self) -> int:
+        return self.parts.hits
+
+    @property
+    def misses(self) -> int:
+        return self.parts.misses
+
+    def changed(self) -> None:
+        """Something pages show has changed: draw everything again when next asked."""
+        self.parts.changed()
+        self.people.changed()
+
+    async def seen(self, request: Request) -> Seen:
+        """The signed-in viewer's header and sight, as of the current data version."""
+        who = viewer(request)
+        sights: list[policy.Sight] = []
+
+        async def read_sight(context: Context) -> None:
+            sights.append(await audience(context))
+
+        async def draw() -> Seen:
+            data = await run_as(request, who, "Navigation", then=read_sight)
+            unread = data["viewer"]["unreadNotificationCount"]
+            return Seen(data["viewerCan"], unread, sights[-1])
+
+        return await self.people.get(who.user.id, draw)
+
+    async def part(
+        self, request: Request, template: str, key: Hashable, draw: Draw
+    ) -> tuple[Seen, dict[str, Markup]]:
+        """The viewer's header and the shared blocks of ``template`` for ``key`` and their
+        sight. The drawing's operations read the drawer's sight again after them, in the same
+        reads: if it is no longer the one the drawing is kept for (they were just added to a
+        private incident), nobody gets the drawing and everyone waiting asks again."""
+        who = viewer(request)
+        for _ in range(SIGHT_RETRIES):
+            seen = await self.seen(request)
+
+            async def confirm(context: Context, expected: policy.Sight = seen.sight) -> None:
+                if await audience(context) != expected:
+                    raise SightChanged
+
+            async def shared_run(
+                operation: str, variables: dict[str, Any] | None = None
+            ) -> dict[str, Any]:
+                if operation in self.per_viewer_operations:
+                    raise PerViewerUsed(f"{operation} selects per-viewer fields: it is not shared")
+                return await run_as(request, who, operation, variables, then=confirm)
+
+            async def drawn() -> dict[str, Markup]:
+                context = await draw(shared_run)
+                stand_ins = {name: _PerViewer(name) for name in PER_VIEWER}
+                return _blocks(template, context | stand_ins)
+
+            try:
+                return seen, await self.parts.get((template, key, seen.sight), drawn)
+            except SightChanged:
+                self.people.forget(who.user.id)
+        raise SightChanged
+
+
+def _blocks(template: str, context: dict[str, Any]) -> dict[str, Markup]:
+    """Each block ``template`` itself defines, drawn with ``context``."""
+    page = TEMPLATES.env.get_template(template)
+    blocks = {}
+    for name, block in page.blocks.items():
+        drawn = TEMPLATES.env.concat(block(page.new_context(context)))
+        blocks[name] = Markup(drawn)  # noqa: S704 (an autoescaped template's output)
+    return blocks
+
+
+async def render(
+    request: Request, template: str, draw: Draw, *, key: Hashable, block: str, section: str
+) -> Response:
+    """The page ``template`` for this request (only ``block`` for htmx requests): its shared
+    blocks for ``key`` drawn by ``draw`` (or stored), inside this viewer's header."""
+    shared = services(request).pages
+    seen, blocks = await shared.part(request, template, key, draw)
+    if is_htmx(request):
+        return HTMLResponse(blocks[block], headers=CACHE_HEADERS)
+    response = TEMPLATES.TemplateResponse(
+        request,
+        "shared_page.html",
+        {
+            "viewer": viewer(request).user,
+            "csrf_token": csrf_token_for(request),
+            "viewer_can": seen.viewer_can,
+            "unread_notifications": seen.unread_notifications,
+            "section": section,
+            "shared": blocks,
+        },
+    )
+    response.headers.update(CACHE_HEADERS)
+    return response

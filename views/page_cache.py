@@ -23,6 +23,7 @@ are at most ``FRESH_FOR`` seconds old (times shown as "3 min ago" move with the 
 from __future__ import annotations
 
 import dataclasses
+import secrets
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any, NoReturn
 
@@ -96,6 +97,8 @@ class SharedPages:
     ) -> None:
         self.parts: Drawings[dict[str, Markup]] = Drawings(fresh_for=fresh_for, entries=entries)
         self.people: Drawings[Seen] = Drawings(fresh_for=fresh_for, entries=people)
+        self.frames: Drawings[tuple[str, str]] = Drawings(fresh_for=fresh_for, entries=people)
+        self._main = secrets.token_hex(16)  # where a frame's main block goes
         fields = per_viewer_fields(schema._schema)
         self.per_viewer_operations = frozenset(
             name
@@ -115,6 +118,7 @@ class SharedPages:
         """Something pages show has changed: draw everything again when next asked."""
         self.parts.changed()
         self.people.changed()
+        self.frames.changed()
 
     async def seen(self, request: Request) -> Seen:
         """The signed-in viewer's header and sight, as of the current data version."""
@@ -130,6 +134,29 @@ class SharedPages:
             return Seen(data["viewerCan"], unread, sights[-1])
 
         return await self.people.get(who.user.id, draw)
+
+    async def frame(
+        self, request: Request, seen: Seen, section: str, blocks: dict[str, Markup]
+    ) -> tuple[str, str]:
+        """The viewer's page around the main block (``shared_page.html``): what comes before
+        it and after it, kept per person, browser, section and the page's other blocks."""
+        csrf_token = csrf_token_for(request)
+        user = viewer(request).user
+        others = tuple(sorted((name, text) for name, text in blocks.items() if name != "main"))
+
+        async def draw() -> tuple[str, str]:
+            whole = TEMPLATES.get_template("shared_page.html").render(
+                viewer=user,
+                csrf_token=csrf_token,
+                viewer_can=seen.viewer_can,
+                unread_notifications=seen.unread_notifications,
+                section=section,
+                shared=blocks | {"main": Markup(self._main)},  # noqa: S704 (a random token)
+            )
+            before, after = whole.split(self._main)
+            return before, after
+
+        return await self.frames.get((user.id, csrf_token, section, others), draw)
 
     async def part(
         self, request: Request, template: str, key: Hashable, draw: Draw
@@ -184,17 +211,5 @@ async def render(
     seen, blocks = await shared.part(request, template, key, draw)
     if is_htmx(request):
         return HTMLResponse(blocks[block], headers=CACHE_HEADERS)
-    response = TEMPLATES.TemplateResponse(
-        request,
-        "shared_page.html",
-        {
-            "viewer": viewer(request).user,
-            "csrf_token": csrf_token_for(request),
-            "viewer_can": seen.viewer_can,
-            "unread_notifications": seen.unread_notifications,
-            "section": section,
-            "shared": blocks,
-        },
-    )
-    response.headers.update(CACHE_HEADERS)
-    return response
+    before, after = await shared.frame(request, seen, section, blocks)
+    return HTMLResponse("".join((before, blocks["main"], after)), headers=CACHE_HEADERS)

@@ -97,9 +97,12 @@ async def _follow(
     viewer was sent the message ``seen``), a ping when nothing did, until the viewer leaves or
     stops taking messages."""
     while True:
+        # The future first, then the version: a change committed in another thread between the
+        # two is then either seen here or settles this future (the other way round, it could
+        # come after the look at the version and before the future, and wake nobody).
+        change = pages.next_change()
         changed = pages.version != known  # perhaps while this stream was starting
         if not changed:
-            change = pages.next_change()
             done, _ = await asyncio.wait(
                 (gone, change), timeout=PING_SECONDS, return_when=asyncio.FIRST_COMPLETED
             )

@@ -219,6 +219,48 @@ async def test_a_follow_up_and_the_resolution_bring_the_components_back(persona,
         await reader_context.close()
 
 
+async def test_a_reader_whose_live_stream_is_refused_at_first_still_follows(
+    persona, browser, site, db
+):
+    """The live stream's first request refused (too many live viewers: 503 with Retry-After)
+    or cut off: the open page asks again and follows, instead of staying as it was drawn."""
+    reference = await reference_of(db, API)
+    support = await persona("support@demo.muster")
+    reader_context, reader = await anonymous(browser)
+    asked: list[str] = []
+
+    async def refuse_the_first_two(route) -> None:
+        asked.append(route.request.url)
+        if len(asked) == 1:
+            await route.fulfill(status=503, headers={"Retry-After": "1"}, body="Too many")
+        elif len(asked) == 2:
+            await route.abort("connectionreset")
+        else:
+            await route.continue_()
+
+    try:
+        await reader.route("**/status/live*", refuse_the_first_two)
+        await reader.goto(f"{site}/status")
+        await expect(component_status(reader, "API")).to_have_text("Major outage")
+        await support.goto(f"{site}/incidents/{reference}")
+        card = support.locator("#status-card")
+        follow_up = "Half of our servers have the previous certificate back."
+        await card.get_by_label("What customers read").fill(follow_up)
+        await card.get_by_label("API", exact=True).select_option(label="Degraded performance")
+        await card.get_by_role("button", name="Post update").click()
+        await expect(support.locator("#status-card #status-now")).to_contain_text(follow_up)
+
+        live = reader.locator(".status-incident").filter(has_text="API requests are failing")
+        # Retry-After (1 s), then a growing delay (about 2 s) after the cut: well within 10 s.
+        await expect(live.locator(".status-update-message").first).to_have_text(
+            follow_up, timeout=10_000
+        )
+        await expect(component_status(reader, "API")).to_have_text("Degraded performance")
+        assert len(asked) == 3
+    finally:
+        await reader_context.close()
+
+
 async def test_the_public_pages_need_no_script_pass_axe_and_fit_a_phone(browser, demo_site):
     site = demo_site
     wide_context, wide = await anonymous(browser, java_script_enabled=False)

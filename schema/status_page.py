@@ -32,7 +32,7 @@ from schema.context import Info
 from schema.errors import UserError
 from schema.loaders import Loaders
 from schema.payloads import mutation
-from schema.viewers import per_viewer
+from schema.viewers import per_viewer, shared_by_audience
 
 if TYPE_CHECKING:
     from schema.types import Incident
@@ -191,11 +191,15 @@ def _public_only(viewer: User) -> bool:
     return not viewer.active
 
 
+ACTIVE_ONLY = "answers by whether the viewer is active, which is part of the sight (policy.Sight)"
+
+
 @strawberry.type
 class StatusPageQueries:
-    @per_viewer(
+    @shared_by_audience(
+        ACTIVE_ONLY,
         description="Every status page component in page order (internal-only ones too, for "
-        "signed-in people)."
+        "signed-in people).",
     )
     async def status_components(self, info: Info) -> list[StatusComponentType]:
         async with info.context.reading() as session:
@@ -204,9 +208,10 @@ class StatusPageQueries:
             )
         return [StatusComponentType.from_model(row) for row in rows]
 
-    @per_viewer(
+    @shared_by_audience(
+        ACTIVE_ONLY,
         description="Status incidents and maintenance, newest first (at most 100); openOnly: "
-        "those not resolved or completed."
+        "those not resolved or completed.",
     )
     async def status_incidents(
         self, info: Info, first: int = 20, open_only: bool = False
@@ -220,7 +225,7 @@ class StatusPageQueries:
             )
         return [StatusIncidentType(view=view) for view in found]
 
-    @per_viewer(description="One status incident (null: there is none).")
+    @shared_by_audience(ACTIVE_ONLY, description="One status incident (null: there is none).")
     async def status_incident(self, info: Info, id: strawberry.ID) -> StatusIncidentType | None:
         key = ids.decode("StatusIncident", id, field="id")
         async with info.context.reading() as session:

@@ -1,28 +1,33 @@
 """Signed-in pages drawn once for everyone who sees the same, and served from memory after.
 
-When a Critical incident hits, everyone opens the dashboard within the same minute, and they all
-see the same board unless they differ in what they may see. So a shared page is drawn in two
-parts. Its shared part (the page template's own blocks: title, main, the htmx block...) is drawn
-once per (template, key, sight, data version) and stored (``Drawings``): the sight is
-``schema.viewers.audience``, all that decides which incidents a person may see, and the data
-version moves on with every write that touches what pages show (``Touched.PAGES``, here or,
-through the event hub, in another process). Its per-viewer part (the header with the person's
-name, navigation and bell, the browser's CSRF token) is drawn per request around it by
-``shared_page.html``, from what the ``Navigation`` operation answered for that person, kept per
-person and data version too. So a request that finds both stored runs no query.
+When a Critical incident hits, everyone opens the dashboard and the incident page within the same
+minute, and they all see the same unless they differ in what they may see or do. So a shared page
+is drawn in parts. Its shared part (the page template's main block and the block an htmx request
+gets) is drawn once per (template, key, sight, data version) and stored (``Drawings``): the sight
+is ``schema.viewers.audience``, all that decides which incidents a person may see; the key is
+what the page's view says it depends on (its filters; on the incident page also the viewer's own
+part of it, ``answer``); and the data version moves on with every write that touches what pages
+show (``Touched.PAGES``, here or, through the event hub, in another process). Its per-viewer
+frame (the header with the person's name, navigation and bell) is drawn around it from what the
+``Navigation`` operation answered for that person, kept per person, browser, section and data
+version; each browser's CSRF token goes into the shared forms where the drawing left a random
+mark. A request that finds everything stored runs no query.
 
 What keeps the sharing honest: the shared part is drawn by a function that gets no request, only
 ``run``, which executes operations that select no ``per_viewer`` field (``schema.viewers``; any
-other is refused) as the person whose request drew it; and it is drawn with every per-viewer
-name (``viewer``, ``csrf_token``, ``viewer_can``, ``unread_notifications``, ``request``) bound to
-a stand-in that fails the drawing if a template uses it. A page whose variables name the viewer
-(a list of incidents "followed by me") gives ``render`` a key holding the viewer's id. Drawings
-are at most ``FRESH_FOR`` seconds old (times shown as "3 min ago" move with the clock).
+other is refused) as the person whose request drew it; it is drawn with every other per-viewer
+name (``viewer``, ``viewer_can``, ``unread_notifications``, ``request``) bound to a stand-in that
+fails the drawing if a template uses it; and the drawer's sight is read again after each of its
+operations, in the same reads: a drawing made while they were let into a private incident is
+given to nobody. What a page needs of the viewer to draw the shared part (``answer``: an
+operation's answer kept per person and data version) goes into its key. Drawings are at most
+``FRESH_FOR`` seconds old (times such as "overdue" move with the clock).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import secrets
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any, NoReturn
@@ -46,7 +51,8 @@ FRESH_FOR = 15.0  # seconds a drawing is served before it is drawn again
 ENTRIES = 1024  # shared parts kept (pages, filters and sights)
 PEOPLE = 10_000  # people whose navigation is kept
 SIGHT_RETRIES = 3  # times a viewer asks again after a drawing they waited for was refused
-PER_VIEWER = ("viewer", "csrf_token", "viewer_can", "unread_notifications", "request")
+PER_VIEWER = ("viewer", "viewer_can", "unread_notifications", "request")
+AROUND_MAIN = ("title", "head", "body_class", "bell_feed")  # base.html's blocks besides main
 CACHE_HEADERS = {"Cache-Control": "private, no-store", "Vary": "HX-Request, Cookie"}
 
 Run = Callable[..., Awaitable[dict[str, Any]]]  # (operation, variables)
@@ -99,6 +105,8 @@ class SharedPages:
         self.people: Drawings[Seen] = Drawings(fresh_for=fresh_for, entries=people)
         self.frames: Drawings[tuple[str, str]] = Drawings(fresh_for=fresh_for, entries=people)
         self._main = secrets.token_hex(16)  # where a frame's main block goes
+        self.csrf_mark = secrets.token_hex(16)  # where a browser's CSRF token goes
+        self.answers: Drawings[dict[str, Any]] = Drawings(fresh_for=fresh_for, entries=people)
         fields = per_viewer_fields(schema._schema)
         self.per_viewer_operations = frozenset(
             name
@@ -119,6 +127,7 @@ class SharedPages:
         self.parts.changed()
         self.people.changed()
         self.frames.changed()
+        self.answers.changed()
 
     async def seen(self, request: Request) -> Seen:
         """The signed-in viewer's header and sight, as of the current data version."""
@@ -142,7 +151,7 @@ class SharedPages:
         it and after it, kept per person, browser, section and the page's other blocks."""
         csrf_token = csrf_token_for(request)
         user = viewer(request).user
-        others = tuple(sorted((name, text) for name, text in blocks.items() if name != "main"))
+        others = tuple(blocks.get(name) for name in AROUND_MAIN)
 
         async def draw() -> tuple[str, str]:
             whole = TEMPLATES.get_template("shared_page.html").render(
@@ -159,7 +168,7 @@ class SharedPages:
         return await self.frames.get((user.id, csrf_token, section, others), draw)
 
     async def part(
-        self, request: Request, template: str, key: Hashable, draw: Draw
+        self, request: Request, template: str, key: Hashable, draw: Draw, block: str
     ) -> tuple[Seen, dict[str, Markup]]:
         """The viewer's header and the shared blocks of ``template`` for ``key`` and their
         sight. The drawing's operations read the drawer's sight again after them, in the same
@@ -182,34 +191,48 @@ class SharedPages:
 
             async def drawn() -> dict[str, Markup]:
                 context = await draw(shared_run)
-                stand_ins = {name: _PerViewer(name) for name in PER_VIEWER}
-                return _blocks(template, context | stand_ins)
+                stand_ins: dict[str, object] = {name: _PerViewer(name) for name in PER_VIEWER}
+                stand_ins["csrf_token"] = self.csrf_mark
+                return _blocks(template, context | stand_ins, block)
 
             try:
-                return seen, await self.parts.get((template, key, seen.sight), drawn)
+                return seen, await self.parts.get((template, block, key, seen.sight), drawn)
             except SightChanged:
                 self.people.forget(who.user.id)
         raise SightChanged
 
 
-def _blocks(template: str, context: dict[str, Any]) -> dict[str, Markup]:
-    """Each block ``template`` itself defines, drawn with ``context``."""
+def _blocks(template: str, context: dict[str, Any], block: str) -> dict[str, Markup]:
+    """The blocks of ``template`` a response may need, drawn with ``context``: its main block,
+    ``block`` (for htmx requests) and those of base.html's around main it defines itself."""
     page = TEMPLATES.env.get_template(template)
     blocks = {}
-    for name, block in page.blocks.items():
-        drawn = TEMPLATES.env.concat(block(page.new_context(context)))
+    for name in {*AROUND_MAIN, "main", block} & page.blocks.keys():
+        drawn = TEMPLATES.env.concat(page.blocks[name](page.new_context(context)))
         blocks[name] = Markup(drawn)  # noqa: S704 (an autoescaped template's output)
     return blocks
+
+
+async def answer(request: Request, operation: str, variables: dict[str, Any]) -> dict[str, Any]:
+    """A per-viewer operation's answer for this viewer, kept per person and data version: what
+    a shared page needs of them to choose its drawing (its key) and their part of it."""
+    shared = services(request).pages
+    who = viewer(request)
+    key = (who.user.id, operation, json.dumps(variables, sort_keys=True))
+    return await shared.answers.get(key, lambda: run_as(request, who, operation, variables))
 
 
 async def render(
     request: Request, template: str, draw: Draw, *, key: Hashable, block: str, section: str
 ) -> Response:
     """The page ``template`` for this request (only ``block`` for htmx requests): its shared
-    blocks for ``key`` drawn by ``draw`` (or stored), inside this viewer's header."""
+    blocks for ``key`` drawn by ``draw`` (or stored), with this browser's CSRF token in its
+    forms, inside this viewer's header."""
     shared = services(request).pages
-    seen, blocks = await shared.part(request, template, key, draw)
+    seen, blocks = await shared.part(request, template, key, draw, block)
+    token = csrf_token_for(request) or ""
     if is_htmx(request):
-        return HTMLResponse(blocks[block], headers=CACHE_HEADERS)
+        return HTMLResponse(blocks[block].replace(shared.csrf_mark, token), headers=CACHE_HEADERS)
     before, after = await shared.frame(request, seen, section, blocks)
-    return HTMLResponse("".join((before, blocks["main"], after)), headers=CACHE_HEADERS)
+    main = blocks["main"].replace(shared.csrf_mark, token)
+    return HTMLResponse("".join((before, main, after)), headers=CACHE_HEADERS)

@@ -16,8 +16,9 @@ from starlette.requests import Request
 
 from app.db import Database
 from app.identity import Credential, CredentialKind, Principal
-from app.models import IncidentType, TokenScope
-from app.services import declarations, members
+from app.models import IncidentType, OrgRole, TokenScope
+from app.services import declarations, members, users
+from schema import ids
 from tests.pages.conftest import SITE, Browser, csrf_of, dev_app, hearing
 from tests.support.html import parse, text, texts
 from views.page_cache import PER_VIEWER, PerViewerUsed, _PerViewer
@@ -45,7 +46,7 @@ def browsers(app):
                 headers={"Origin": SITE},
             )
             assert answer.status_code == 303, answer.text
-            yield Browser(http, csrf_of(page.text))
+            yield Browser(http, csrf_of((await http.get("/")).text))
 
     return signed_in
 
@@ -141,9 +142,11 @@ async def test_someone_let_in_while_the_board_is_drawn_never_shares_it(
         return {"heading": "Board", "message": ", ".join(names) or "nothing", "link": None}
 
     await pages.seen(request_of(app, people.other_member))  # his sight, before he is let in
-    _, drawn = await pages.part(request_of(app, people.other_member), "message.html", "k", draw)
+    _, drawn = await pages.part(
+        request_of(app, people.other_member), "message.html", "k", draw, "main"
+    )
     assert "Laptop stolen" in drawn["main"]
-    _, outside = await pages.part(request_of(app, people.viewer), "message.html", "k", draw)
+    _, outside = await pages.part(request_of(app, people.viewer), "message.html", "k", draw, "main")
     assert "Laptop stolen" not in outside["main"]
     await elsewhere.dispose()
 
@@ -154,7 +157,6 @@ def test_a_shared_part_cannot_use_the_viewer():
     for source in (
         "{{ viewer.name }}",
         "{% if viewer %}x{% endif %}",
-        "{{ csrf_token }}",
         "{{ viewer_can.declare }}",
         "{{ unread_notifications }}",
         "{{ request.url }}",
@@ -167,3 +169,44 @@ def test_only_operations_without_per_viewer_fields_are_shared(app):
     refused = app.state.services.pages.per_viewer_operations
     assert {"Navigation", "MyWork", "Notifications", "SettingsTokens"} <= refused
     assert "Dashboard" not in refused
+
+
+def form_tokens(page) -> set[str]:
+    return {node.attributes["value"] for node in parse(page.text).css("input[name=csrf_token]")}
+
+
+async def test_people_who_may_do_the_same_share_the_incident_page_with_their_own_tokens(
+    app, db, people, browsers
+):
+    await declarations.declare(db, actor=people.member, name="Checkout down")
+    pages = app.state.services.pages
+    victor = await users.add_user(db, email="victor@example.com", role=OrgRole.VIEWER)
+    async with browsers(people.viewer) as vera, browsers(people.admin) as ada:
+        # Vera and Victor, both viewers, read the same page; Ada follows it, so hers differs.
+        mine = await vera.get("/incidents/INC-1")
+        drawn = pages.misses
+        async with browsers(victor) as victors:
+            second = await victors.get("/incidents/INC-1")
+        assert pages.misses == drawn, "the second reader's page was drawn again"
+        assert form_tokens(mine) == {csrf_of(mine.text)}
+        assert form_tokens(second) == {csrf_of(second.text)} != form_tokens(mine)
+
+        followed = await ada.post(
+            "/incidents/INC-1/follow", {"follow": "1", "csrf_token": ada.csrf}
+        )
+        assert followed.status_code in (200, 303), followed.text
+        follows = parse((await ada.get("/incidents/INC-1")).text)
+        assert text(follows, "#follow-button") == "Unfollow"
+        assert text(parse((await vera.get("/incidents/INC-1")).text), "#follow-button") == "Follow"
+
+
+async def test_someone_the_page_draws_as_themselves_gets_their_own(app, db, people, browsers):
+    await declarations.declare(db, actor=people.member, name="Checkout down")
+    rita_id, ravi_id = people.responder.id, people.other_responder.id
+    taker = "#roles form[action$='/roles'] input[name=user]"
+    async with browsers(people.responder) as rita, browsers(people.other_responder) as ravi:
+        ritas = parse((await rita.get("/incidents/INC-1")).text)
+        ravis = parse((await ravi.get("/incidents/INC-1")).text)
+    # "Take this role" names whoever is reading: never one responder's form for the other.
+    assert {n.attributes["value"] for n in ritas.css(taker)} == {ids.encode("User", rita_id)}
+    assert {n.attributes["value"] for n in ravis.css(taker)} == {ids.encode("User", ravi_id)}

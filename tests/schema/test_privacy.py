@@ -136,8 +136,11 @@ def test_live_feeds_run_selections_that_depend_on_the_viewer_per_viewer():
     from graphql import parse
 
     from schema import schema
+    from schema.viewers import selects_per_viewer
 
-    _per_viewer = schema.live._per_viewer
+    def _per_viewer(document):
+        return selects_per_viewer(schema._schema, document, schema.live.per_viewer_fields)
+
     for field in ("mergedInto { reference }", "followedByMe", "viewerCanEdit"):
         document = parse(f"subscription {{ incidentEvents {{ incident {{ {field} }} }} }}")
         assert _per_viewer(document), field

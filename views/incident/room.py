@@ -12,6 +12,7 @@ GET handler.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
@@ -20,7 +21,7 @@ from jinja2_fragments import render_block
 from starlette.requests import Request
 from starlette.responses import Response
 
-from views import signed_in
+from views import page_cache, signed_in
 from views.forms import Form
 from views.pages import TEMPLATES, Link, OperationFailed, is_htmx, message, render, run, viewer_can
 
@@ -38,6 +39,12 @@ STATE = {
     "state_members": "members",
 }
 PICKERS = {"assign": "Person", "invite": "Person to invite"}
+# The incident's fields that differ by viewer (fragment IncidentViewerPart).
+VIEWER_PART = ("followedByMe", "viewerCanEdit", "viewerCan", "nextStatuses", "mergedInto")
+
+
+class Gone(Exception):
+    """The incident went out of the viewer's sight between their two reads of it."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -125,7 +132,6 @@ def context(
     kind = next((t for t in data["incidentTypes"] if t["id"] == incident["type"]["id"]), None)
     offered = {field["id"] for field in (kind or {}).get("customFields", [])} | set(valued)
     drawn.update(
-        viewer_can=data["viewerCan"],
         forms=dict(forms or {}),
         notices=dict(notices or {}),
         events=[edge["node"] for edge in timeline["edges"]],
@@ -181,6 +187,26 @@ def entry(event: Mapping[str, Any], *, fresh: bool) -> str:
     return str(macros.entry(event, fresh=fresh))
 
 
+def _variables(
+    reference: str, after: str | None, picker: str | None, search: str
+) -> dict[str, Any]:
+    return {
+        "reference": reference,
+        "after": after,
+        "search": search,
+        "searching": picker is not None,
+    }
+
+
+def _merged(shared: dict[str, Any], mine: Mapping[str, Any]) -> dict[str, Any]:
+    """The page's data for one viewer: the shared answer with the viewer's own part of it."""
+    incident = shared["incident"]
+    if incident is None or mine["incident"] is None:
+        return shared | {"incident": None}
+    part = {name: mine["incident"][name] for name in VIEWER_PART}
+    return shared | {"viewer": mine["viewer"], "incident": incident | part}
+
+
 async def read(
     request: Request,
     reference: str,
@@ -190,14 +216,24 @@ async def read(
     search: str = "",
 ) -> dict[str, Any] | None:
     """The page's data for this viewer; None when the incident is missing or hidden."""
-    variables = {
-        "reference": reference,
-        "after": after,
-        "search": search,
-        "searching": picker is not None,
-    }
-    data = await run(request, "IncidentPage", variables)
+    mine = await run(request, "IncidentPageViewer", {"reference": reference})
+    shared = await run(request, "IncidentPage", _variables(reference, after, picker, search))
+    data = _merged(shared, mine)
     return data if data["incident"] is not None else None
+
+
+def _me_shown(mine: Mapping[str, Any]) -> str | None:
+    """The viewer's id where the page draws them differently ("(you)", "Take this role", their
+    own work to tick off), else None: someone who may not edit, invite or remove people and is
+    none of the page's people is drawn like everyone else of their sight."""
+    incident, me = mine["incident"], mine["viewer"]["id"]
+    can = incident["viewerCan"]
+    if can["edit"] or can["invite"] or can["manageMembers"]:
+        return str(me)
+    people = {p["id"] for p in incident["members"]}
+    people |= {a["user"]["id"] for a in incident["roleAssignments"]}
+    people |= {w["owner"]["id"] for w in incident["actions"] + incident["followUps"] if w["owner"]}
+    return str(me) if me in people else None
 
 
 async def not_found(
@@ -227,21 +263,30 @@ async def page(request: Request) -> Response:
     after = params.get("after") or None
     picker = params.get("picker") if params.get("picker") in PICKERS else None
     search = params.get("people", "")[:SEARCH_LIMIT]
+    mine = await page_cache.answer(request, "IncidentPageViewer", {"reference": reference})
+    if mine["incident"] is None:
+        return await not_found(request, reference)
+    me = _me_shown(mine)
+    viewer_part = {name: mine["incident"][name] for name in VIEWER_PART}
+    key = (reference, after, picker, search, me, json.dumps(viewer_part, sort_keys=True))
+
+    async def draw(run_shared: page_cache.Run) -> dict[str, Any]:
+        shared = await run_shared("IncidentPage", _variables(reference, after, picker, search))
+        data = _merged(shared, {"viewer": {"id": me}, "incident": viewer_part})
+        if data["incident"] is None:  # hidden since: drawn as missing, never shown
+            raise Gone
+        return context(data, after=after, picker=picker, search=search)
+
+    shown = "timeline_entries" if after else ("picker" if picker else "room")
     try:
-        data = await read(request, reference, after=after, picker=picker, search=search)
+        return await page_cache.render(
+            request, TEMPLATE, draw, key=key, block=shown, section="incidents"
+        )
+    except Gone:
+        return await not_found(request, reference)
     except OperationFailed:  # only a visible incident reads its timeline: a bad `after` cursor
         return await message(
             request, 400, "Broken link", "This link to older timeline events is not one Muster "
             "made. Go back to the incident and page from there.",
             Link(request.url.path, "Back to the incident"),
         )  # fmt: skip
-    if data is None:
-        return await not_found(request, reference)
-    shown = "timeline_entries" if after else ("picker" if picker else "room")
-    return await render(
-        request,
-        TEMPLATE,
-        block=shown,
-        section="incidents",
-        **context(data, after=after, picker=picker, search=search),
-    )

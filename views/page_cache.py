@@ -52,6 +52,7 @@ ENTRIES = 1024  # shared parts kept (pages, filters and sights)
 PEOPLE = 10_000  # people whose navigation is kept
 SIGHT_RETRIES = 3  # times a viewer asks again after a drawing they waited for was refused
 PER_VIEWER = ("viewer", "viewer_can", "unread_notifications", "request")
+WHOLE = "(whole page)"  # a page drawn whole, without the viewer's frame (render_alone)
 AROUND_MAIN = ("title", "head", "body_class", "bell_feed")  # base.html's blocks besides main
 CACHE_HEADERS = {"Cache-Control": "private, no-store", "Vary": "HX-Request, Cookie"}
 
@@ -168,7 +169,7 @@ class SharedPages:
         return await self.frames.get((user.id, csrf_token, section, others), draw)
 
     async def part(
-        self, request: Request, template: str, key: Hashable, draw: Draw, block: str
+        self, request: Request, template: str, key: Hashable, draw: Draw, block: str | None
     ) -> tuple[Seen, dict[str, Markup]]:
         """The viewer's header and the shared blocks of ``template`` for ``key`` and their
         sight. The drawing's operations read the drawer's sight again after them, in the same
@@ -202,10 +203,13 @@ class SharedPages:
         raise SightChanged
 
 
-def _blocks(template: str, context: dict[str, Any], block: str) -> dict[str, Markup]:
+def _blocks(template: str, context: dict[str, Any], block: str | None) -> dict[str, Markup]:
     """The blocks of ``template`` a response may need, drawn with ``context``: its main block,
-    ``block`` (for htmx requests) and those of base.html's around main it defines itself."""
+    ``block`` (for htmx requests) and those of base.html's around main it defines itself; with
+    no ``block``, the whole template (``WHOLE``)."""
     page = TEMPLATES.env.get_template(template)
+    if block is None:
+        return {WHOLE: Markup(page.render(context))}  # noqa: S704 (autoescaped output)
     blocks = {}
     for name in {*AROUND_MAIN, "main", block} & page.blocks.keys():
         drawn = TEMPLATES.env.concat(page.blocks[name](page.new_context(context)))
@@ -236,3 +240,10 @@ async def render(
     before, after = await shared.frame(request, seen, section, blocks)
     main = blocks["main"].replace(shared.csrf_mark, token)
     return HTMLResponse("".join((before, main, after)), headers=CACHE_HEADERS)
+
+
+async def render_alone(request: Request, template: str, draw: Draw, *, key: Hashable) -> Response:
+    """A page with nothing of the viewer's in it (the wall screen: no header, no forms), drawn
+    whole by ``draw`` (or stored) and shared whole."""
+    _, blocks = await services(request).pages.part(request, template, key, draw, None)
+    return HTMLResponse(blocks[WHOLE], headers=CACHE_HEADERS)

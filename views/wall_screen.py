@@ -42,15 +42,13 @@ from strawberry.types.execution import ExecutionResult
 
 from schema.context import Context
 from schema.live import SharedData
-from views import signed_in
+from views import page_cache, signed_in
 from views.dashboard import Filters, sort_key
 from views.live import stream
 from views.pages import (
     RESPONDING_CATEGORIES,
     OperationFailed,
     message,
-    render,
-    run,
     template_text,
 )
 from views.services import services
@@ -144,31 +142,32 @@ def fit(groups: list[Group]) -> bool:
 
 
 async def draw(request: Request) -> Response:
-    """The wall screen for this request's viewer (the dashboard's page calls it for ``tv=1``)."""
+    """The wall screen for this request's viewer (the dashboard's page calls it for ``tv=1``),
+    shared by everyone with the same sight (``views.page_cache``)."""
     filters = Filters.of(request.query_params)
+
+    async def drawn(run_shared: page_cache.Run) -> dict[str, Any]:
+        data = await run_shared("WallScreen", filters.variables())
+        incidents = [edge["node"] for edge in data["incidents"]["edges"]]
+        groups = groups_of(data["severities"], incidents)
+        return {
+            "filters": filters,
+            "groups": groups,
+            "cut": fit(groups),
+            "beyond": data["incidents"]["totalCount"] - len(incidents),
+            "budget": {"budget": BUDGET, "gap": GAP, "summary": SUMMARY},
+            "refresh": REFRESH_SECONDS,
+            "sort_key": sort_key,
+            "group_of": group_of,
+        }
+
     try:
-        data = await run(request, "WallScreen", filters.variables())
+        return await page_cache.render_alone(request, "wall_screen.html", drawn, key=filters)
     except OperationFailed:
         return await message(
             request, 400, "Unknown filter", "One of the filters names something that does not "
             "exist (any more). Clear the filters and choose again.",
         )  # fmt: skip
-    incidents = [edge["node"] for edge in data["incidents"]["edges"]]
-    groups = groups_of(data["severities"], incidents)
-    cut = fit(groups)
-    return await render(
-        request,
-        "wall_screen.html",
-        viewer_can=data["viewerCan"],
-        filters=filters,
-        groups=groups,
-        cut=cut,
-        beyond=data["incidents"]["totalCount"] - len(incidents),
-        budget={"budget": BUDGET, "gap": GAP, "summary": SUMMARY},
-        refresh=REFRESH_SECONDS,
-        sort_key=sort_key,
-        group_of=group_of,
-    )
 
 
 @signed_in.feed

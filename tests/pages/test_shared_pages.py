@@ -87,6 +87,12 @@ async def test_the_same_board_is_drawn_once_and_each_viewer_gets_their_own_heade
         assert (parse(first.text).css(declare), len(parse(second.text).css(declare))) == ([], 1)
         assert second.headers["cache-control"] == "private, no-store"
 
+        # The wall screen has nothing of the viewer's: one drawing, the same bytes for both.
+        wall = await vera.get("/?tv=1")
+        drawn = pages.misses
+        assert (await max_.get("/?tv=1")).text == wall.text and pages.misses == drawn
+        assert "Checkout down" in wall.text
+
         htmx = await max_.get("/", headers={"HX-Request": "true"})
         assert htmx.text.lstrip().startswith('<div id="board"')
         assert texts(parse(htmx.text), ROWS) == ["Checkout down"]

@@ -88,7 +88,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     worker = Worker(db, settings) if settings.run_jobs else None
     pools = {"requests": db, **({"worker": worker.db} if worker is not None else {})}
     metrics = Metrics(token=settings.metrics_token, hub=hub, db=db, pools=pools)
-    metrics.watch_cache("status", status_pages)
+    metrics.watch_cache("status", status_pages.drawings)
     metrics.watch_feeds("status_page", lambda: status_pages.watching)
     schema = build_schema(
         introspection=settings.graphiql,
@@ -98,7 +98,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     web_operations = operations.load(schema)
     shared_pages = SharedPages(schema, web_operations)
     db.on_touched[Touched.PAGES].append(shared_pages.changed)
-    metrics.watch_cache("pages", shared_pages)
+    metrics.watch_cache("pages", shared_pages.parts)
     graphql = GraphQLEndpoint(
         schema,
         db,

@@ -115,14 +115,6 @@ class SharedPages:
             if selects_per_viewer(schema._schema, parse(text), fields)
         )
 
-    @property
-    def hits(self) -> int:
-        return self.parts.hits
-
-    @property
-    def misses(self) -> int:
-        return self.parts.misses
-
     def changed(self) -> None:
         """Something pages show has changed: draw everything again when next asked."""
         self.parts.changed()

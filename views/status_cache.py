@@ -8,8 +8,7 @@ stored rendering; one older than ``FRESH_FOR`` seconds is drawn again too, since
 is being drawn wait for that one drawing; at most ``ENTRIES`` pages are kept (``views.drawings``
 keeps them). A live page also stores the message its live
 viewers are sent (``views.status_live``), encoded once for all of them; they wait on
-``changed()``. ``hits`` and ``misses`` count the pages served without drawing them (stored,
-or joining a drawing under way) and the pages drawn, for ``views.metrics``.
+``changed()``. ``views.metrics`` reads the drawings' hits and misses.
 """
 
 from __future__ import annotations
@@ -129,14 +128,6 @@ class StatusPages:
     @property
     def version(self) -> int:
         return self.drawings.version
-
-    @property
-    def hits(self) -> int:
-        return self.drawings.hits
-
-    @property
-    def misses(self) -> int:
-        return self.drawings.misses
 
     def changed(self) -> None:
         """What the pages show has changed: draw each again when next asked, and wake the live

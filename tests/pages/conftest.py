@@ -81,6 +81,13 @@ def hearing(db, app):
 async def browsers(db, database_url):
     """``async with browsers(user) as browser``: a browser signed in as ``user``."""
     app = hearing(db, dev_app(database_url))
+    yield browsers_of(app)
+    await app.state.services.db.dispose()
+
+
+def browsers_of(app):
+    """``async with browsers_of(app)(user) as browser``: a browser of ``app`` signed in as
+    ``user``."""
 
     @contextlib.asynccontextmanager
     async def signed_in(user):
@@ -95,8 +102,7 @@ async def browsers(db, database_url):
             assert answer.status_code == 303, answer.text
             yield Browser(http, csrf_of((await http.get("/")).text))
 
-    yield signed_in
-    await app.state.services.db.dispose()
+    return signed_in
 
 
 @pytest.fixture

@@ -6,9 +6,6 @@ use anything of the viewer's."""
 
 from __future__ import annotations
 
-import contextlib
-
-import httpx2
 import pytest
 from jinja2 import Environment
 from sqlalchemy import select
@@ -19,7 +16,7 @@ from app.identity import Credential, CredentialKind, Principal
 from app.models import IncidentType, OrgRole, TokenScope
 from app.services import declarations, members, users
 from schema import ids
-from tests.pages.conftest import SITE, Browser, csrf_of, dev_app, hearing
+from tests.pages.conftest import browsers_of, csrf_of, dev_app, hearing
 from tests.support.html import parse, text, texts
 from views.page_cache import PER_VIEWER, PerViewerUsed, _PerViewer
 
@@ -35,20 +32,7 @@ async def app(db, database_url):
 
 @pytest.fixture
 def browsers(app):
-    @contextlib.asynccontextmanager
-    async def signed_in(user):
-        transport = httpx2.ASGITransport(app=app)
-        async with httpx2.AsyncClient(transport=transport, base_url=SITE) as http:
-            page = await http.get("/auth/sign-in")
-            answer = await http.post(
-                "/auth/dev",
-                data={"csrf_token": csrf_of(page.text), "email": user.email},
-                headers={"Origin": SITE},
-            )
-            assert answer.status_code == 303, answer.text
-            yield Browser(http, csrf_of((await http.get("/")).text))
-
-    return signed_in
+    return browsers_of(app)
 
 
 async def private_incident(db, people, name):
@@ -76,9 +60,9 @@ async def test_the_same_board_is_drawn_once_and_each_viewer_gets_their_own_heade
     pages = app.state.services.pages
     async with browsers(people.viewer) as vera, browsers(people.other_member) as max_:
         first = await vera.get("/")
-        drawn = pages.misses
+        drawn = pages.parts.misses
         second = await max_.get("/")
-        assert pages.misses == drawn, "the second viewer's board was drawn again"
+        assert pages.parts.misses == drawn, "the second viewer's board was drawn again"
         assert board(first) == board(second) == ["Checkout down"]
         assert (who(first), who(second)) == ("Vera Viewer · viewer", "Max Member · member")
         # Each page carries its own browser's CSRF token and navigation.
@@ -89,8 +73,8 @@ async def test_the_same_board_is_drawn_once_and_each_viewer_gets_their_own_heade
 
         # The wall screen has nothing of the viewer's: one drawing, the same bytes for both.
         wall = await vera.get("/?tv=1")
-        drawn = pages.misses
-        assert (await max_.get("/?tv=1")).text == wall.text and pages.misses == drawn
+        drawn = pages.parts.misses
+        assert (await max_.get("/?tv=1")).text == wall.text and pages.parts.misses == drawn
         assert "Checkout down" in wall.text
 
         htmx = await max_.get("/", headers={"HX-Request": "true"})
@@ -190,10 +174,10 @@ async def test_people_who_may_do_the_same_share_the_incident_page_with_their_own
     async with browsers(people.viewer) as vera, browsers(people.admin) as ada:
         # Vera and Victor, both viewers, read the same page; Ada follows it, so hers differs.
         mine = await vera.get("/incidents/INC-1")
-        drawn = pages.misses
+        drawn = pages.parts.misses
         async with browsers(victor) as victors:
             second = await victors.get("/incidents/INC-1")
-        assert pages.misses == drawn, "the second reader's page was drawn again"
+        assert pages.parts.misses == drawn, "the second reader's page was drawn again"
         assert form_tokens(mine) == {csrf_of(mine.text)}
         assert form_tokens(second) == {csrf_of(second.text)} != form_tokens(mine)
 

@@ -34,7 +34,7 @@ from schema.loaders import TimelineKey
 from schema.pagination import Edge, PageInfo, event_cursor, event_position, page_size
 from schema.people import User
 from schema.permissions import IncidentPermissions
-from schema.viewers import per_viewer, shared_by_audience
+from schema.viewers import by_sight, per_viewer, shared_by_audience
 
 if TYPE_CHECKING:
     from schema.status_page import StatusIncidentType
@@ -291,7 +291,7 @@ class Incident:
     def next_update_due_at(self) -> datetime | None:
         return self.row.next_update_due_at
 
-    @per_viewer(description="Null when the viewer may not see the incident it was merged into.")
+    @by_sight(description="Null when the viewer may not see the incident it was merged into.")
     async def merged_into(self, info: Info) -> Incident | None:
         if self.row.merged_into_id is None:
             return None

@@ -31,6 +31,7 @@ from app import policy
 from schema.context import Context
 
 PER_VIEWER = "muster.per_viewer"
+BY_SIGHT = "muster.by_sight"
 SHARED = "muster.shared_by_audience"
 DEFINITION = "strawberry-definition"  # where Strawberry keeps a GraphQL field's own definition
 
@@ -38,6 +39,13 @@ DEFINITION = "strawberry-definition"  # where Strawberry keeps a GraphQL field's
 def per_viewer(*, description: str | None = None) -> Any:
     """``strawberry.field`` for a field whose answer depends on the viewer."""
     return strawberry.field(description=description, metadata={PER_VIEWER: True})
+
+
+def by_sight(*, description: str | None = None) -> Any:
+    """``strawberry.field`` for a field whose answer depends on which incidents the viewer may
+    see and nothing else of theirs: the same for everyone with the same sight (pages share it),
+    yet not for every subscriber of a feed (live feeds run it per viewer)."""
+    return strawberry.field(description=description, metadata={BY_SIGHT: True})
 
 
 def shared_by_audience(reason: str, *, description: str | None = None) -> Any:
@@ -49,18 +57,25 @@ def shared_by_audience(reason: str, *, description: str | None = None) -> Any:
 
 def marking(definition: StrawberryField) -> str | None:
     """``PER_VIEWER``, ``SHARED`` or None: how a field is marked."""
-    return next((mark for mark in (PER_VIEWER, SHARED) if mark in definition.metadata), None)
+    return next(
+        (mark for mark in (PER_VIEWER, BY_SIGHT, SHARED) if mark in definition.metadata), None
+    )
 
 
-def per_viewer_fields(schema: GraphQLSchema) -> frozenset[tuple[str, str]]:
-    """Every (type, field) of ``schema`` declared with ``per_viewer``, by their GraphQL names."""
+def per_viewer_fields(
+    schema: GraphQLSchema, *, sight_shared: bool = False
+) -> frozenset[tuple[str, str]]:
+    """Every (type, field) of ``schema`` declared with ``per_viewer`` or (unless
+    ``sight_shared``: for those who share by sight, the pages) ``by_sight``, by their GraphQL
+    names."""
+    marks = {PER_VIEWER} if sight_shared else {PER_VIEWER, BY_SIGHT}
     return frozenset(
         (type_.name, name)
         for type_ in schema.type_map.values()
         if isinstance(type_, GraphQLObjectType)
         for name, field in type_.fields.items()
         if isinstance(definition := (field.extensions or {}).get(DEFINITION), StrawberryField)
-        and marking(definition) == PER_VIEWER
+        and marking(definition) in marks
     )
 
 

@@ -27,7 +27,7 @@ from strawberry.types.execution import ExecutionResult
 from app.models import FINISHED, ONGOING, StatusCategory
 from schema.context import Context
 from schema.live import SharedData
-from views import notifications, signed_in
+from views import notifications, page_cache, signed_in
 from views.live import stream
 from views.pages import (
     Link,
@@ -35,8 +35,6 @@ from views.pages import (
     is_htmx,
     message,
     names,
-    render,
-    run,
     template_text,
 )
 from views.services import services
@@ -165,44 +163,55 @@ def sort_key(incident: Mapping[str, Any]) -> str:
 @signed_in.page
 async def page(request: Request) -> Response:
     after = request.query_params.get("after") or None
+    htmx = is_htmx(request)
     try:
         filters = Filters.of(request.query_params)
-        data = await run(
-            request, "IncidentList", {"filter": filters.variables(), "first": PAGE, "after": after}
-        )
-    except (UnknownFilter, OperationFailed):
-        return await message(
-            request, 400, "This list link does not work",
-            "One of its filters names something that does not exist (any more), or its page "
-            "marker is damaged. Start again from the whole list and choose the filters anew.",
-            Link("/incidents", "All incidents"),
+    except UnknownFilter:
+        return await _broken(request)
+
+    async def draw(run_shared: page_cache.Run) -> dict[str, Any]:
+        variables = {"filter": filters.variables(), "first": PAGE, "after": after}
+        data = await run_shared("IncidentList", variables)
+        found = data["incidents"]
+        more = found["pageInfo"]["hasNextPage"]
+        return {
+            "filters": filters,
+            "after": after,
+            "incidents": [edge["node"] for edge in found["edges"]],
+            "total": found["totalCount"],
+            "next_url": filters.url(found["pageInfo"]["endCursor"]) if more else None,
+            "first_url": filters.url(),
+            "live_url": "/live/incidents"
+            + (f"?{filters.query(after)}" if filters.query(after) else ""),
+            "severities": sorted(data["severities"], key=lambda s: -s["rank"]),
+            "types": data["incidentTypes"],
+            "statuses": STATUS_LABELS,
+            "modes": MODES,
+            "sort_key": sort_key,
+            "announce": htmx,  # the new count, read out while people type
+        }
+
+    # "Followed by me" and "where I hold a role" name the viewer: those lists are theirs alone.
+    mine = signed_in.viewer(request).user.id if filters.followed or filters.held else None
+    try:
+        response = await page_cache.render(
+            request, "incident_list.html", draw, key=(filters, after, htmx, mine),
+            block="results", section="incidents",
         )  # fmt: skip
-    found = data["incidents"]
-    response = await render(
-        request,
-        "incident_list.html",
-        block="results",
-        section="incidents",
-        viewer_can=data["viewerCan"],
-        filters=filters,
-        after=after,
-        incidents=[edge["node"] for edge in found["edges"]],
-        total=found["totalCount"],
-        next_url=filters.url(found["pageInfo"]["endCursor"])
-        if found["pageInfo"]["hasNextPage"]
-        else None,
-        first_url=filters.url(),
-        live_url="/live/incidents" + (f"?{filters.query(after)}" if filters.query(after) else ""),
-        severities=sorted(data["severities"], key=lambda s: -s["rank"]),
-        types=data["incidentTypes"],
-        statuses=STATUS_LABELS,
-        modes=MODES,
-        sort_key=sort_key,
-        announce=is_htmx(request),  # the new count, read out while people type
-    )
-    if is_htmx(request):
+    except OperationFailed:
+        return await _broken(request)
+    if htmx:
         response.headers["HX-Push-Url"] = filters.url(after)
     return response
+
+
+async def _broken(request: Request) -> Response:
+    return await message(
+        request, 400, "This list link does not work",
+        "One of its filters names something that does not exist (any more), or its page "
+        "marker is damaged. Start again from the whole list and choose the filters anew.",
+        Link("/incidents", "All incidents"),
+    )  # fmt: skip
 
 
 @signed_in.feed

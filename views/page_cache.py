@@ -108,7 +108,7 @@ class SharedPages:
         self._main = secrets.token_hex(16)  # where a frame's main block goes
         self.csrf_mark = secrets.token_hex(16)  # where a browser's CSRF token goes
         self.answers: Drawings[dict[str, Any]] = Drawings(fresh_for=fresh_for, entries=people)
-        fields = per_viewer_fields(schema._schema)
+        fields = per_viewer_fields(schema._schema, sight_shared=True)
         self.per_viewer_operations = frozenset(
             name
             for name, text in operations.items()

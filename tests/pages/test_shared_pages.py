@@ -200,3 +200,19 @@ async def test_someone_the_page_draws_as_themselves_gets_their_own(app, db, peop
     # "Take this role" names whoever is reading: never one responder's form for the other.
     assert {n.attributes["value"] for n in ritas.css(taker)} == {ids.encode("User", rita_id)}
     assert {n.attributes["value"] for n in ravis.css(taker)} == {ids.encode("User", ravi_id)}
+
+
+async def test_a_list_of_what_i_follow_is_mine_alone(app, db, people, browsers):
+    await declarations.declare(db, actor=people.member, name="Checkout down")
+    rows = ".incident-row .title a"
+    async with browsers(people.member) as mo, browsers(people.other_member) as max_:
+        followed = await mo.post("/incidents/INC-1/follow", {"follow": "1", "csrf_token": mo.csrf})
+        assert followed.status_code in (200, 303), followed.text
+        assert texts(parse((await mo.get("/incidents?followed=1")).text), rows) == ["Checkout down"]
+        assert texts(parse((await max_.get("/incidents?followed=1")).text), rows) == []
+        # The whole list is the same for both, and drawn once.
+        everyone = await mo.get("/incidents")
+        drawn = app.state.services.pages.parts.misses
+        assert texts(parse((await max_.get("/incidents")).text), rows) == ["Checkout down"]
+        assert app.state.services.pages.parts.misses == drawn
+        assert texts(parse(everyone.text), rows) == ["Checkout down"]

@@ -25,7 +25,7 @@ from strawberry.types.field import StrawberryField
 from schema import schema
 from schema.context import Info, nobody
 from schema.loaders import Loaders
-from schema.viewers import DEFINITION, PER_VIEWER, marking, per_viewer_fields
+from schema.viewers import BY_SIGHT, DEFINITION, PER_VIEWER, marking, per_viewer_fields
 
 
 def viewer_bound_loaders() -> set[str]:
@@ -119,7 +119,7 @@ def unmarked(graphql: GraphQLSchema) -> tuple[list[str], list[str]]:
             mark = marking(definition)
             if reads and mark is None:
                 missing.append(f"{type_.name}.{name}")
-            if mark == PER_VIEWER and not reads:
+            if mark in (PER_VIEWER, BY_SIGHT) and not reads:
                 needless.append(f"{type_.name}.{name}")
     return missing, needless
 
@@ -195,6 +195,13 @@ class WatchedSubscription:
     @strawberry.subscription
     async def watch(self) -> AsyncGenerator[Watched, None]:
         yield Watched(incident_id=1)
+
+
+def test_fields_that_depend_on_the_sight_only_are_shared_by_pages_not_by_live_feeds():
+    live = per_viewer_fields(schema._schema)
+    pages = per_viewer_fields(schema._schema, sight_shared=True)
+    assert ("Incident", "mergedInto") in live - pages
+    assert ("Incident", "followedByMe") in live & pages
 
 
 def test_an_unmarked_viewer_dependent_field_is_caught():

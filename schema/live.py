@@ -41,6 +41,7 @@ from graphql.execution import (
 from graphql.pyutils import is_awaitable
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 
 from app import models
@@ -58,7 +59,7 @@ from schema.types import TimelineEvent
 from schema.viewers import per_viewer_fields, selects_per_viewer
 
 RENDERED = 4096  # recent (audience, event) results kept for the other subscribers
-RETRIES = 5  # reads of an event's result when the database connection drops meanwhile
+RETRIES = 5  # reads of an event's result when the database drops or has no connection free
 
 
 class Live(Protocol):
@@ -268,7 +269,8 @@ class LiveFeeds:
         """One execution of the operation for one event, with a fresh, read-only context.
 
         The event is committed and will not change; if the database drops the connection
-        while it is read (a restart, a failover), it is read again rather than lost.
+        while it is read (a restart, a failover) or has no connection free in time (a burst
+        holding the pool), it is read again rather than lost.
         """
         for attempt in range(RETRIES):
             context = Context(db=subscriber.db, viewer=subscriber.viewer, scope=TokenScope.READ)
@@ -286,7 +288,7 @@ class LiveFeeds:
             finally:
                 await context.close()
             errors = result.errors or []
-            if not any(isinstance(e.original_error, DBAPIError) for e in errors):
+            if not any(isinstance(e.original_error, DBAPIError | PoolTimeout) for e in errors):
                 break
             await asyncio.sleep(0.5 * (attempt + 1))
         reference = subscriber.request_id

@@ -223,3 +223,43 @@ async def test_viewer_dependent_fields_are_never_shared_across_viewers(served, d
         held.restore()
         await editor.close()
         await watcher.close()
+
+
+async def test_an_event_read_while_the_pool_is_busy_is_read_again_not_lost(
+    db, database_url, people, token
+):
+    # One connection, and whoever waits 50 ms for it gives up: the event's execution finds the
+    # pool held (as by a burst of feeds starting) and must read the event again once it is free.
+    settings = Settings(
+        database_url=database_url, secret_key="s" * 32, database_pool_size=1,
+        database_pool_timeout=0.05, run_jobs=False,
+    )  # fmt: skip
+    app = create_app(settings)
+    services = app.state.services
+    secret = await token(people.viewer, TokenScope.READ)
+    incident = await declarations.declare(db, actor=people.member, name="Busy")
+    feeds = services.schema.live
+    original = feeds._execute
+    held: list[bool] = []
+
+    async def execute_while_held(*args):
+        async with services.db.read() as session:
+            await session.connection()  # the pool's one connection, until after the first try
+            held.append(True)
+            holding = asyncio.ensure_future(asyncio.sleep(0.3))
+            first = asyncio.ensure_future(original(*args))
+            await holding
+        return await first
+
+    feeds._execute = execute_while_held
+    with serving(app, free_port()) as url:
+        socket_ = await Socket.open(url, secret)
+        try:
+            await socket_.subscribe("feed", services.operations["LiveEvents"], {})
+            await until(lambda: started(services.hub) == 1)
+            await incidents.add_note(db, actor=people.member, incident_id=incident.id, message="x")
+            assert await next_summary(socket_) == "Note: x"
+            assert held == [True]  # the execution did meet a held pool
+        finally:
+            feeds._execute = original
+            await socket_.close()

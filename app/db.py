@@ -59,6 +59,7 @@ class Touched(enum.Enum):
     STATUS_PAGE = "muster_status"  # what the public status page shows
     PAGES = "muster_pages"  # what signed-in pages show (views.page_cache)
     CREDENTIALS = "muster_credentials"  # who is signed in, and as whom (identity.Authenticator)
+    CATALOG = "muster_catalog"  # severities, statuses, types, roles, fields (app.catalog_cache)
 
 
 def system_clock() -> datetime:

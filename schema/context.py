@@ -20,7 +20,7 @@ import strawberry
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import logs
+from app import catalog_cache, logs
 from app.db import Database
 from app.errors import Forbidden
 from app.events import EventHub
@@ -102,7 +102,7 @@ class Context:
     def loaders(self) -> Loaders:
         """This request's loaders, made on first use (a socket's context never needs them)."""
         if self._loaders is None:
-            self._loaders = Loaders(self.reads.session, self.viewer)
+            self._loaders = Loaders(self.reads.session, self.viewer, catalog_cache.kept(self.db))
         return self._loaders
 
     def reading(self) -> AbstractAsyncContextManager[AsyncSession]:

@@ -2,7 +2,10 @@
 
 Each loader collects the keys asked for in one tick of the event loop and fetches them with a
 single query in the request's read session. A request's ``Loaders`` also carry the viewer, so
-the viewer-dependent ones (standing, following, visible incidents) answer for them.
+the viewer-dependent ones (standing, following, visible incidents) answer for them. The
+catalog's (severities, statuses, incident types and roles, custom fields) answer from the
+process's copy of it (``app.catalog_cache``), which needs no query while it holds; a row added
+since the copy was read is read as any other.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from sqlalchemy.orm import aliased, selectinload
 from strawberry.dataloader import DataLoader
 
 from app import policy
+from app.catalog_cache import CatalogCache
 from app.models import (
     Action,
     ActionKind,
@@ -36,7 +40,6 @@ from app.models import (
     TimelineEvent,
     User,
 )
-from app.services import catalog
 from app.services.incidents import reference_number
 
 K = TypeVar("K", bound=Hashable)
@@ -64,18 +67,20 @@ Reading = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
 
 class Loaders:
-    """The loaders of one request, made for one viewer."""
+    """The loaders of one request, made for one viewer, with the process's copy of the catalog
+    (``catalog_cache.kept``; without one, a copy of the request's own)."""
 
-    def __init__(self, reading: Reading, viewer: User) -> None:
+    def __init__(self, reading: Reading, viewer: User, catalog: CatalogCache | None = None) -> None:
         self.reading = reading
         self.viewer = viewer
+        self.catalog = catalog or CatalogCache()
         self.user: DataLoader[int, User | None] = self._by_id(User)
-        self.severity: DataLoader[int, Severity] = self._by_id(Severity)
-        self.status: DataLoader[int, Status] = self._by_id(Status)
-        self.incident_type: DataLoader[int, IncidentType] = self._by_id(
+        self.severity: DataLoader[int, Severity] = self._cataloged(Severity)
+        self.status: DataLoader[int, Status] = self._cataloged(Status)
+        self.incident_type: DataLoader[int, IncidentType] = self._cataloged(
             IncidentType, selectinload(IncidentType.fields)
         )
-        self.role: DataLoader[int, IncidentRole] = self._by_id(IncidentRole)
+        self.role: DataLoader[int, IncidentRole] = self._cataloged(IncidentRole)
         self.incident: DataLoader[int, Incident | None] = self._loader(
             self._visible_incidents, lambda: None
         )
@@ -96,8 +101,8 @@ class Loaders:
         self.field_values: DataLoader[int, list[CustomFieldValue]] = self._loader(
             self._field_values, list
         )
-        self.custom_field: DataLoader[int, CustomField | None] = self._loader(
-            self._custom_fields, lambda: None
+        self.custom_field: DataLoader[int, CustomField | None] = self._cataloged(
+            CustomField, selectinload(CustomField.options)
         )
         self.standing: DataLoader[int, policy.Standing] = self._loader(
             self._standings, policy.Standing
@@ -108,7 +113,7 @@ class Loaders:
         self.timeline: DataLoader[TimelineKey, TimelinePage] = self._loader(
             self._timelines, lambda: TimelinePage([], False, 0)
         )
-        # The whole catalog of statuses, read once per request however many incidents ask.
+        # The whole catalog of statuses, in lifecycle order, however many incidents ask.
         self.statuses: DataLoader[None, Sequence[Status]] = self._loader(self._statuses, list)
 
     def _loader(self, fetch: Fetch[K, T], default: Callable[[], T]) -> DataLoader[K, T]:
@@ -123,6 +128,21 @@ class Loaders:
         async def fetch(session: AsyncSession, keys: list[int]) -> dict[int, Any]:
             rows = await session.scalars(select(model).where(model.id.in_(keys)).options(*options))
             return {row.id: row for row in rows}
+
+        return self._loader(fetch, lambda: None)
+
+    def _cataloged(self, model: Any, *options: Any) -> DataLoader[int, Any]:
+        """Catalog rows by id, from the catalog's copy; any it lacks (added since it was read,
+        or missing) as ``_by_id`` reads them."""
+
+        async def fetch(session: AsyncSession, keys: list[int]) -> dict[int, Any]:
+            held = (await self.catalog.current(session)).by_id(model)
+            found = {key: held[key] for key in keys if key in held}
+            if len(found) < len(keys):
+                missing = [key for key in keys if key not in found]
+                query = select(model).where(model.id.in_(missing)).options(*options)
+                found.update((row.id, row) for row in await session.scalars(query))
+            return found
 
         return self._loader(fetch, lambda: None)
 
@@ -208,16 +228,6 @@ class Loaders:
         )
         return _grouped(await session.scalars(query), lambda row: row.incident_id)
 
-    async def _custom_fields(
-        self, session: AsyncSession, keys: list[int]
-    ) -> dict[int, CustomField]:
-        query = (
-            select(CustomField)
-            .options(selectinload(CustomField.options))
-            .where(CustomField.id.in_(keys))
-        )
-        return {row.id: row for row in await session.scalars(query)}
-
     async def _standings(
         self, session: AsyncSession, keys: list[int]
     ) -> dict[int, policy.Standing]:
@@ -239,7 +249,7 @@ class Loaders:
     async def _statuses(
         self, session: AsyncSession, keys: list[None]
     ) -> dict[None, Sequence[Status]]:
-        return {None: await catalog.list_statuses(session)}
+        return {None: (await self.catalog.current(session)).statuses}
 
     async def _members(self, session: AsyncSession, keys: list[int]) -> dict[int, list[User]]:
         query = (

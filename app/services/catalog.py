@@ -2,12 +2,15 @@
 
 ``install_defaults`` fills an empty database with the product's defaults (severities, statuses,
 incident types, roles, custom fields) and is safe to run again: it only adds what is missing
-from an empty catalog. Changes by admins are checked with ``policy.can_configure``.
+from an empty catalog. Changes by admins are checked with ``policy.can_configure``. Every write
+here goes through ``_configuring``, which marks it ``Touched.CATALOG``: processes keep a copy of
+the catalog (``app.catalog_cache``) and drop it when such a write commits.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 from sqlalchemy import func, select
@@ -15,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from app import policy
-from app.db import Database
+from app.db import Database, Touched, touching
 from app.errors import Forbidden, Invalid, NotFound
 from app.models import (
     Base,
@@ -115,9 +118,17 @@ DEFAULT_FIELDS: list[tuple[str, FieldKind, str, list[str]]] = [
 ]
 
 
+@asynccontextmanager
+async def _configuring(db: Database) -> AsyncIterator[AsyncSession]:
+    """A write to the catalog: every process's copy of it is dropped when it commits."""
+    async with db.write() as session:
+        touching(session, Touched.CATALOG)
+        yield session
+
+
 async def install_defaults(db: Database) -> bool:
     """Fill an empty catalog with the defaults; returns whether anything was installed."""
-    async with db.write() as session:
+    async with _configuring(db) as session:
         if await session.scalar(select(func.count()).select_from(Severity)):
             return False
         severities = {
@@ -254,7 +265,7 @@ async def create_severity(
     db: Database, *, actor: User, name: str, description: str = "", rank: int | None = None
 ) -> Severity:
     _require_admin(actor)
-    async with db.write() as session:
+    async with _configuring(db) as session:
         top = await session.scalar(select(func.max(Severity.rank))) or 0
         severity = Severity(rank=top + 1 if rank is None else rank)
         await _name_and_describe(session, severity, name, description)
@@ -273,7 +284,7 @@ async def update_severity(
     rank: int | None = None,
 ) -> Severity:
     _require_admin(actor)
-    async with db.write() as session:
+    async with _configuring(db) as session:
         severity = await get_config(session, Severity, severity_id, "severityId")
         await _name_and_describe(session, severity, name, description)
         if rank is not None:
@@ -290,7 +301,7 @@ async def create_status(
     description: str = "",
 ) -> Status:
     _require_admin(actor)
-    async with db.write() as session:
+    async with _configuring(db) as session:
         position = await _next_position(session, Status.position, Status.category == category)
         status = Status(category=category, position=position)
         await _name_and_describe(session, status, name, description)
@@ -310,7 +321,7 @@ async def update_status(
 ) -> Status:
     """Rename, describe or reorder a status; its category is fixed once created."""
     _require_admin(actor)
-    async with db.write() as session:
+    async with _configuring(db) as session:
         status = await get_config(session, Status, status_id, "statusId")
         await _name_and_describe(session, status, name, description)
         if position is not None:
@@ -332,7 +343,7 @@ async def save_incident_type(
 ) -> IncidentType:
     """Create an incident type (no ``type_id``) or change the given parts of one."""
     _require_admin(actor)
-    async with db.write() as session:
+    async with _configuring(db) as session:
         if type_id is None:
             if name is None:
                 raise Invalid("A new incident type needs a name.", field="name")
@@ -376,7 +387,7 @@ async def save_incident_role(
 ) -> IncidentRole:
     """Create a custom incident role (no ``role_id``) or change the text of any role."""
     _require_admin(actor)
-    async with db.write() as session:
+    async with _configuring(db) as session:
         if role_id is None:
             if name is None:
                 raise Invalid("A new role needs a name.", field="name")
@@ -414,7 +425,7 @@ async def save_custom_field(
     reorder; an option left out is removed along with the values that chose it.
     """
     _require_admin(actor)
-    async with db.write() as session:
+    async with _configuring(db) as session:
         if field_id is None:
             if name is None or kind is None:
                 raise Invalid("A new custom field needs a name and a kind.", field="name")

@@ -8,7 +8,9 @@ gets ``PoolBusy`` (the web answers 503 with Retry-After rather than an error). A
 is marked ``touching`` what it changes that processes keep copies of (``Touched``: the public
 status page, what signed-in pages show, who is signed in; flush and statement listeners in the
 models do it, so no service can forget): after it commits, that mark's ``on_touched`` callbacks
-run here and other processes hear ``NOTIFY`` on the mark's channel (its value). The
+run here and other processes hear ``NOTIFY`` on the mark's channel (its value), each with the
+write's ``Reach``: whom the change can concern (everyone, or only the members of some private
+incidents and some named people), so that copies nobody it concerns sees are kept. The
 clock lives here too, so every timestamp a service writes comes from one place (the demo data
 and the tests move it; production reads the system clock).
 """
@@ -16,6 +18,7 @@ and the tests move it; production reads the system clock).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import enum
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -32,9 +35,11 @@ from sqlalchemy.pool import ConnectionPoolEntry
 __all__ = [
     "EVENTS_CHANNEL",
     "EVENTS_LOCK",
+    "EVERYONE",
     "INBOX_CHANNEL",
     "Database",
     "PoolBusy",
+    "Reach",
     "Touched",
     "appending_events",
     "touching",
@@ -60,6 +65,53 @@ class Touched(enum.Enum):
     PAGES = "muster_pages"  # what signed-in pages show (views.page_cache)
     CREDENTIALS = "muster_credentials"  # who is signed in, and as whom (identity.Authenticator)
     CATALOG = "muster_catalog"  # severities, statuses, types, roles, fields (app.catalog_cache)
+
+
+MAX_NAMED = 7000  # characters of a NOTIFY payload naming a reach (PostgreSQL allows 8000)
+
+
+@dataclasses.dataclass(frozen=True)
+class Reach:
+    """Whom a committed change can concern: ``everyone``, or only those who see some private
+    ``incidents`` (their members) and some ``people`` (whose own rows changed: memberships,
+    notifications, follows). Copies drawn for anyone else stay as they are, so a change to a
+    private incident is not even a reason for anyone outside it to wait."""
+
+    everyone: bool = False
+    incidents: frozenset[int] = frozenset()
+    people: frozenset[int] = frozenset()
+
+    def __or__(self, other: Reach) -> Reach:
+        if self.everyone or other.everyone:
+            return EVERYONE
+        return Reach(False, self.incidents | other.incidents, self.people | other.people)
+
+    def named(self) -> str:
+        """The reach as a NOTIFY payload (empty: everyone, or too long to name)."""
+        if self.everyone:
+            return ""
+        incidents = ",".join(map(str, sorted(self.incidents)))
+        people = ",".join(map(str, sorted(self.people)))
+        named = f"{incidents};{people}"
+        return named if len(named) <= MAX_NAMED else ""
+
+    @classmethod
+    def from_named(cls, payload: str) -> Reach:
+        """The reach a NOTIFY payload names (empty or unreadable: everyone)."""
+        incidents, separator, people = payload.partition(";")
+        try:
+            if separator:
+                return cls(False, _ids(incidents), _ids(people))
+        except ValueError:
+            pass
+        return EVERYONE
+
+
+def _ids(listed: str) -> frozenset[int]:
+    return frozenset(int(part) for part in listed.split(",") if part)
+
+
+EVERYONE = Reach(everyone=True)
 
 
 def system_clock() -> datetime:
@@ -100,8 +152,10 @@ class Database:
         self.on_commit: list[Callable[[], None]] = []  # called after each write commits
         # called after a write that changed people's notifications, with their ids
         self.on_inbox: list[Callable[[set[int] | None], None]] = []
-        # called after a write that touched each of these
-        self.on_touched: dict[Touched, list[Callable[[], None]]] = {mark: [] for mark in Touched}
+        # called after a write that touched each of these, with whom it can concern
+        self.on_touched: dict[Touched, list[Callable[[Reach], None]]] = {
+            mark: [] for mark in Touched
+        }
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -129,9 +183,10 @@ class Database:
         if inboxes:
             for inbox_callback in self.on_inbox:
                 inbox_callback(inboxes)
-        for mark in session.info.get(_TOUCHED, ()):
+        touched: dict[Touched, Reach] = session.info.get(_TOUCHED, {})
+        for mark, reach in touched.items():
             for touched_callback in self.on_touched[mark]:
-                touched_callback()
+                touched_callback(reach)
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[AsyncSession]:
@@ -152,9 +207,11 @@ class Database:
                     text("SELECT pg_notify(:channel, :named)"),
                     {"channel": INBOX_CHANNEL, "named": named if len(named) < 7000 else ""},
                 )
-            for mark in session.info.get(_TOUCHED, ()) if not self.is_sqlite else ():
+            touched = session.info.get(_TOUCHED, {}) if not self.is_sqlite else {}
+            for mark, reach in touched.items():
                 await session.execute(
-                    text("SELECT pg_notify(:channel, '')"), {"channel": mark.value}
+                    text("SELECT pg_notify(:channel, :reach)"),
+                    {"channel": mark.value, "reach": reach.named()},
                 )
 
     def sibling(self, *, pool_size: int) -> Database:
@@ -192,10 +249,11 @@ def touching_inboxes(session: AsyncSession, user_ids: set[int]) -> None:
     session.info.setdefault(_INBOXES, set()).update(user_ids)
 
 
-def touching(session: AsyncSession | Session, mark: Touched) -> None:
-    """Mark a write transaction as changing ``mark``: the copies kept of it are dropped when it
-    commits (here directly, elsewhere by NOTIFY)."""
-    session.info.setdefault(_TOUCHED, set()).add(mark)
+def touching(session: AsyncSession | Session, mark: Touched, reach: Reach = EVERYONE) -> None:
+    """Mark a write transaction as changing ``mark`` for those ``reach`` names: the copies kept
+    of it for them are dropped when it commits (here directly, elsewhere by NOTIFY)."""
+    touched: dict[Touched, Reach] = session.info.setdefault(_TOUCHED, {})
+    touched[mark] = touched[mark] | reach if mark in touched else reach
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:

@@ -30,8 +30,8 @@ wakes it after commit in this process (``Database.on_inbox``) and, from other pr
 reconnects). An inbox feed takes no events but is counted, checked and ended like the others.
 A ``NOTIFY`` on a ``Touched`` mark's channel (another process changed the public status page,
 what signed-in pages show, or someone's credentials) runs the database's ``on_touched``
-callbacks for it here, as a local write would (and reconnecting runs them all: anything may have
-changed meanwhile).
+callbacks for it here with the ``Reach`` its payload names, as a local write would (and
+reconnecting runs them all for everyone: anything may have changed meanwhile).
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ import asyncpg
 from sqlalchemy import func, select
 
 from app import policy
-from app.db import EVENTS_CHANNEL, INBOX_CHANNEL, Database, Touched
+from app.db import EVENTS_CHANNEL, EVERYONE, INBOX_CHANNEL, Database, Reach, Touched
 from app.feeds import Audience, SignedOut, Subscriber, TooManyFeeds
 from app.identity import Authenticator, Credential, CredentialKind
 from app.models import Incident, TimelineEvent, User
@@ -124,9 +124,9 @@ class EventHub:
         for callback in self.on_wake:
             callback()
 
-    def _touched(self, mark: Touched) -> None:
+    def _touched(self, mark: Touched, reach: Reach) -> None:
         for callback in self.db.on_touched[mark]:
-            callback()
+            callback(reach)
 
     def inboxes_changed(self, user_ids: set[int] | None) -> None:
         """Read again the inboxes of ``user_ids`` (None: of everyone) that have feeds here, all
@@ -427,11 +427,13 @@ class EventHub:
             )
             # Another process changed what a mark names: as if it had been written here.
             for mark in Touched:
-                await connection.add_listener(mark.value, lambda *_, m=mark: self._touched(m))
+                await connection.add_listener(
+                    mark.value, lambda *args, m=mark: self._touched(m, Reach.from_named(args[-1]))
+                )
             self.wake()  # catch up on anything committed while we were not listening
             self.inboxes_changed(None)
             for mark in Touched:
-                self._touched(mark)
+                self._touched(mark, EVERYONE)
             while not lost.is_set():
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(5):  # not wait_for (see _read_forever)

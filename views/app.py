@@ -83,8 +83,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     hub = EventHub(db, authenticator=authenticator, feeds_per_person=settings.live_feeds_per_person)
     status_pages = StatusPages()
     # Copies kept in this process, dropped by writes here and (through the hub) elsewhere.
-    db.on_touched[Touched.STATUS_PAGE].append(status_pages.changed)
-    db.on_touched[Touched.CREDENTIALS].append(authenticator.forget)
+    # (Only what signed-in pages show can be reached narrowly: the rest is dropped for all.)
+    db.on_touched[Touched.STATUS_PAGE].append(lambda _: status_pages.changed())
+    db.on_touched[Touched.CREDENTIALS].append(lambda _: authenticator.forget())
     worker = Worker(db, settings) if settings.run_jobs else None
     pools = {"requests": db, **({"worker": worker.db} if worker is not None else {})}
     metrics = Metrics(token=settings.metrics_token, hub=hub, db=db, pools=pools)

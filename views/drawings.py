@@ -4,10 +4,11 @@ public status pages (``views.status_cache``) and the signed-in pages (``views.pa
 ``Drawings.get(key, draw)`` answers a drawing of ``key``: a stored one younger than
 ``fresh_for`` seconds, the one under way (everyone asking while it is drawn waits for that one
 drawing, through ``asyncio.shield``: one of them hanging up never cancels it for the others), or
-a new one. ``changed()`` says that what the drawings show has changed: every stored one is
-dropped and the version moves on, and a drawing begun before the change is handed to those
-already waiting for it but neither stored nor joined by anyone asking after the change (it may
-show what was there before). A drawing that fails is neither stored nor kept: its waiters get
+a new one. ``changed(affects)`` says that what the drawings show has changed for the keys
+``affects`` picks (all, without it): those stored are dropped, the version moves on, and a
+drawing of one of them begun before the change is handed to those already waiting for it but
+neither stored nor joined by anyone asking after the change (it may show what was there
+before). A drawing that fails is neither stored nor kept: its waiters get
 the error and the next to ask draws again. At most ``entries`` are kept, the least recently
 used going first, so odd keys cannot grow memory. ``hits`` (answered without drawing: stored,
 or joining a drawing under way) and ``misses`` (drawn) are counted for ``views.metrics``.
@@ -19,7 +20,7 @@ import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -41,16 +42,23 @@ class Drawings(Generic[T]):
         self.hits = 0
         self.misses = 0
         self._stored: OrderedDict[Hashable, tuple[float, T]] = OrderedDict()
-        self._drawing: dict[Hashable, tuple[int, asyncio.Future[T]]] = {}
+        self._drawing: dict[Hashable, asyncio.Future[T]] = {}  # under way since the last change
 
     def __len__(self) -> int:
         """How many drawings are stored."""
         return len(self._stored)
 
-    def changed(self) -> None:
-        """What the drawings show has changed: draw each again when next asked."""
+    def changed(self, affects: Callable[[Any], bool] | None = None) -> None:
+        """What the drawings of the keys ``affects`` picks (all, without it) show has changed:
+        draw each again when next asked."""
         self.version += 1
-        self._stored.clear()
+        if affects is None:
+            self._stored.clear()
+            self._drawing.clear()
+            return
+        for store in (self._stored, self._drawing):
+            for key in [key for key in store if affects(key)]:
+                del store[key]
 
     def forget(self, key: Hashable) -> None:
         """Draw ``key`` again when next asked."""
@@ -65,13 +73,13 @@ class Drawings(Generic[T]):
             self.hits += 1
             return found[1]
         under_way = self._drawing.get(key)
-        if under_way is not None and under_way[0] == self.version:
+        if under_way is not None:
             self.hits += 1
-            return await asyncio.shield(under_way[1])
+            return await asyncio.shield(under_way)
         self.misses += 1
         drawing: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        version, made = self.version, self.clock()
-        self._drawing[key] = (version, drawing)
+        made = self.clock()
+        self._drawing[key] = drawing
         try:
             result = await draw()
         except BaseException as error:
@@ -79,9 +87,11 @@ class Drawings(Generic[T]):
             drawing.exception()  # those waiting get it; nobody else needs to look
             raise
         finally:
-            if self._drawing.get(key, (version, None))[1] is drawing:  # not a newer one's
+            # Still the one under way (no change since it began): it is kept.
+            current = self._drawing.get(key) is drawing
+            if current:
                 del self._drawing[key]
-        if version == self.version:  # else it may show what was there before the change
+        if current:  # else it may show what was there before the change
             self._stored[key] = (made, result)
             self._stored.move_to_end(key)
             while len(self._stored) > self.entries:

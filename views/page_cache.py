@@ -6,8 +6,10 @@ is drawn in parts. Its shared part (the page template's main block and the block
 gets) is drawn once per (template, key, sight, data version) and stored (``Drawings``): the sight
 is ``schema.viewers.audience``, all that decides which incidents a person may see; the key is
 what the page's view says it depends on (its filters; on the incident page also the viewer's own
-part of it, ``answer``); and the data version moves on with every write that touches what pages
-show (``Touched.PAGES``, here or, through the event hub, in another process). Its per-viewer
+part of it, ``answer``); and it is drawn again after every write that touches what that sight
+shows (``Touched.PAGES``, here or, through the event hub, in another process: a write confined
+to private incidents reaches only their members' drawings, so those outside them notice
+nothing, not even a slower answer). Its per-viewer
 frame (the header with the person's name, navigation and bell) is drawn around it from what the
 ``Navigation`` operation answered for that person, kept per person, browser, section and data
 version; each browser's CSRF token goes into the shared forms where the drawing left a random
@@ -38,6 +40,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from app import policy
+from app.db import Reach
 from schema.context import Context
 from schema.limits import MusterSchema
 from schema.viewers import audience, per_viewer_fields, selects_per_viewer
@@ -115,12 +118,24 @@ class SharedPages:
             if selects_per_viewer(schema._schema, parse(text), fields)
         )
 
-    def changed(self) -> None:
-        """Something pages show has changed: draw everything again when next asked."""
-        self.parts.changed()
-        self.people.changed()
-        self.frames.changed()
-        self.answers.changed()
+    def changed(self, reach: Reach) -> None:
+        """Something pages show has changed for those ``reach`` names: draw what they see again
+        when next asked (everything, if it reaches everyone). A part is drawn for a sight, and
+        a person's own parts (header, frame, answers) for them and theirs: those of anyone a
+        change to private incidents does not concern are kept, so it costs them nothing."""
+        if reach.everyone:
+            for store in (self.parts, self.people, self.frames, self.answers):
+                store.changed()
+            return
+
+        def sees(sight: policy.Sight) -> bool:
+            return not sight.private.isdisjoint(reach.incidents)
+
+        self.parts.changed(lambda key: sees(key[3]))  # (template, block, key, sight)
+        self.people.changed(lambda key: key in reach.people)  # user id
+        self.frames.changed(lambda key: key[0] in reach.people)  # (user id, ...)
+        # (user id, sight, operation, variables)
+        self.answers.changed(lambda key: key[0] in reach.people or sees(key[1]))
 
     async def seen(self, request: Request) -> Seen:
         """The signed-in viewer's header and sight, as of the current data version."""
@@ -214,7 +229,8 @@ async def answer(request: Request, operation: str, variables: dict[str, Any]) ->
     a shared page needs of them to choose its drawing (its key) and their part of it."""
     shared = services(request).pages
     who = viewer(request)
-    key = (who.user.id, operation, json.dumps(variables, sort_keys=True))
+    seen = await shared.seen(request)
+    key = (who.user.id, seen.sight, operation, json.dumps(variables, sort_keys=True))
     return await shared.answers.get(key, lambda: run_as(request, who, operation, variables))
 
 

@@ -11,7 +11,7 @@ import math
 from collections.abc import Mapping, Sequence
 from urllib.parse import urlsplit
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -133,7 +133,9 @@ async def _replace(change: Change, field: CustomField, rows: list[CustomFieldVal
     before, after = display(field, old), display(field, rows)
     if before == after:
         raise Invalid(f"{field.name} already has that value.", field="value", custom_field=field.id)
-    await session.execute(delete(CustomFieldValue).where(*where))
+    for row in old:  # one by one (not a DELETE statement): the flush says whom this concerns
+        await session.delete(row)
+    await session.flush()  # gone before the new rows take their place
     for row in rows:
         row.incident_id = incident.id
     session.add_all(rows)

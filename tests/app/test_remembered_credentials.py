@@ -23,7 +23,7 @@ TIMEOUTS = sessions.Timeouts(idle=timedelta(hours=12), absolute=timedelta(days=7
 def remembering(db: Database) -> Authenticator:
     """An authenticator wired as the app factory wires it."""
     authenticator = Authenticator(db, TIMEOUTS)
-    db.on_touched[Touched.CREDENTIALS].append(authenticator.forget)
+    db.on_touched[Touched.CREDENTIALS].append(lambda _: authenticator.forget())
     return authenticator
 
 
@@ -107,7 +107,7 @@ async def test_another_process_signing_out_is_heard(db, people, database_url):
     authenticator = remembering(db)
     _, secret = await sessions.start_session(db, user=people.member, timeouts=TIMEOUTS)
     heard = asyncio.Event()
-    db.on_touched[Touched.CREDENTIALS].append(heard.set)
+    db.on_touched[Touched.CREDENTIALS].append(lambda _: heard.set())
     hub = EventHub(db, poll_interval=0.05)
     await hub.start()
     elsewhere = Database(database_url, clock=db.now)

@@ -20,7 +20,7 @@ from app.services import status_page as sp
 @pytest.fixture
 def heard(db):
     calls: list[None] = []
-    db.on_touched[Touched.STATUS_PAGE].append(lambda: calls.append(None))
+    db.on_touched[Touched.STATUS_PAGE].append(lambda _: calls.append(None))
     return calls
 
 

@@ -72,7 +72,7 @@ def hearing(db, app):
     """``app``, told when the test's own writes change the public status page or what signed-in
     pages show, as it is when they are its own (the test writes through a ``Database`` of its
     own, as another process would; on PostgreSQL the hub hears those by NOTIFY, once started)."""
-    db.on_touched[Touched.STATUS_PAGE].append(app.state.services.status_pages.changed)
+    db.on_touched[Touched.STATUS_PAGE].append(lambda _: app.state.services.status_pages.changed())
     db.on_touched[Touched.PAGES].append(app.state.services.pages.changed)
     return app
 

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from app.db import Database
 from app.identity import Credential, CredentialKind, Principal
 from app.models import IncidentType, OrgRole, TokenScope
-from app.services import declarations, members, users
+from app.services import declarations, incidents, members, users
 from schema import ids
 from tests.pages.conftest import browsers_of, csrf_of, dev_app, hearing
 from tests.support.html import parse, text, texts
@@ -101,6 +101,55 @@ async def test_a_write_shows_on_the_next_request(app, db, people, browsers):
         assert board(await vera.get("/")) == []
         await declarations.declare(db, actor=people.member, name="Payments failing")
         assert board(await vera.get("/")) == ["Payments failing"]
+
+
+async def test_a_write_inside_a_private_incident_redraws_nothing_outside_it(
+    app, db, people, browsers
+):
+    """Nobody outside a private incident can tell that something happened in it by their pages
+    being drawn again (a slower answer): only its members' drawings go."""
+    secret = await private_incident(db, people, "Laptop stolen")
+    public = await declarations.declare(db, actor=people.member, name="Checkout down")
+    stores = app.state.services.pages
+    stores = (stores.parts, stores.people, stores.frames, stores.answers)
+    async with browsers(people.member) as member, browsers(people.other_member) as outsider:
+        for path in ("/", "/incidents", f"/incidents/{public.reference}"):
+            await outsider.get(path)
+        await member.get("/")
+        drawn = [store.misses for store in stores]
+        await incidents.change_details(
+            db, actor=people.member, incident_id=secret.id, name="Laptop found"
+        )
+        for path in ("/", "/incidents", f"/incidents/{public.reference}"):
+            assert (await outsider.get(path)).status_code == 200
+        assert [store.misses for store in stores] == drawn, "drawn again for an outsider"
+        assert sorted(board(await member.get("/"))) == ["Checkout down", "Laptop found"]
+        assert stores[0].misses == drawn[0] + 1  # the member's board, and only it
+
+        await incidents.change_details(db, actor=people.member, incident_id=public.id, name="Up")
+        assert board(await outsider.get("/")) == ["Up"]
+
+
+async def test_a_members_own_part_of_a_private_incident_follows_its_changes(
+    app, db, people, browsers
+):
+    """What the incident page draws per viewer (here the statuses they may move it to) is drawn
+    again for its members when the incident changes, though the change names none of them."""
+    secret = await private_incident(db, people, "Laptop stolen")
+    for let_in in (people.responder, people.other_responder):
+        await members.invite(db, actor=people.member, incident_id=secret.id, user_id=let_in.id)
+    page = f"/incidents/{secret.reference}"
+    options = "#share-status option[value]:not([value=''])"
+    async with browsers(people.responder) as rita:
+        before = parse((await rita.get(page)).text).css(options)
+        moved_to = before[0]
+        await incidents.change_status(
+            db, actor=people.other_responder, incident_id=secret.id,
+            status_id=ids.decode("Status", moved_to.attributes["value"], field="status"),
+        )  # fmt: skip
+        after = texts(parse((await rita.get(page)).text), options)
+    assert moved_to.text(strip=True) not in after  # it is there now: no longer a move
+    assert after != [option.text(strip=True) for option in before]
 
 
 def request_of(app, user) -> Request:

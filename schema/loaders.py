@@ -176,16 +176,22 @@ class Loaders:
     async def _holders(
         self, session: AsyncSession, keys: list[tuple[int, RoleKind]]
     ) -> dict[tuple[int, RoleKind], int]:
-        """Who holds a role of a kind (the lead, the reporter) on each incident, by user id."""
+        """Who holds a role of a kind (the lead, the reporter) on each incident, by user id;
+        the people themselves are read along and handed to ``user``, which is asked next."""
         query = (
-            select(RoleAssignment.incident_id, IncidentRole.kind, RoleAssignment.user_id)
+            select(RoleAssignment.incident_id, IncidentRole.kind, User)
             .join(IncidentRole, IncidentRole.id == RoleAssignment.role_id)
+            .join(User, User.id == RoleAssignment.user_id)
             .where(
                 RoleAssignment.incident_id.in_({incident for incident, _ in keys}),
                 IncidentRole.kind.in_({kind for _, kind in keys}),
             )
         )
-        return {(incident, kind): user for incident, kind, user in await session.execute(query)}
+        holders: dict[tuple[int, RoleKind], int] = {}
+        for incident, kind, user in await session.execute(query):
+            self.user.prime(user.id, user)
+            holders[(incident, kind)] = user.id
+        return holders
 
     async def _latest_updates(
         self, session: AsyncSession, keys: list[int]
